@@ -1,0 +1,57 @@
+"""`create_app(settings)`: the routes of every front, the middleware list, the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from relaygate.config import Settings
+from relaygate.errors import GatewayError
+from relaygate.fronts import health, openai_chat
+from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
+from relaygate.observability.logging import get_logger
+from relaygate.observability.request_log import RequestLogMiddleware
+from relaygate.services import start_gateway
+
+_log = get_logger("relaygate")
+
+
+def _routes() -> list[BaseRoute]:
+    return [*health.routes, *openai_chat.routes]
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        gateway = await start_gateway(settings)
+        app.state.gateway = gateway
+        if gateway.keys.is_open:
+            _log.warning(
+                "NO API KEYS CONFIGURED: the gateway is OPEN; every caller is tenant 'default'. "
+                "Add `keys:` to the config file before exposing it."
+            )
+        _log.info(
+            "started",
+            models=gateway.registry.model_names(),
+            providers=sorted(gateway.registry.providers),
+        )
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    return Starlette(
+        routes=_routes(),
+        middleware=[Middleware(RequestLogMiddleware)],
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )

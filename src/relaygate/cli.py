@@ -1,0 +1,112 @@
+"""The `relaygate` command: `serve` and `config check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from types import FrameType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from relaygate.app import create_app
+from relaygate.config import ConfigError, Settings, load_settings
+from relaygate.observability.logging import configure_logging
+from relaygate.providers.factory import build_providers
+from relaygate.routing.registry import ModelRegistry
+from relaygate.services import Gateway
+
+
+class GracefulServer(uvicorn.Server):
+    """On SIGTERM: stop accepting, let streams run for the grace period, then end them
+    cleanly (a final error event and `[DONE]`) before uvicorn's hard stop."""
+
+    def __init__(self, app: Starlette, config: uvicorn.Config, grace_seconds: float) -> None:
+        super().__init__(config)
+        self._app = app
+        self._grace = grace_seconds
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        gateway: Gateway | None = getattr(self._app.state, "gateway", None)
+        if gateway is not None and not gateway.stopping:
+            gateway.stopping = True
+            loop = asyncio.get_running_loop()
+            loop.call_later(max(self._grace - 0.5, 0.0), gateway.draining.set)
+        super().handle_exit(sig, frame)
+
+
+def _load(path: str | None) -> Settings:
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        print(f"relaygate: invalid configuration\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    if args.host:
+        settings.server.host = args.host
+    if args.port:
+        settings.server.port = args.port
+    configure_logging(settings.server.log_level)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        lifespan="on",
+        access_log=False,
+        log_level=settings.server.log_level.lower(),
+        timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds + 2),
+        server_header=False,
+    )
+    GracefulServer(app, config, settings.server.shutdown_grace_seconds).run()
+    return 0
+
+
+def config_check(args: argparse.Namespace) -> int:
+    settings = _load(args.config)
+    try:
+        registry = ModelRegistry(settings, build_providers(settings.providers))
+    except ValueError as exc:
+        print(f"relaygate: invalid configuration\n{exc}", file=sys.stderr)
+        return 2
+    rows = registry.table()
+    width = max(len(name) for name, _, _ in rows) + 2
+    print(f"{'MODEL':<{width}}{'PROVIDER':<16}UPSTREAM MODEL")
+    for name, provider, upstream in rows:
+        print(f"{name:<{width}}{provider:<16}{upstream}")
+    keys = len(settings.keys)
+    print(f"\n{keys} API key(s) configured" if keys else "\nno API keys: the gateway runs open")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relaygate", description="An AI agent gateway.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the gateway")
+    serve_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
+    serve_parser.add_argument("--host")
+    serve_parser.add_argument("--port", type=int)
+    serve_parser.set_defaults(handler=serve)
+    config_parser = commands.add_parser("config", help="work with the configuration")
+    config_commands = config_parser.add_subparsers(dest="config_command", required=True)
+    check_parser = config_commands.add_parser("check", help="validate, print the routing table")
+    check_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
+    check_parser.set_defaults(handler=config_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

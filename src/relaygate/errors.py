@@ -1,0 +1,119 @@
+"""The gateway's one error tree.
+
+Fronts render these in their own wire format (OpenAI, Anthropic, Gemini); providers
+translate their vendor's failures into them once, at their edge, chaining the original.
+
+    GatewayError                      500 api_error
+    ├── InvalidRequest                400 invalid_request_error
+    │   └── UnsupportedContent        422 invalid_request_error
+    ├── AuthenticationFailed          401 authentication_error
+    ├── PermissionDenied              403 permission_error
+    ├── NotFound                      404 not_found_error
+    │   └── ModelNotFound             404 (code model_not_found)
+    ├── PayloadTooLarge               413 request_too_large
+    ├── RateLimited                   429 rate_limit_error
+    ├── Conflict                      409 conflict_error
+    └── UpstreamError                 502 upstream_error
+        ├── UpstreamRejected          4xx relayed from the upstream, with its message
+        ├── UpstreamUnavailable       503 (overloaded, breaker open)
+        └── UpstreamTimeout           504
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    status: int = 500
+    type: str = "api_error"
+    default_code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code if code is not None else self.default_code
+        if status is not None:
+            self.status = status
+        self.retry_after = retry_after
+
+
+class InvalidRequest(GatewayError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class UnsupportedContent(InvalidRequest):
+    status = 422
+    default_code = "unsupported_content"
+
+
+class AuthenticationFailed(GatewayError):
+    status = 401
+    type = "authentication_error"
+    default_code = "invalid_api_key"
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    type = "permission_error"
+    default_code = "permission_denied"
+
+
+class NotFound(GatewayError):
+    status = 404
+    type = "not_found_error"
+    default_code = "not_found"
+
+
+class ModelNotFound(NotFound):
+    type = "invalid_request_error"
+    default_code = "model_not_found"
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    type = "invalid_request_error"
+    default_code = "request_too_large"
+
+
+class Conflict(GatewayError):
+    status = 409
+    type = "invalid_request_error"
+    default_code = "conflict"
+
+
+class RateLimited(GatewayError):
+    status = 429
+    type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+
+class UpstreamError(GatewayError):
+    status = 502
+    type = "upstream_error"
+    default_code = "bad_gateway"
+
+
+class UpstreamRejected(UpstreamError):
+    """The upstream refused the request (4xx); status and message are the upstream's."""
+
+    type = "invalid_request_error"
+    default_code = "upstream_rejected"
+
+
+class UpstreamUnavailable(UpstreamError):
+    status = 503
+    default_code = "upstream_unavailable"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    default_code = "upstream_timeout"

@@ -1,0 +1,1 @@
+"""HTTP routers, one per client API: decode → pipeline → encode. Thin by design."""

@@ -1,0 +1,83 @@
+"""What every front does first: find the services, read the body, authenticate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from relaygate.errors import InvalidRequest, PayloadTooLarge
+from relaygate.pipeline.auth import Principal, key_from_headers
+from relaygate.pipeline.context import RequestContext
+from relaygate.services import Gateway
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def context_of(request: Request) -> RequestContext:
+    context: RequestContext | None = request.scope.get("state", {}).get("context")
+    if context is None:  # served without the request-log middleware (unit tests)
+        context = RequestContext("req_local")
+        request.scope.setdefault("state", {})["context"] = context
+    return context
+
+
+def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
+    key = key_from_headers(request.headers, request.query_params.get("key"))
+    principal = gateway.keys.authenticate(key)
+    context.principal = principal
+    return principal
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes (413) before reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit}.")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    if not raw:
+        raise InvalidRequest(
+            "The request body is empty; expected a JSON object.", code="invalid_json"
+        )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.",
+            code="invalid_json",
+        ) from None
+
+
+async def read_json_object(request: Request, gateway: Gateway) -> tuple[bytes, dict[str, Any]]:
+    raw = await read_body(request, gateway.settings.server.max_body_bytes)
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    return raw, body
+
+
+def require_model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if model is None:
+        raise InvalidRequest("Missing required parameter: 'model'.", param="model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest(
+            "Invalid value for 'model': expected a non-empty string.",
+            param="model",
+            code="invalid_type",
+        )
+    return model

@@ -1,0 +1,131 @@
+"""Render gateway errors in the format of the front that was called; never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaygate.errors import GatewayError
+from relaygate.observability.logging import get_logger
+from relaygate.pipeline.context import RequestContext
+
+_log = get_logger("relaygate.errors")
+
+ErrorBody = Callable[[GatewayError], dict[str, Any]]
+
+
+def openai_error_body(error: GatewayError) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": error.message,
+            "type": error.type,
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+
+
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+
+def anthropic_error_body(error: GatewayError) -> dict[str, Any]:
+    kind = _ANTHROPIC_TYPES.get(error.status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": error.message}}
+
+
+_GEMINI_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    413: "INVALID_ARGUMENT",
+    422: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def gemini_error_body(error: GatewayError) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": error.status,
+            "message": error.message,
+            "status": _GEMINI_STATUS.get(error.status, "INTERNAL"),
+        }
+    }
+
+
+# Routing as data: which error format each path prefix speaks (first match wins).
+ERROR_FORMATS: list[tuple[str, ErrorBody]] = [
+    ("/v1/messages", anthropic_error_body),
+    ("/v1beta/", gemini_error_body),
+]
+
+
+def error_body_for(path: str) -> ErrorBody:
+    for prefix, body in ERROR_FORMATS:
+        if path.startswith(prefix):
+            return body
+    return openai_error_body
+
+
+def error_response(request: Request, error: GatewayError) -> Response:
+    context: RequestContext | None = request.scope.get("state", {}).get("context")
+    if context is not None:
+        context.error = error.code or error.type
+    headers = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(int(error.retry_after))
+    body = error_body_for(request.url.path)(error)
+    return Response(
+        orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json"
+    )
+
+
+async def handle_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(request, exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = GatewayError(str(exc.detail), status=exc.status_code)
+    error.type = "invalid_request_error" if exc.status_code < 500 else "api_error"
+    if exc.status_code == 404:
+        error.type, error.code = "not_found_error", "not_found"
+    if exc.status_code == 405:
+        error.code = "method_not_allowed"
+    return error_response(request, error)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """The last resort: log the traceback, tell the client only that it failed."""
+    context: RequestContext | None = request.scope.get("state", {}).get("context")
+    request_id = context.request_id if context else None
+    _log.error("unhandled error", request_id=request_id, exc_info=exc)
+    error = GatewayError(
+        f"The gateway failed to process the request (request id {request_id}).",
+        code="internal_error",
+    )
+    return error_response(request, error)

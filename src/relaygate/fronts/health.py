@@ -1,0 +1,59 @@
+"""Liveness, readiness and the model list."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from relaygate.fronts.common import authenticate, context_of, gateway_of
+
+
+async def healthz(request: Request) -> Response:
+    gateway = gateway_of(request)
+    providers = [
+        {"name": name, "type": type(provider).__name__}
+        for name, provider in gateway.registry.providers.items()
+    ]
+    return JSONResponse({"status": "ok", "providers": providers})
+
+
+async def readyz(request: Request) -> Response:
+    gateway = gateway_of(request)
+    if gateway.stopping:
+        return JSONResponse({"status": "draining"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def list_models(request: Request) -> Response:
+    gateway = gateway_of(request)
+    authenticate(request, gateway, context_of(request))
+    data = [
+        {"id": name, "object": "model", "created": 0, "owned_by": provider}
+        for name, provider, _ in gateway.registry.table()
+        if provider not in ("alias", "rewrite") and not name.endswith(":*")
+    ]
+    data += [
+        {"id": name, "object": "model", "created": 0, "owned_by": "alias"}
+        for name, provider, _ in gateway.registry.table()
+        if provider == "alias"
+    ]
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def get_model(request: Request) -> Response:
+    gateway = gateway_of(request)
+    authenticate(request, gateway, context_of(request))
+    name = request.path_params["model"]
+    route = gateway.registry.resolve(name)
+    return JSONResponse(
+        {"id": name, "object": "model", "created": 0, "owned_by": route.provider.name}
+    )
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/v1/models", list_models, methods=["GET"]),
+    Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+]

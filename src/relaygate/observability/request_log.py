@@ -1,0 +1,75 @@
+"""ASGI middleware: the request id on every response, one log line when a response ends."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relaygate.observability.logging import get_logger
+from relaygate.pipeline.context import RequestContext
+
+REQUEST_ID_HEADER = b"x-request-id"
+_log = get_logger("relaygate.request")
+
+
+def _client_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            text: str = value.decode("latin-1")
+            if 0 < len(text) <= 200 and text.isprintable():
+                return text
+    return None
+
+
+class RequestLogMiddleware:
+    """Stamps `X-Request-ID` (the client's, or a new one) and logs one JSON line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _client_request_id(scope) or f"req_{uuid.uuid4().hex}"
+        context = RequestContext(request_id)
+        scope.setdefault("state", {})["context"] = context
+        header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                _log_line(scope, context, status)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except BaseException:
+            _log_line(scope, context, 500)
+            raise
+
+
+def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
+    usage = context.usage
+    _log.info(
+        "request",
+        request_id=context.request_id,
+        method=scope["method"],
+        path=scope["path"],
+        status=status,
+        latency_ms=round((time.perf_counter() - context.started) * 1000, 3),
+        tenant=context.tenant,
+        model=context.model,
+        provider=context.provider,
+        fast_path=context.fast_path,
+        input_tokens=usage.input_tokens if usage else None,
+        output_tokens=usage.output_tokens if usage else None,
+        usage_source=usage.source.value if usage else None,
+        error=context.error,
+    )

@@ -1,0 +1,1 @@
+"""The ordered steps around every model call: auth, limits, guard, cache, usage."""

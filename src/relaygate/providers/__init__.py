@@ -1,0 +1,1 @@
+"""Model providers: one `send`/`stream` interface, one adapter per upstream format."""

@@ -1,0 +1,31 @@
+"""Build provider objects from settings: a registry of classes by provider type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from relaygate.config import ProviderSettings, ProviderType
+from relaygate.providers.base import Provider
+from relaygate.providers.mock.provider import MockProvider
+from relaygate.providers.openai import OpenAIProvider
+
+ProviderFactory = Callable[[str, ProviderSettings], Provider]
+
+PROVIDER_TYPES: dict[ProviderType, ProviderFactory] = {
+    ProviderType.MOCK: MockProvider,
+    ProviderType.OPENAI: OpenAIProvider,
+}
+
+
+def build_providers(settings: dict[str, ProviderSettings]) -> dict[str, Provider]:
+    """One provider object per configured name; raises ValueError for an unbuilt type."""
+    providers: dict[str, Provider] = {}
+    for name, provider_settings in settings.items():
+        factory = PROVIDER_TYPES.get(provider_settings.type)
+        if factory is None:
+            raise ValueError(
+                f"provider {name!r}: type {provider_settings.type.value!r} "
+                "is not available in this build"
+            )
+        providers[name] = factory(name, provider_settings)
+    return providers

@@ -1,0 +1,55 @@
+"""Map an upstream's HTTP failure status to the gateway's error tree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from relaygate.errors import (
+    GatewayError,
+    RateLimited,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def upstream_failure(
+    provider: str,
+    status: int,
+    message: str | None,
+    headers: Mapping[str, str],
+    code: str | None = None,
+) -> GatewayError:
+    """4xx are relayed with the upstream's message; 429/529/503 are limits; other 5xx → 502."""
+    detail = message or f"HTTP {status}"
+    if status == 429:
+        return RateLimited(
+            f"The upstream provider '{provider}' is rate limiting: {detail}",
+            retry_after=retry_after_seconds(headers),
+            code=code or "rate_limit_exceeded",
+        )
+    if status in (503, 529):
+        return UpstreamUnavailable(
+            f"The upstream provider '{provider}' is overloaded: {detail}",
+            retry_after=retry_after_seconds(headers),
+        )
+    if 400 <= status < 500:
+        error = UpstreamRejected(detail, status=status, code=code)
+        if status == 401:
+            error.type = "authentication_error"
+        elif status == 403:
+            error.type = "permission_error"
+        elif status == 404:
+            error.type = "not_found_error"
+        return error
+    return UpstreamError(f"The upstream provider '{provider}' failed with HTTP {status}: {detail}")

@@ -1,0 +1,1 @@
+"""The built-in offline provider: deterministic, rule-based, no key needed."""

@@ -1,0 +1,114 @@
+"""The mock provider: plans a reply by rule, then answers it whole or word by word."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import orjson
+
+from relaygate.config import ProviderSettings
+from relaygate.providers.mock.rules import Plan, plan_reply
+from relaygate.tokenizer import count_prompt, count_text, truncate_to_tokens
+from relaygate.types import (
+    Finish,
+    FinishReason,
+    Message,
+    ModelCall,
+    ModelResult,
+    Role,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageEvent,
+    UsageSource,
+)
+
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+def _limited(text: str, call: ModelCall, model: str) -> tuple[str, FinishReason]:
+    """Apply `stop` then `max_tokens` to the planned text."""
+    cut = min((text.find(stop) for stop in call.stop if stop and stop in text), default=-1)
+    if cut >= 0:
+        return text[:cut], FinishReason.STOP
+    if call.max_tokens is not None and count_text(text, model) > call.max_tokens:
+        return truncate_to_tokens(text, call.max_tokens, model), FinishReason.LENGTH
+    return text, FinishReason.STOP
+
+
+def _result_message(plan: Plan, text: str) -> Message:
+    calls = [
+        ToolCall(
+            id=f"call_{uuid.uuid4().hex[:24]}",
+            name=item.name,
+            arguments=orjson.dumps(item.arguments).decode(),
+        )
+        for item in plan.calls
+    ]
+    return Message(Role.ASSISTANT, [TextPart(text)] if text else [], tool_calls=calls)
+
+
+class MockProvider:
+    """Deterministic, offline answers; `echo` repeats, `mock` follows rules (see rules.py)."""
+
+    def __init__(self, name: str, settings: ProviderSettings) -> None:
+        self.name = name
+        self._delay = settings.stream_delay_ms / 1000.0
+
+    def _answer(self, call: ModelCall, upstream_model: str) -> tuple[Message, FinishReason, Usage]:
+        plan = plan_reply(call, upstream_model)
+        text, finish = _limited(plan.text, call, upstream_model)
+        message = _result_message(plan, text)
+        if message.tool_calls:
+            finish = FinishReason.TOOL_CALLS
+        output = count_text(text, upstream_model) + sum(
+            count_text(tool.arguments, upstream_model) + 3 for tool in message.tool_calls
+        )
+        usage = Usage(
+            input_tokens=count_prompt(call.messages, call.tools, upstream_model),
+            output_tokens=output,
+            source=UsageSource.UPSTREAM,
+        )
+        return message, finish, usage
+
+    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+        message, finish, usage = self._answer(call, upstream_model)
+        return ModelResult(
+            id=f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            model=upstream_model,
+            message=message,
+            finish_reason=finish,
+            usage=usage,
+            created=int(time.time()),
+        )
+
+    async def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+        message, finish, usage = self._answer(call, upstream_model)
+        for word in _WORDS.findall(message.text):
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            yield TextDelta(word)
+        for index, tool_call in enumerate(message.tool_calls):
+            yield ToolCallStart(index, tool_call.id, tool_call.name)
+            arguments = tool_call.arguments
+            middle = len(arguments) // 2
+            for fragment in (arguments[:middle], arguments[middle:]):
+                if self._delay:
+                    await asyncio.sleep(self._delay)
+                if fragment:
+                    yield ToolCallDelta(index, fragment)
+            yield ToolCallEnd(index)
+        yield UsageEvent(usage)
+        yield Finish(finish)
+
+    async def close(self) -> None:
+        return None

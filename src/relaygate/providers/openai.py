@@ -1,0 +1,156 @@
+"""The OpenAI Chat Completions provider: OpenAI itself and every server that speaks it
+(vLLM, llama.cpp, Ollama, Together, Groq…), Azure OpenAI deployments included."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import orjson
+
+from relaygate.config import ProviderSettings
+from relaygate.errors import GatewayError, UpstreamError
+from relaygate.providers.base import RawReply, WireFormat
+from relaygate.providers.failures import upstream_failure
+from relaygate.providers.http import HttpExecutor, HttpReply
+from relaygate.streaming.sse import SSEParser
+from relaygate.translate.openai_chat.request import encode_request
+from relaygate.translate.openai_chat.response import decode_response
+from relaygate.translate.openai_chat.stream import ChunkDecoder
+from relaygate.types import ErrorEvent, ModelCall, ModelResult, StreamEvent
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def error_message(body: bytes) -> tuple[str | None, str | None]:
+    """(message, code) from an OpenAI-style error body, when it is one."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return (text[:500] or None), None
+    if isinstance(parsed, dict):
+        error = parsed.get("error")
+        if isinstance(error, dict):
+            code = error.get("code")
+            return str(error.get("message") or ""), str(code) if code else None
+        if isinstance(error, str):
+            return error, None
+        if "message" in parsed:
+            return str(parsed["message"]), None
+    return None, None
+
+
+class OpenAIProvider:
+    """Chat Completions over HTTP; also relays bytes when the front speaks the same format."""
+
+    relay_format = WireFormat.OPENAI_CHAT
+
+    def __init__(self, name: str, settings: ProviderSettings) -> None:
+        self.name = name
+        base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._azure = settings.azure or settings.api_version is not None
+        self._base_url = base_url
+        self._api_version = settings.api_version
+        headers = {"Content-Type": "application/json", **settings.headers}
+        if settings.api_key:
+            if self._azure:
+                headers["api-key"] = settings.api_key
+            else:
+                headers["Authorization"] = f"Bearer {settings.api_key}"
+        self._headers = headers
+        self._http = HttpExecutor(
+            provider_name=name,
+            connect_timeout=settings.timeout.connect,
+            read_timeout=settings.timeout.read,
+            max_connections=settings.max_connections,
+        )
+        self._default_url = self._url(None)
+
+    def _url(self, deployment: str | None) -> str:
+        if not self._azure:
+            return f"{self._base_url}/chat/completions"
+        version = self._api_version or "2024-10-21"
+        return (
+            f"{self._base_url}/openai/deployments/{deployment}/chat/completions"
+            f"?api-version={version}"
+        )
+
+    def _headers_for(self, request_id: str) -> Mapping[str, str]:
+        return {**self._headers, "X-Request-ID": request_id} if request_id else self._headers
+
+    def _failure(self, reply: HttpReply) -> GatewayError:
+        message, code = error_message(reply.body)
+        return upstream_failure(self.name, reply.status, message, reply.headers, code)
+
+    # --- canonical path -----------------------------------------------------------
+
+    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+        body = encode_request(call, upstream_model)
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+        url = self._url(upstream_model) if self._azure else self._default_url
+        reply = await self._http.post(url, orjson.dumps(body), self._headers)
+        if reply.status >= 400:
+            raise self._failure(reply)
+        try:
+            result = decode_response(orjson.loads(reply.body))
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise UpstreamError(
+                f"The upstream provider '{self.name}' returned a malformed response."
+            ) from exc
+        result.model = result.model or upstream_model
+        result.created = result.created or int(time.time())
+        return result
+
+    async def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+        body = encode_request(call, upstream_model)
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        url = self._url(upstream_model) if self._azure else self._default_url
+        async with self._http.open_stream(url, orjson.dumps(body), self._headers) as response:
+            if response.status >= 400:
+                data = await response.read()
+                raise self._failure(HttpReply(response.status, response.headers, data))
+            parser = SSEParser()
+            decoder = ChunkDecoder()
+            async for chunk in self._http.iter_body(response):
+                for event in parser.feed(chunk):
+                    if event.data == "[DONE]":
+                        return
+                    try:
+                        decoded = orjson.loads(event.data)
+                    except orjson.JSONDecodeError:
+                        yield ErrorEvent(
+                            f"The upstream provider '{self.name}' sent a malformed stream chunk."
+                        )
+                        return
+                    for item in decoder.decode(decoded):
+                        yield item
+
+    # --- the fast path: bytes in, bytes out -----------------------------------------
+
+    def _relay_url(self, body: dict[str, Any] | None) -> str:
+        if self._azure and body is not None:
+            return self._url(str(body.get("model", "")))
+        return self._default_url
+
+    async def relay(self, body: bytes, request_id: str) -> RawReply:
+        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
+        reply = await self._http.post(url, body, self._headers_for(request_id))
+        if reply.status >= 400:
+            raise self._failure(reply)
+        return RawReply(200, reply.body, reply.headers.get("Content-Type", "application/json"))
+
+    async def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
+        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
+        async with self._http.open_stream(url, body, self._headers_for(request_id)) as response:
+            if response.status >= 400:
+                data = await response.read()
+                raise self._failure(HttpReply(response.status, response.headers, data))
+            async for chunk in self._http.iter_body(response):
+                yield chunk
+
+    async def close(self) -> None:
+        await self._http.close()

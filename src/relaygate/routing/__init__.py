@@ -1,0 +1,1 @@
+"""Which provider serves a model name: the registry, aliases and rewrites."""

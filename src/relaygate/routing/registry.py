@@ -1,0 +1,98 @@
+"""Model names → (provider, upstream model), with aliases, rewrites and `provider:model`."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from relaygate.config import Settings
+from relaygate.errors import ModelNotFound
+from relaygate.providers.base import Provider
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a call for `model` goes."""
+
+    model: str  # the name the client asked for
+    provider: Provider
+    upstream_model: str
+    context_window: int | None = None
+    input_price_per_mtok: float | None = None
+    output_price_per_mtok: float | None = None
+
+
+class ModelRegistry:
+    """Resolves the model name of a request to a Route; routing as data."""
+
+    def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
+        self._providers = providers
+        self._routes: dict[str, Route] = {}
+        for model in settings.models:
+            self._routes[model.name] = Route(
+                model=model.name,
+                provider=providers[model.provider],
+                upstream_model=model.model or model.name,
+                context_window=model.context_window,
+                input_price_per_mtok=model.input_price_per_mtok,
+                output_price_per_mtok=model.output_price_per_mtok,
+            )
+        self._aliases = dict(settings.aliases)
+        self._rewrites = [(rewrite.match, rewrite.to) for rewrite in settings.rewrites]
+
+    @property
+    def providers(self) -> dict[str, Provider]:
+        return self._providers
+
+    def resolve(self, name: str) -> Route:
+        """The route for `name`; raises ModelNotFound."""
+        route = self._routes.get(name)
+        if route is not None:
+            return route
+        target = self._aliases.get(name)
+        if target is None:
+            for pattern, to in self._rewrites:
+                if fnmatch.fnmatchcase(name, pattern):
+                    target = to
+                    break
+        if target is not None:
+            route = self._routes.get(target) or self._prefixed(target)
+            if route is not None:
+                return Route(
+                    model=name,
+                    provider=route.provider,
+                    upstream_model=route.upstream_model,
+                    context_window=route.context_window,
+                    input_price_per_mtok=route.input_price_per_mtok,
+                    output_price_per_mtok=route.output_price_per_mtok,
+                )
+        route = self._prefixed(name)
+        if route is not None:
+            return route
+        raise ModelNotFound(
+            f"The model '{name}' does not exist or you do not have access to it.",
+            param="model",
+        )
+
+    def _prefixed(self, name: str) -> Route | None:
+        provider_name, sep, upstream = name.partition(":")
+        if not sep or not upstream:
+            return None
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            return None
+        return Route(model=name, provider=provider, upstream_model=upstream)
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(name, provider, upstream model) rows, then aliases and rewrites, for display."""
+        rows = [
+            (name, route.provider.name, route.upstream_model)
+            for name, route in self._routes.items()
+        ]
+        rows += [(alias, "alias", target) for alias, target in self._aliases.items()]
+        rows += [(pattern, "rewrite", to) for pattern, to in self._rewrites]
+        rows += [(f"{name}:*", name, "*") for name in self._providers]
+        return rows
+
+    def model_names(self) -> list[str]:
+        return [*self._routes, *self._aliases]

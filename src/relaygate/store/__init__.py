@@ -1,0 +1,1 @@
+"""Durable state: SQLAlchemy models, the database handle, Alembic migrations, Redis helpers."""

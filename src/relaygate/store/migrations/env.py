@@ -1,0 +1,13 @@
+"""Alembic environment: migrations run on the connection the gateway hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through relaygate.store.db.Database.migrate()")
+
+context.configure(connection=connection, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,1 @@
+"""Streams to clients: SSE framing, event logs, WebSocket hubs."""

@@ -1,0 +1,1 @@
+"""OpenAI Chat Completions: wire types, request/response translation, stream chunks."""
