@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from relaygate.config import Settings
+from relaygate.observability.metrics import GatewayMetrics
 from relaygate.pipeline.auth import KeyStore
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
@@ -27,6 +28,7 @@ class Gateway:
     database: Database
     event_log: EventLog
     bus: Bus
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     redis: Redis | None = None  # set when several instances share state (storage.redis_url)
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams

@@ -57,13 +57,17 @@ class RequestLogMiddleware:
 
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
     usage = context.usage
+    seconds = time.perf_counter() - context.started
+    gateway = getattr(scope["app"].state, "gateway", None)
+    if gateway is not None:
+        gateway.metrics.record(context, status, seconds)
     _log.info(
         "request",
         request_id=context.request_id,
         method=scope["method"],
         path=scope["path"],
         status=status,
-        latency_ms=round((time.perf_counter() - context.started) * 1000, 3),
+        latency_ms=round(seconds * 1000, 3),
         tenant=context.tenant,
         model=context.model,
         provider=context.provider,
