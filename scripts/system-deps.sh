@@ -3,6 +3,7 @@
 set -euo pipefail
 needed=()
 command -v bwrap >/dev/null 2>&1 || needed+=(bubblewrap)
+[ -x /usr/bin/chromium ] || needed+=(chromium)  # the playground's browser test
 if [ ${#needed[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "system-deps: please install: ${needed[*]} (apt-get install ${needed[*]})" >&2

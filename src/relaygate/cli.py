@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import socket
 import sys
 from types import FrameType
 
@@ -11,11 +13,14 @@ import uvicorn
 from starlette.applications import Starlette
 
 from relaygate.app import create_app
+from relaygate.client import terminal
 from relaygate.config import ConfigError, Settings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
 from relaygate.services import Gateway
+
+GC_YOUNG_THRESHOLD = 10_000
 
 
 class GracefulServer(uvicorn.Server):
@@ -26,6 +31,16 @@ class GracefulServer(uvicorn.Server):
         super().__init__(config)
         self._app = app
         self._grace = grace_seconds
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Everything built so far (modules, settings, services) lives as long as the process:
+        # move it out of the collector's sight so that full collections stay cheap. Requests
+        # free their objects by reference counting; collecting the young generation every
+        # 700 allocations cost ~40 µs a request (bench/profile_gateway.py), every 10,000 ~0.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         gateway: Gateway | None = getattr(self._app.state, "gateway", None)
@@ -99,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser = config_commands.add_parser("check", help="validate, print the routing table")
     check_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
     check_parser.set_defaults(handler=config_check)
+    terminal.add_parser(commands)
     return parser
 
 

@@ -88,11 +88,99 @@ class ServerSettings(_Strict):
     log_level: str = "info"
     max_body_bytes: int = 10 * 1024 * 1024
     shutdown_grace_seconds: float = 10.0
+    fast_path: bool = True  # relay bytes when front and provider share a format
 
 
 class StorageSettings(_Strict):
     database_url: str = "sqlite+aiosqlite:///relaygate.db"
     redis_url: str | None = None
+
+
+class ToolPolicyMode(StrEnum):
+    ALLOW_ALL = "allow_all"
+    ALLOW_LIST = "allow_list"
+    DENY_LIST = "deny_list"
+
+
+class ToolPolicySettings(_Strict):
+    """Which tools a tenant or key may use; dangerous tools only when named in `allow`."""
+
+    mode: ToolPolicyMode = ToolPolicyMode.ALLOW_ALL
+    allow: list[str] = Field(default_factory=list)  # names or globs ("docs_*")
+    deny: list[str] = Field(default_factory=list)
+
+
+class McpServerSettings(_Strict):
+    """A remote MCP server (Streamable HTTP) whose tools join a tenant's registry."""
+
+    name: str
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    prefix: str | None = None  # defaults to "<name>_"
+    dangerous: bool = False
+    timeout_seconds: float = 30.0
+
+
+class SandboxSettings(_Strict):
+    enabled: bool = True
+    allow_unsandboxed: bool = False  # run bash/python without bubblewrap (logged as a warning)
+    timeout_seconds: float = 10.0
+    cpu_seconds: int = 10
+    memory_mb: int = 512
+    file_size_mb: int = 16
+    open_files: int = 64
+    processes: int = 64
+    tmp_size_mb: int = 64
+    output_bytes: int = 64 * 1024
+    uid: int = 65534
+
+
+class ToolLoopSettings(_Strict):
+    max_steps: int = 8
+    time_budget_seconds: float = 120.0
+
+
+class ToolsSettings(_Strict):
+    default_policy: ToolPolicySettings = Field(default_factory=ToolPolicySettings)
+    tenants: dict[str, ToolPolicySettings] = Field(default_factory=dict)
+    keys: dict[str, ToolPolicySettings] = Field(default_factory=dict)  # by key name
+    custom: list[str] = Field(default_factory=list)  # "module:function"
+    mcp_servers: dict[str, list[McpServerSettings]] = Field(default_factory=dict)  # by tenant
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    loop: ToolLoopSettings = Field(default_factory=ToolLoopSettings)
+    workspace_root: str | None = None  # default: <tmp>/relaygate-workspaces
+    max_file_bytes: int = 1024 * 1024
+    default_timeout_seconds: float = 10.0
+    weather_backend: str | None = None  # "module:factory"; default the offline demo
+    search_backend: str | None = None
+
+
+class SessionSettings(_Strict):
+    """Sessions: expiry, limits, memory budget, the live stream."""
+
+    default_ttl_seconds: int = 24 * 3600  # sliding: every use of a session extends it
+    max_ttl_seconds: int = 30 * 24 * 3600
+    sweep_interval_seconds: float = 60.0
+    tombstone_seconds: int = 7 * 24 * 3600  # how long an expired id still says "expired"
+    max_message_bytes: int = 256 * 1024
+    default_context_window: int = 128_000  # when neither session nor model gives one
+    reply_tokens: int = 4096  # held back from the window for the reply
+    keepalive_seconds: float = 15.0  # SSE comment on idle streams
+    retry_ms: int = 3000  # SSE `retry:` hint
+
+
+class RealtimeSettings(_Strict):
+    """WebSocket chat: heartbeat, per-client send queue, the agent-turn worker pool."""
+
+    ping_interval_seconds: float = 30.0  # the server pings every peer this often
+    idle_timeout_seconds: float = 60.0  # a peer silent this long is dropped (close 4408)
+    send_queue_size: int = 256  # frames waiting for one client; overflow → close 4429
+    close_timeout_seconds: float = 5.0  # how long a close frame may wait on a stuck peer
+    max_message_bytes: int = 256 * 1024
+    workers: int = 8  # agent turns running at once (per process)
+    turn_queue_size: int = 64  # turns waiting for a worker; full → `busy` error at once
+    turn_timeout_seconds: float = 30.0
+    default_model: str | None = None  # default: the first configured model
 
 
 class Settings(_Strict):
@@ -103,6 +191,9 @@ class Settings(_Strict):
     aliases: dict[str, str] = Field(default_factory=dict)
     rewrites: list[RewriteSettings] = Field(default_factory=list)
     keys: list[KeySettings] = Field(default_factory=list)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
 
 def default_settings() -> Settings:

@@ -17,6 +17,9 @@ translate their vendor's failures into them once, at their edge, chaining the or
         ├── UpstreamRejected          4xx relayed from the upstream, with its message
         ├── UpstreamUnavailable       503 (overloaded, breaker open)
         └── UpstreamTimeout           504
+
+agents/tools/errors.py hangs the tool errors (ToolNotFound, ToolDenied, ToolFailed…) on
+this same tree, so every front renders them too.
 """
 
 from __future__ import annotations

@@ -7,17 +7,24 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from relaygate.config import Settings
+from relaygate.agents.mcp.on_demand import McpExportOnDemand
+from relaygate.agents.messages import Mailbox
+from relaygate.agents.sessions.service import SessionService
+from relaygate.agents.tools.service import ToolService
+from relaygate.agents.tools.setup import start_tools
+from relaygate.config import ProviderType, Settings
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.pipeline.auth import KeyStore
+from relaygate.pipeline.background import BackgroundRunner
 from relaygate.providers.factory import build_providers
+from relaygate.realtime.service import Realtime
 from relaygate.routing.registry import ModelRegistry
 from relaygate.store.db import Database
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
 from relaygate.streaming.redis_bus import RedisBus
 from relaygate.streaming.redis_event_log import RedisEventLog
-from relaygate.tokenizer import count_text
+from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 
 @dataclass(slots=True)
@@ -28,12 +35,23 @@ class Gateway:
     database: Database
     event_log: EventLog
     bus: Bus
+    mailbox: Mailbox  # agent-to-agent messages
+    realtime: Realtime  # WebSocket chat: hub, turn pool
+    sessions: SessionService  # conversations: history, memory, TTL sweeper
+    tools: ToolService  # registry, policies, sandbox, workspaces
+    mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    background: BackgroundRunner = field(default_factory=BackgroundRunner)  # Responses runs
     redis: Redis | None = None  # set when several instances share state (storage.redis_url)
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
 
     async def close(self) -> None:
+        await self.mcp_export.close()
+        await self.tools.close()
+        await self.sessions.close()
+        await self.realtime.close()
+        await self.background.close()
         for provider in self.registry.providers.values():
             await provider.close()
         await self.database.close()
@@ -48,14 +66,38 @@ async def start_gateway(settings: Settings) -> Gateway:
     providers = build_providers(settings.providers)
     database = Database(settings.storage.database_url)
     await database.migrate()
-    count_text("warm up the tokenizer")
+    if any(provider.type is ProviderType.MOCK for provider in settings.providers.values()):
+        # the mock counts every answer: load the tokenizer before the first request
+        await asyncio.to_thread(preload_tokenizer)
     redis = Redis.from_url(settings.storage.redis_url) if settings.storage.redis_url else None
+    bus: Bus = RedisBus(redis) if redis is not None else MemoryBus()
+    registry = ModelRegistry(settings, providers)
+    event_log: EventLog = RedisEventLog(redis) if redis is not None else MemoryEventLog()
+    metrics = GatewayMetrics()
+    tools = await start_tools(settings.tools, metrics.registry)
+    sessions = SessionService(
+        settings.sessions, registry, database, event_log, tools=tools, loop=settings.tools.loop
+    )
+    sessions.start()
+    realtime = Realtime(
+        settings.realtime, registry, sessions, database,
+        shared_bus=bus if redis is not None else None,
+    )
+    realtime.start()
+    keys = KeyStore(settings.keys)
+    mcp_export = McpExportOnDemand(tools, keys)
     return Gateway(
         settings=settings,
-        registry=ModelRegistry(settings, providers),
-        keys=KeyStore(settings.keys),
+        registry=registry,
+        keys=keys,
         database=database,
-        event_log=RedisEventLog(redis) if redis is not None else MemoryEventLog(),
-        bus=RedisBus(redis) if redis is not None else MemoryBus(),
+        event_log=event_log,
+        bus=bus,
+        mailbox=Mailbox(database, bus),
+        realtime=realtime,
+        sessions=sessions,
+        tools=tools,
+        mcp_export=mcp_export,
+        metrics=metrics,
         redis=redis,
     )

@@ -23,6 +23,7 @@ class Role(StrEnum):
 @dataclass(slots=True)
 class TextPart:
     text: str
+    cache_control: dict[str, Any] | None = None  # a prompt-caching marker (Anthropic)
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class ImagePart:
 
     url: str
     detail: str | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -42,6 +44,7 @@ class FilePart:
     url: str | None = None
     filename: str | None = None
     media_type: str | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 ContentPart = TextPart | ImagePart | FilePart
@@ -63,6 +66,7 @@ class Message:
     name: str | None = None
     reasoning: str | None = None  # the model's visible thinking, when a provider returns it
     reasoning_signature: str | None = None  # opaque proof some providers need back
+    cache_control: dict[str, Any] | None = None  # marker on a tool result as a whole
 
     @property
     def text(self) -> str:
@@ -76,6 +80,7 @@ class ToolSpec:
     description: str | None = None
     parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
     strict: bool | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 class ToolChoiceMode(StrEnum):
@@ -118,6 +123,7 @@ class ModelCall:
     response_format: ResponseFormat | None = None
     temperature: float | None = None
     top_p: float | None = None
+    top_k: int | None = None
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
@@ -130,6 +136,7 @@ class ModelCall:
     reasoning_budget: int | None = None
     stream: bool = False
     include_usage: bool = False
+    top_logprobs: int | None = None  # None: no logprobs wanted; n: with n alternatives each
     extra: dict[str, Any] = field(default_factory=dict)  # vendor fields passed through untouched
 
 
@@ -168,14 +175,25 @@ class ModelResult:
     finish_reason: FinishReason
     usage: Usage
     created: int
+    stop_sequence: str | None = None  # which stop sequence ended the text, when known
 
 
 # --- the canonical event stream -------------------------------------------------
 
 
 @dataclass(slots=True)
+class TokenLogprob:
+    """One generated token's log probability, with the likeliest alternatives."""
+
+    token: str
+    logprob: float
+    top: list[TokenLogprob] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class TextDelta:
     text: str
+    logprobs: list[TokenLogprob] = field(default_factory=list)  # when the call asked
 
 
 @dataclass(slots=True)
@@ -210,6 +228,7 @@ class UsageEvent:
 @dataclass(slots=True)
 class Finish:
     reason: FinishReason
+    stop_sequence: str | None = None
 
 
 @dataclass(slots=True)

@@ -3,7 +3,8 @@
 Its answers follow simple rules so translations can be checked end to end: it repeats
 the last user text, calls the first offered tool when the prompt says "Calculate"
 (arguments {"a": 5, "b": 3, "operation": "add"}), answers "The result is X." after a
-tool result, and says how many images it saw. Model names choose failures:
+tool result, and says how many images it saw; `max_tokens` cuts the text to that many
+words (finish_reason `length`). Model names choose failures:
 `fail-<status>` (error body from tests/samples/openai/error_<status>.json or a generic
 one), `hang` (never answers), `malformed` (200 with a non-JSON body), `slow-stream`
 (one chunk every 50 ms, 200 chunks), `cut-stream` (closes the stream midway).
@@ -105,8 +106,12 @@ class FakeOpenAI:
         if model == "malformed":
             return Response(b"<html>not json</html>", media_type="text/html")
         text, calls = answer(body)
+        finish = "tool_calls" if calls else "stop"
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        if limit is not None and not calls and len(text.split()) > int(limit):
+            text, finish = " ".join(text.split()[: int(limit)]), "length"  # max_tokens cuts words
         if body.get("stream"):
-            return StreamingResponse(self._stream(body, text, calls, model), media_type="text/event-stream")
+            return StreamingResponse(self._stream(body, text, calls, model, finish), media_type="text/event-stream")
         message: dict[str, Any] = {"role": "assistant", "content": text or None, "refusal": None,
                                    "annotations": []}
         if calls:
@@ -114,12 +119,12 @@ class FakeOpenAI:
         return JSONResponse({
             "id": "chatcmpl-fake123", "object": "chat.completion", "created": int(time.time()),
             "model": model, "choices": [{"index": 0, "message": message, "logprobs": None,
-                                         "finish_reason": "tool_calls" if calls else "stop"}],
+                                         "finish_reason": finish}],
             "usage": _usage(body, text), "service_tier": "default", "system_fingerprint": "fp_fake",
         })
 
     async def _stream(self, body: dict[str, Any], text: str, calls: list[dict[str, Any]],
-                      model: str) -> AsyncIterator[bytes]:
+                      model: str, finish: str = "stop") -> AsyncIterator[bytes]:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         base = {"id": "chatcmpl-fake123", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": model, "service_tier": "default", "system_fingerprint": "fp_fake"}
@@ -149,7 +154,7 @@ class FakeOpenAI:
                 for start in range(0, len(arguments), 7):
                     yield chunk({"tool_calls": [{"index": index,
                                                  "function": {"arguments": arguments[start:start + 7]}}]})
-            yield chunk({}, "tool_calls" if calls else "stop")
+            yield chunk({}, finish)
             if include_usage:
                 yield b"data: " + json.dumps({**base, "choices": [], "usage": _usage(body, text)}).encode() + b"\n\n"
             yield b"data: [DONE]\n\n"

@@ -126,6 +126,7 @@ class ThreadedServer:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            timeout_graceful_shutdown=1,  # a fake's hung handlers ("hang") must not stall teardown
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

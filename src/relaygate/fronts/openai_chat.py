@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
@@ -17,14 +17,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from relaygate.errors import GatewayError
-from relaygate.fronts.common import (
-    authenticate,
-    context_of,
-    gateway_of,
-    read_json_object,
-    require_model,
+from relaygate.fronts.common import first_of, model_request
+from relaygate.fronts.openai_chat_relay import (
+    UsageSniffer,
+    estimated_reply,
+    relay_stream_bytes,
+    reply_usage,
+    stream_estimator,
 )
-from relaygate.fronts.openai_chat_relay import UsageSniffer, relay_stream_bytes, usage_from_body
+from relaygate.fronts.usage import source_header
 from relaygate.pipeline.context import RequestContext
 from relaygate.providers.base import RawRelay, WireFormat
 from relaygate.services import Gateway
@@ -40,25 +41,31 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def chat_completions(request: Request) -> Response:
-    gateway = gateway_of(request)
-    context = context_of(request)
-    authenticate(request, gateway, context)
-    raw, body = await read_json_object(request, gateway)
-    model = require_model(body)
-    route = gateway.registry.resolve(model)
-    context.model, context.provider = model, route.provider.name
-
+    prologue = await model_request(request)
+    gateway, context, route = prologue.gateway, prologue.context, prologue.route
+    body = prologue.body
     provider = route.provider
-    if isinstance(provider, RawRelay) and provider.relay_format is WireFormat.OPENAI_CHAT:
-        return await _relay(request, gateway, context, provider, raw, body, route.upstream_model)
+    # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs
+    if (
+        gateway.settings.server.fast_path
+        and getattr(provider, "relay_format", None) is WireFormat.OPENAI_CHAT
+    ):
+        relay = cast(RawRelay, provider)
+        return await _relay(
+            request, gateway, context, relay, prologue.raw, body, route.upstream_model
+        )
 
     call = decode_request(body)
     if not call.stream:
         result = await provider.send(call, route.upstream_model)
         context.usage = result.usage
-        return Response(orjson.dumps(encode_result(result)), media_type="application/json")
+        return Response(
+            orjson.dumps(encode_result(result)),
+            media_type="application/json",
+            headers=source_header(result.usage),
+        )
     events = provider.stream(call, route.upstream_model)
-    first = await anext(events)  # failures before the first event get a real status code
+    first = await first_of(events, route.provider.name)
     encoder = ChunkEncoder(
         f"chatcmpl-{uuid.uuid4().hex[:24]}",
         route.upstream_model,
@@ -93,13 +100,19 @@ async def _relay(
         raw = orjson.dumps(body)
     if not stream:
         reply = await provider.relay(raw, context.request_id)
-        usage = usage_from_body(reply.body)
+        usage = reply_usage(reply.body, context.provider)
+        content = reply.body
         if usage is not None:
             context.usage = decode_usage(usage)
-        return Response(reply.body, media_type=reply.content_type)
+        else:
+            context.usage, content = estimated_reply(
+                content, body, upstream_model, context.provider
+            )
+        headers = source_header(context.usage)
+        return Response(content, media_type=reply.content_type, headers=headers)
     chunks = provider.relay_stream(raw, context.request_id)
-    first = await anext(chunks)
-    sniffer = UsageSniffer(context, client_wants_usage)
+    first = await first_of(chunks, context.provider)
+    sniffer = UsageSniffer(context, client_wants_usage, stream_estimator(body, upstream_model))
     return StreamingResponse(
         _until_drained(relay_stream_bytes(chunks, first, sniffer, context), gateway),
         media_type="text/event-stream",

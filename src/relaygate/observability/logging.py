@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import orjson
 import structlog
@@ -15,6 +17,23 @@ _LEVELS = {
     "error": logging.ERROR,
     "critical": logging.CRITICAL,
 }
+
+
+_QUERY_KEY = re.compile(r"([?&](?:api_key|key)=)[^&\s\"]*", re.IGNORECASE)
+
+
+class RedactQueryKeys(logging.Filter):
+    """uvicorn logs a WebSocket's path with its query string, where browsers put the
+    API key (`?api_key=`): blank the key's value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) for arg in record.args)
+        return True
+
+
+def _redact(value: Any) -> Any:
+    return _QUERY_KEY.sub(r"\1***", value) if isinstance(value, str) else value
 
 
 def configure_logging(level: str) -> None:
@@ -34,6 +53,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=numeric, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("uvicorn.error").addFilter(RedactQueryKeys())
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

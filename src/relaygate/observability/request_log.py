@@ -37,22 +37,29 @@ class RequestLogMiddleware:
         context = RequestContext(request_id)
         scope.setdefault("state", {})["context"] = context
         header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
-        status = 500
+        status = 0  # 0 until the response starts
+        logged = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
+                logged = True
                 _log_line(scope, context, status)
 
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
-            _log_line(scope, context, 500)
+            if not logged:
+                context.error = context.error or "unhandled_exception"
+                _log_line(scope, context, status or 500)
             raise
+        if not logged:  # the client went away before the response ended
+            context.error = context.error or "client_disconnected"
+            _log_line(scope, context, status or 499)
 
 
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:

@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from relaygate.config import ProviderSettings, ProviderType
+from relaygate.providers.anthropic import AnthropicProvider
 from relaygate.providers.base import Provider
+from relaygate.providers.gemini import GeminiProvider
 from relaygate.providers.mock.provider import MockProvider
 from relaygate.providers.openai import OpenAIProvider
+from relaygate.providers.openai_responses import OpenAIResponsesProvider
 
 ProviderFactory = Callable[[str, ProviderSettings], Provider]
 
 PROVIDER_TYPES: dict[ProviderType, ProviderFactory] = {
     ProviderType.MOCK: MockProvider,
     ProviderType.OPENAI: OpenAIProvider,
+    ProviderType.OPENAI_RESPONSES: OpenAIResponsesProvider,
+    ProviderType.ANTHROPIC: AnthropicProvider,
+    ProviderType.GEMINI: GeminiProvider,
 }
 
 

@@ -1,8 +1,12 @@
-"""Map an upstream's HTTP failure status to the gateway's error tree."""
+"""Map an upstream's HTTP failure status, or a reply of the wrong shape, to the gateway's
+error tree."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
 
 from relaygate.errors import (
     GatewayError,
@@ -11,6 +15,9 @@ from relaygate.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from relaygate.types import ModelResult
+
+MALFORMED = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -53,3 +60,22 @@ def upstream_failure(
             error.type = "not_found_error"
         return error
     return UpstreamError(f"The upstream provider '{provider}' failed with HTTP {status}: {detail}")
+
+
+def decoded_result(provider: str, body: bytes, decode: Callable[[Any], ModelResult]) -> ModelResult:
+    """An upstream's whole answer → ModelResult; any other shape is a malformed reply (502)."""
+    try:
+        return decode(orjson.loads(body))
+    except MALFORMED as exc:
+        raise UpstreamError(
+            f"The upstream provider '{provider}' returned a malformed response."
+        ) from exc
+
+
+def malformed_reply(provider: str, expected: str, content_type: str) -> UpstreamError:
+    """A reply of the wrong content type (a 200 that is not JSON, a stream that is not SSE)."""
+    kind = "stream" if expected == "text/event-stream" else "response"
+    return UpstreamError(
+        f"The upstream provider '{provider}' returned a malformed {kind} "
+        f"(expected {expected}, got {content_type or 'no content type'})."
+    )

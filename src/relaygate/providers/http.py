@@ -1,15 +1,20 @@
 """The one HTTP executor every HTTP provider shares: pooled keep-alive connections,
-timeouts, and transport failures translated into the gateway's errors once, here."""
+timeouts, and transport failures translated into the gateway's errors once, here (an
+upstream's failure status, through the provider's own `failure` mapping)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
 
-from relaygate.errors import UpstreamError, UpstreamTimeout
+from relaygate.config import ProviderSettings
+from relaygate.errors import GatewayError, UpstreamError, UpstreamTimeout
+
+FINISH_SECONDS = 0.25
 
 
 @dataclass(slots=True)
@@ -37,6 +42,16 @@ class HttpExecutor:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
+    @classmethod
+    def for_provider(cls, name: str, settings: ProviderSettings) -> HttpExecutor:
+        """The executor for one configured provider: its timeouts and connection limit."""
+        return cls(
+            provider_name=name,
+            connect_timeout=settings.timeout.connect,
+            read_timeout=settings.timeout.read,
+            max_connections=settings.max_connections,
+        )
+
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
@@ -56,34 +71,44 @@ class HttpExecutor:
             async with self._client().post(url, data=body, headers=headers) as response:
                 data = await response.read()
                 return HttpReply(response.status, response.headers, data)
-        except TimeoutError as exc:
-            raise UpstreamTimeout(
-                f"The upstream provider '{self._provider_name}' did not answer in time."
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(
-                f"Could not reach the upstream provider '{self._provider_name}': {_describe(exc)}"
-            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._unreachable(exc) from exc
 
     @asynccontextmanager
     async def open_stream(
-        self, url: str, body: bytes, headers: Mapping[str, str]
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        failure: Callable[[HttpReply], GatewayError],
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """POST and hand back the open response; closing it cancels the upstream request."""
+        """POST and hand back the open response; a failure status raises `failure(reply)`, the
+        whole error body read. A stream read to its end gives its connection back to the pool;
+        one abandoned midway closes it, which cancels the upstream request."""
         try:
             response = await self._client().post(url, data=body, headers=headers)
-        except TimeoutError as exc:
-            raise UpstreamTimeout(
-                f"The upstream provider '{self._provider_name}' did not answer in time."
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(
-                f"Could not reach the upstream provider '{self._provider_name}': {_describe(exc)}"
-            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._unreachable(exc) from exc
         try:
+            if response.status >= 400:
+                data = await response.read()
+                raise failure(HttpReply(response.status, response.headers, data))
             yield response
         finally:
-            response.close()
+            if response.content.at_eof():
+                response.release()
+            else:
+                response.close()
+
+    def _unreachable(self, exc: TimeoutError | aiohttp.ClientError) -> UpstreamError:
+        """A request that got no reply: a timeout (504) or a transport failure (502)."""
+        if isinstance(exc, TimeoutError):
+            return UpstreamTimeout(
+                f"The upstream provider '{self._provider_name}' did not answer in time."
+            )
+        return UpstreamError(
+            f"Could not reach the upstream provider '{self._provider_name}': {_describe(exc)}"
+        )
 
     async def iter_body(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive; a stall or a cut raises UpstreamError."""
@@ -99,6 +124,16 @@ class HttpExecutor:
                 f"The upstream provider '{self._provider_name}' broke off the stream: "
                 f"{_describe(exc)}"
             ) from exc
+
+    async def finish(self, response: aiohttp.ClientResponse) -> None:
+        """Read the rest of a body whose content is complete (a stream after `[DONE]`: only the
+        chunked terminator is left) so that its connection goes back to the pool. A peer that
+        sends more, or nothing, within FINISH_SECONDS gets its connection closed instead."""
+        try:
+            async with asyncio.timeout(FINISH_SECONDS):
+                await response.content.read()
+        except (TimeoutError, aiohttp.ClientError):
+            response.close()  # not reusable; open_stream's exit sees it is not at EOF either
 
     async def close(self) -> None:
         if self._session is not None:

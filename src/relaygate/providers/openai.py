@@ -10,11 +10,12 @@ from typing import Any
 import orjson
 
 from relaygate.config import ProviderSettings
-from relaygate.errors import GatewayError, UpstreamError
+from relaygate.errors import GatewayError
 from relaygate.providers.base import RawReply, WireFormat
-from relaygate.providers.failures import upstream_failure
+from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
 from relaygate.streaming.sse import SSEParser
+from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.openai_chat.request import encode_request
 from relaygate.translate.openai_chat.response import decode_response
 from relaygate.translate.openai_chat.stream import ChunkDecoder
@@ -60,12 +61,7 @@ class OpenAIProvider:
             else:
                 headers["Authorization"] = f"Bearer {settings.api_key}"
         self._headers = headers
-        self._http = HttpExecutor(
-            provider_name=name,
-            connect_timeout=settings.timeout.connect,
-            read_timeout=settings.timeout.read,
-            max_connections=settings.max_connections,
-        )
+        self._http = HttpExecutor.for_provider(name, settings)
         self._default_url = self._url(None)
 
     def _url(self, deployment: str | None) -> str:
@@ -94,30 +90,30 @@ class OpenAIProvider:
         reply = await self._http.post(url, orjson.dumps(body), self._headers)
         if reply.status >= 400:
             raise self._failure(reply)
-        try:
-            result = decode_response(orjson.loads(reply.body))
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
-            raise UpstreamError(
-                f"The upstream provider '{self.name}' returned a malformed response."
-            ) from exc
+        result = decoded_result(self.name, reply.body, decode_response)
         result.model = result.model or upstream_model
         result.created = result.created or int(time.time())
-        return result
+        return ensure_usage(result, call, upstream_model)
 
-    async def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+        """The answer's events; when the upstream sends no usage, ours is added."""
+        return with_usage(self._events(call, upstream_model), call, upstream_model)
+
+    async def _events(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
         body = encode_request(call, upstream_model)
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
         url = self._url(upstream_model) if self._azure else self._default_url
-        async with self._http.open_stream(url, orjson.dumps(body), self._headers) as response:
-            if response.status >= 400:
-                data = await response.read()
-                raise self._failure(HttpReply(response.status, response.headers, data))
+        data = orjson.dumps(body)
+        async with self._http.open_stream(url, data, self._headers, self._failure) as response:
+            if response.content_type != "text/event-stream":
+                raise malformed_reply(self.name, "text/event-stream", response.content_type)
             parser = SSEParser()
             decoder = ChunkDecoder()
             async for chunk in self._http.iter_body(response):
                 for event in parser.feed(chunk):
                     if event.data == "[DONE]":
+                        await self._http.finish(response)
                         return
                     try:
                         decoded = orjson.loads(event.data)
@@ -128,6 +124,10 @@ class OpenAIProvider:
                         return
                     for item in decoder.decode(decoded):
                         yield item
+            if not decoder.finished:  # a clean end of body, but no finish_reason, no [DONE]
+                yield ErrorEvent(
+                    f"The upstream provider '{self.name}' ended the stream before finishing."
+                )
 
     # --- the fast path: bytes in, bytes out -----------------------------------------
 
@@ -141,14 +141,17 @@ class OpenAIProvider:
         reply = await self._http.post(url, body, self._headers_for(request_id))
         if reply.status >= 400:
             raise self._failure(reply)
-        return RawReply(200, reply.body, reply.headers.get("Content-Type", "application/json"))
+        content_type = reply.headers.get("Content-Type", "")
+        if "json" not in content_type:
+            raise malformed_reply(self.name, "application/json", content_type)
+        return RawReply(200, reply.body, content_type)
 
     async def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
         url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
-        async with self._http.open_stream(url, body, self._headers_for(request_id)) as response:
-            if response.status >= 400:
-                data = await response.read()
-                raise self._failure(HttpReply(response.status, response.headers, data))
+        headers = self._headers_for(request_id)
+        async with self._http.open_stream(url, body, headers, self._failure) as response:
+            if response.content_type != "text/event-stream":
+                raise malformed_reply(self.name, "text/event-stream", response.content_type)
             async for chunk in self._http.iter_body(response):
                 yield chunk
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
-
-
-class Subscription(Protocol):
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
 
 
 class Bus(Protocol):
     async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
 
-    def subscribe(self, topic: str) -> Any:
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         """An async context manager yielding an async iterator of messages."""
 
 

@@ -35,17 +35,23 @@ class EventLog(Protocol):
 
     async def exists(self, log_id: str) -> bool: ...
 
+    async def last_sequence(self, log_id: str) -> int:
+        """The sequence of the newest event (0 when none): where a new live reader starts."""
+
 
 @dataclass
 class _Log:
     events: list[LoggedEvent] = field(default_factory=list)
+    first: int = 1  # the sequence of events[0]; older ones were dropped (max_events)
     closed: bool = False
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     touched: float = field(default_factory=time.monotonic)
 
 
 class MemoryEventLog:
-    """Event logs in this process's memory; finished logs are dropped after `keep_seconds`."""
+    """Event logs in this process's memory; finished logs are dropped after `keep_seconds`;
+    a log keeps its newest `max_events` (a long-lived one, such as a session's, drops the
+    oldest; a reader resuming before them starts at the oldest kept)."""
 
     def __init__(self, keep_seconds: float = 3600.0, max_events: int = 100_000) -> None:
         self._logs: dict[str, _Log] = {}
@@ -66,9 +72,12 @@ class MemoryEventLog:
 
     async def append(self, log_id: str, data: dict[str, Any]) -> int:
         log = self._log(log_id)
-        sequence = len(log.events) + 1
-        if sequence <= self._max_events:
-            log.events.append(LoggedEvent(sequence, data))
+        sequence = log.first + len(log.events)
+        log.events.append(LoggedEvent(sequence, data))
+        if len(log.events) > self._max_events + self._max_events // 10:
+            drop = len(log.events) - self._max_events
+            del log.events[:drop]
+            log.first += drop
         log.touched = time.monotonic()
         async with log.changed:
             log.changed.notify_all()
@@ -84,18 +93,22 @@ class MemoryEventLog:
     async def exists(self, log_id: str) -> bool:
         return log_id in self._logs
 
+    async def last_sequence(self, log_id: str) -> int:
+        log = self._logs.get(log_id)
+        return 0 if log is None else log.first + len(log.events) - 1
+
     async def follow(
         self, log_id: str, after: int = 0, *, live: bool = True
     ) -> AsyncIterator[LoggedEvent]:
         log = self._log(log_id)
-        position = max(after, 0)
+        following = max(after, 0) + 1  # the next sequence to yield
         while True:
-            while position < len(log.events):
-                event = log.events[position]
-                position += 1
+            while following < log.first + len(log.events):
+                event = log.events[max(following - log.first, 0)]
+                following = event.sequence + 1
                 yield event
             if log.closed or not live:
                 return
             async with log.changed:
-                if position >= len(log.events) and not log.closed:
+                if following >= log.first + len(log.events) and not log.closed:
                     await log.changed.wait()

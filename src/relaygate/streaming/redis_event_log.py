@@ -49,6 +49,10 @@ class RedisEventLog:
     async def exists(self, log_id: str) -> bool:
         return bool(await self._redis.exists(self._keys(log_id)[0]))
 
+    async def last_sequence(self, log_id: str) -> int:
+        value = await self._redis.get(self._keys(log_id)[1])
+        return int(value) if value is not None else 0
+
     async def follow(
         self, log_id: str, after: int = 0, *, live: bool = True
     ) -> AsyncIterator[LoggedEvent]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,12 +66,3 @@ class SSEParser:
         """Flush an event left without its blank line at the end of the stream."""
         events = self.feed(b"\n\n") if self._buffer or self._data else []
         return events
-
-
-async def parse_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-    parser = SSEParser()
-    async for chunk in chunks:
-        for event in parser.feed(chunk):
-            yield event
-    for event in parser.close():
-        yield event

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from relaygate.errors import InvalidRequest
 
@@ -27,8 +28,8 @@ _NOT_FIELDS = {
 
 
 def _segment_is_field(segment: str) -> bool:
-    if segment in _NOT_FIELDS or "[" in segment or "'" in segment:
-        return False
+    if segment in _NOT_FIELDS or "[" in segment or "'" in segment or segment[:1].isupper():
+        return False  # union members show up as type names ("str", "NamedToolChoice")
     return segment.replace("_", "").isalnum()
 
 
@@ -56,10 +57,22 @@ def validate_wire(model: type[T], body: Any, tags: frozenset[str] = frozenset())
         raise invalid_request_from(exc, tags) from None
 
 
+def _most_specific(errors: list[ErrorDetails]) -> ErrorDetails:
+    """The first error, unless it is one branch of a union (`content` as `str` when a list
+    was sent): then the deepest error under the same field says more."""
+    first = errors[0]
+    loc = first["loc"]
+    if not loc or not isinstance(loc[-1], str) or _segment_is_field(loc[-1]):
+        return first
+    prefix = loc[:-1]
+    related = [error for error in errors if error["loc"][: len(prefix)] == prefix]
+    return max(related, key=lambda error: len(error["loc"]))
+
+
 def invalid_request_from(
     exc: ValidationError, tags: frozenset[str] = frozenset()
 ) -> InvalidRequest:
-    error = exc.errors(include_url=False)[0]
+    error = _most_specific(exc.errors(include_url=False))
     param = param_from_loc(tuple(error["loc"]), tags)
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         discriminator = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")

@@ -12,7 +12,7 @@ import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.providers.mock.rules import Plan, plan_reply
-from relaygate.tokenizer import count_prompt, count_text, truncate_to_tokens
+from relaygate.tokens.tokenizer import count_prompt, count_text, truncate_to_tokens
 from relaygate.types import (
     Finish,
     FinishReason,

@@ -34,7 +34,8 @@ def _text_parts(content: str | list[wire.TextPart] | None) -> list[ContentPart]:
     return [TextPart(part.text) for part in content]
 
 
-def _user_parts(content: str | list[wire.UserPart], index: int) -> list[ContentPart]:
+def user_parts(content: str | list[wire.UserPart], param: str) -> list[ContentPart]:
+    """A user message's content as canonical parts; audio is refused (`param` names it)."""
     if isinstance(content, str):
         return [TextPart(content)]
     parts: list[ContentPart] = []
@@ -54,7 +55,7 @@ def _user_parts(content: str | list[wire.UserPart], index: int) -> list[ContentP
         else:
             raise UnsupportedContent(
                 "Audio input is not supported by this gateway.",
-                param=f"messages[{index}].content[{position}]",
+                param=f"{param}[{position}]",
             )
     return parts
 
@@ -65,7 +66,9 @@ def _message(item: wire.ChatMessage, index: int) -> Message:
     if isinstance(item, wire.DeveloperMessage):
         return Message(Role.DEVELOPER, _text_parts(item.content), name=item.name)
     if isinstance(item, wire.UserMessage):
-        return Message(Role.USER, _user_parts(item.content, index), name=item.name)
+        return Message(
+            Role.USER, user_parts(item.content, f"messages[{index}].content"), name=item.name
+        )
     if isinstance(item, wire.AssistantMessage):
         if isinstance(item.content, list):
             content: list[ContentPart] = [
@@ -148,7 +151,8 @@ def decode_request(body: Any) -> ModelCall:
 # --- canonical → wire (the provider side) -----------------------------------------
 
 
-def _encode_part(part: ContentPart) -> dict[str, Any]:
+def encode_part(part: ContentPart) -> dict[str, Any]:
+    """A canonical content part as an OpenAI Chat content part."""
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, ImagePart):
@@ -172,7 +176,7 @@ def _encode_part(part: ContentPart) -> dict[str, Any]:
 def _encode_content(message: Message) -> str | list[dict[str, Any]]:
     if all(isinstance(part, TextPart) for part in message.content):
         return message.text
-    return [_encode_part(part) for part in message.content]
+    return [encode_part(part) for part in message.content]
 
 
 def encode_message(message: Message) -> dict[str, Any]:

@@ -104,7 +104,9 @@ class ChunkEncoder:
             return []
         chunk = dict(self._base)
         chunk["choices"] = []
-        chunk["usage"] = encode_usage(self._usage)
+        # which usage this is (upstream's or the gateway's estimate): docs/tokens.md
+        source = {"relaygate_usage_source": self._usage.source.value}
+        chunk["usage"] = {**encode_usage(self._usage), **source}
         return [chunk]
 
 
@@ -113,7 +115,7 @@ class ChunkDecoder:
 
     def __init__(self) -> None:
         self._open_calls: dict[int, bool] = {}
-        self._finished = False
+        self.finished = False  # a finish_reason came: the answer is whole
 
     def decode(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []
@@ -153,7 +155,7 @@ class ChunkDecoder:
                 ):
                     reason = FinishReason.TOOL_CALLS
                 events.append(Finish(reason))
-                self._finished = True
+                self.finished = True
         if chunk.get("usage"):
             events.append(UsageEvent(decode_usage(chunk["usage"])))
         return events

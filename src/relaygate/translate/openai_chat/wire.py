@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # strict: like OpenAI, refuse "yes" for a boolean or "3" for an integer
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class TextPart(_Wire):
@@ -186,7 +187,6 @@ MESSAGE_TAGS = frozenset(
         "user",
         "assistant",
         "tool",
-        "function",
         "text",
         "image_url",
         "file",

@@ -1,0 +1,317 @@
+"""`make bench`: relaygate against no gateway at all, on one machine, in one run.
+
+Starts the lean upstream (bench/fast_upstream.py) and, one after the other, two gateways
+(1 uvicorn worker each, pinned to one core): the byte-relay fast path and the translated
+path (`server.fast_path: false`). Drives each with wrk at concurrency 1 and 50, measures
+stream time to first byte, CPU time per request, RSS and start-up, prints one table and
+writes it to bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
+from probes import cpu_seconds, rss_mib, stream_ttfb_ms, wait_ready
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+SERVER_CPU = "1"  # the process under test
+CLIENT_CPU = "0"  # wrk, the probes and the upstream
+MESSAGES = [{"role": "user", "content": "Say something short about foxes."}]
+
+
+@dataclass
+class Measured:
+    """Every number of one column of the table."""
+
+    plain_c1: LoadResult | None = None
+    plain_c50: LoadResult | None = None
+    stream_c1: LoadResult | None = None
+    stream_c50: LoadResult | None = None
+    ttfb_ms: float = 0.0
+    cpu_ms_per_request: float = 0.0
+    rss_idle: float | None = None
+    rss_after: float = 0.0
+    startup_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _pinned(cpu: str, *command: str) -> list[str]:
+    return ["taskset", "-c", cpu, *command]
+
+
+def start_upstream(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        _pinned(CLIENT_CPU, sys.executable, str(HERE / "fast_upstream.py"), str(port)),
+    )
+    wait_ready(port, "/ready")
+    return process
+
+
+def start_gateway(
+    workdir: Path, name: str, upstream_port: int, fast_path: bool
+) -> tuple[subprocess.Popen[bytes], int, float]:
+    """A gateway process pinned to SERVER_CPU; (process, port, seconds from spawn to ready)."""
+    port = free_port()
+    config = {
+        "server": {"port": port, "fast_path": fast_path, "shutdown_grace_seconds": 1},
+        "storage": {"database_url": f"sqlite+aiosqlite:///{workdir / name}.db"},
+        "providers": {
+            "up": {
+                "type": "openai",
+                "base_url": f"http://127.0.0.1:{upstream_port}/v1",
+                "api_key": "sk-bench",
+            }
+        },
+        "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
+    }
+    config_path = workdir / f"{name}.yaml"
+    config_path.write_text(json.dumps(config))  # JSON is YAML
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RELAYGATE_")}
+    log = (RESULTS / f"gateway-{name}.log").open("wb")
+    command = [sys.executable, "-m", "relaygate", "serve", "--config", str(config_path)]
+    spawned = time.perf_counter()
+    process = subprocess.Popen(
+        _pinned(SERVER_CPU, *command), stdout=log, stderr=subprocess.STDOUT, env=env
+    )
+    try:
+        wait_ready(port, process=process)
+    except RuntimeError as exc:
+        raise SystemExit(
+            f"bench: the {name} gateway did not start ({exc}); see {log.name}"
+        ) from None
+    return process, port, time.perf_counter() - spawned
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def measure(wrk: str, port: int, pid: int, seconds: int, scripts: dict[str, Path]) -> Measured:
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    result = Measured()
+    run_wrk(wrk, url, scripts["plain"], 50, 1, CLIENT_CPU)  # warm-up
+    result.plain_c1 = run_wrk(wrk, url, scripts["plain"], 1, seconds, CLIENT_CPU)
+    before = cpu_seconds(pid)
+    result.plain_c50 = run_wrk(wrk, url, scripts["plain"], 50, seconds, CLIENT_CPU)
+    used = cpu_seconds(pid) - before
+    result.cpu_ms_per_request = used * 1000 / max(result.plain_c50.requests, 1)
+    result.stream_c1 = run_wrk(wrk, url, scripts["stream"], 1, seconds, CLIENT_CPU)
+    result.stream_c50 = run_wrk(wrk, url, scripts["stream"], 50, seconds, CLIENT_CPU)
+    stream_body = json.dumps({"model": "bench", "messages": MESSAGES, "stream": True}).encode()
+    result.ttfb_ms = stream_ttfb_ms(port, stream_body)
+    result.rss_after = rss_mib(pid)
+    for load in (result.plain_c1, result.plain_c50, result.stream_c1, result.stream_c50):
+        if load.errors:
+            result.notes.append(f"{load.errors} failed requests in a run")
+    return result
+
+
+def best_of(runs: list[Measured]) -> Measured:
+    """Per metric, the best of several runs: interference from other work only ever hurts."""
+
+    def load(pick: Callable[[Measured], LoadResult | None]) -> LoadResult | None:
+        found = [value for value in map(pick, runs) if value is not None]
+        if not found:
+            return None
+        return LoadResult(
+            rps=max(item.rps for item in found),
+            p50_ms=min(item.p50_ms for item in found),
+            p99_ms=min(item.p99_ms for item in found),
+            requests=max(item.requests for item in found),
+            errors=sum(item.errors for item in found),
+        )
+
+    def least(values: list[float | None]) -> float | None:
+        present = [value for value in values if value is not None]
+        return min(present) if present else None
+
+    return Measured(
+        plain_c1=load(lambda m: m.plain_c1),
+        plain_c50=load(lambda m: m.plain_c50),
+        stream_c1=load(lambda m: m.stream_c1),
+        stream_c50=load(lambda m: m.stream_c50),
+        ttfb_ms=min(m.ttfb_ms for m in runs),
+        cpu_ms_per_request=min(m.cpu_ms_per_request for m in runs),
+        rss_idle=least([m.rss_idle for m in runs]),
+        rss_after=min(m.rss_after for m in runs),
+        startup_s=least([m.startup_s for m in runs]),
+        notes=[note for m in runs for note in m.notes],
+    )
+
+
+def measure_gateway(
+    wrk: str,
+    workdir: Path,
+    name: str,
+    upstream_port: int,
+    fast_path: bool,
+    seconds: int,
+    scripts: dict[str, Path],
+) -> Measured:
+    """Start a fresh gateway, measure it, stop it."""
+    gateway, port, startup = start_gateway(
+        workdir, name.replace(" ", "-"), upstream_port, fast_path
+    )
+    try:
+        time.sleep(0.5)
+        idle = rss_mib(gateway.pid)
+        measured = measure(wrk, port, gateway.pid, seconds, scripts)
+        measured.startup_s, measured.rss_idle = startup, idle
+        return measured
+    finally:
+        stop(gateway)
+
+
+# --- the table --------------------------------------------------------------------------
+
+Row = tuple[str, Callable[[Measured], float | None], str, Callable[[float], bool] | None, str]
+
+
+def _rows(direct: Measured) -> list[Row]:
+    def load(
+        get: Callable[[Measured], LoadResult | None], attr: str
+    ) -> Callable[[Measured], float | None]:
+        def value(m: Measured) -> float | None:
+            found = get(m)
+            return None if found is None else float(getattr(found, attr))
+
+        return value
+
+    def added(get: Callable[[Measured], float | None]) -> Callable[[Measured], float | None]:
+        def value(m: Measured) -> float | None:
+            mine, base = get(m), get(direct)
+            return None if m is direct or mine is None or base is None else mine - base
+
+        return value
+
+    p50_c1 = load(lambda m: m.plain_c1, "p50_ms")
+    ttfb: Callable[[Measured], float | None] = lambda m: m.ttfb_ms  # noqa: E731
+    return [
+        ("non-streaming c=1: RPS", load(lambda m: m.plain_c1, "rps"), "{:,.0f}", None, ""),
+        ("non-streaming c=1: p50 ms", p50_c1, "{:.3f}", None, ""),
+        ("non-streaming c=1: p99 ms", load(lambda m: m.plain_c1, "p99_ms"), "{:.3f}", None, ""),
+        ("**added p50 unloaded, ms**", added(p50_c1), "{:+.3f}", lambda v: v <= 0.5, "≤ 0.5"),
+        ("**non-streaming c=50: RPS**", load(lambda m: m.plain_c50, "rps"), "{:,.0f}", lambda v: v >= 3000, "≥ 3,000"),
+        ("non-streaming c=50: p50 ms", load(lambda m: m.plain_c50, "p50_ms"), "{:.3f}", None, ""),
+        ("non-streaming c=50: p99 ms", load(lambda m: m.plain_c50, "p99_ms"), "{:.3f}", None, ""),
+        ("streaming c=1: RPS", load(lambda m: m.stream_c1, "rps"), "{:,.0f}", None, ""),
+        ("streaming c=50: RPS", load(lambda m: m.stream_c50, "rps"), "{:,.0f}", None, ""),
+        ("streaming c=50: p99 ms", load(lambda m: m.stream_c50, "p99_ms"), "{:.3f}", None, ""),
+        ("stream TTFB median, ms", ttfb, "{:.3f}", None, ""),
+        ("**added stream TTFB, ms**", added(ttfb), "{:+.3f}", lambda v: v <= 0.5, "≤ 0.5"),
+        ("CPU ms per request (c=50)", lambda m: m.cpu_ms_per_request, "{:.3f}", None, ""),
+        ("**RSS idle, MiB**", lambda m: m.rss_idle, "{:.1f}", lambda v: v <= 80, "≤ 80"),
+        ("RSS after load, MiB", lambda m: m.rss_after, "{:.1f}", None, ""),
+        ("**start-up (spawn → /readyz 200), s**", lambda m: m.startup_s, "{:.2f}", lambda v: v <= 1.5, "≤ 1.5"),
+    ]  # fmt: skip
+
+
+def table(columns: dict[str, Measured]) -> str:
+    direct = columns["direct (no gateway)"]
+    names = list(columns)
+    lines = [
+        "| metric | " + " | ".join(names) + " | target |",
+        "|---" * (len(names) + 2) + "|",
+    ]
+    for label, get, fmt, check, target in _rows(direct):
+        cells = []
+        for name in names:
+            value = get(columns[name])
+            if value is None:
+                cells.append("–")
+                continue
+            cell = fmt.format(value)
+            if check is not None and columns[name] is not direct:
+                cell += " ✓" if check(value) else " ✗"
+            cells.append(cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds; each number is the best of the rounds"
+    )
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    wrk = ensure_wrk()
+    plain = json.dumps({"model": "bench", "messages": MESSAGES})
+    stream = json.dumps({"model": "bench", "messages": MESSAGES, "stream": True})
+    scripts = {
+        "plain": write_script(RESULTS, "plain", plain),
+        "stream": write_script(RESULTS, "stream", stream),
+    }
+    runs: dict[str, list[Measured]] = {}
+    upstream_port = free_port()
+    upstream = start_upstream(upstream_port)
+    try:
+        with tempfile.TemporaryDirectory(prefix="relaygate-bench-") as workdir:
+            for round_number in range(1, args.repeat + 1):
+                print(
+                    f"bench: round {round_number}/{args.repeat}: direct (no gateway)…", flush=True
+                )
+                # the direct column sends the gateway's model name: the upstream ignores it
+                direct = measure(wrk, upstream_port, upstream.pid, args.seconds, scripts)
+                runs.setdefault("direct (no gateway)", []).append(direct)
+                for name, fast_path in (("fast path", True), ("translated", False)):
+                    print(
+                        f"bench: round {round_number}/{args.repeat}: relaygate {name}…", flush=True
+                    )
+                    runs.setdefault(f"relaygate {name}", []).append(
+                        measure_gateway(
+                            wrk,
+                            Path(workdir),
+                            name,
+                            upstream_port,
+                            fast_path,
+                            args.seconds,
+                            scripts,
+                        )
+                    )
+    finally:
+        stop(upstream)
+    columns = {name: best_of(measured) for name, measured in runs.items()}
+    rendered = table(columns)
+    notes = [f"- {name}: {note}" for name, m in columns.items() for note in m.notes]
+    header = (
+        f"Run {time.strftime('%Y-%m-%d %H:%M:%S %Z')} on {os.cpu_count()} cores; "
+        f"gateway pinned to CPU {SERVER_CPU}, wrk + upstream on CPU {CLIENT_CPU}; "
+        f"{args.seconds} s per wrk run; TTFB = median of 300 sequential streams; "
+        f"best of {args.repeat} round(s) per number.\n"
+    )
+    report = header + "\n" + rendered + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
+    print("\n" + report)
+    (RESULTS / "latest.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

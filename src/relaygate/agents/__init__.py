@@ -1,0 +1,1 @@
+"""The agent layer: sessions, the tool loop, tools, the sandbox, MCP, messaging."""

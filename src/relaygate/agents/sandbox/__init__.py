@@ -1,0 +1,1 @@
+"""Run untrusted commands under bubblewrap: no network, no capabilities, one writable workspace."""

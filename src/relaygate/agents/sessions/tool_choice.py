@@ -1,0 +1,37 @@
+"""A session's tools as stored: gateway tool names (run by the gateway's agent loop) and
+OpenAI function tools (returned to the client) in one list (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaygate.translate.openai_chat import wire
+from relaygate.types import ToolSpec
+
+
+def function_tools(tools: list[Any]) -> list[ToolSpec]:
+    """The client function tools a session was created with (gateway tool names excluded)."""
+    specs = []
+    for tool in tools:
+        if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
+            function = tool["function"]
+            specs.append(
+                ToolSpec(
+                    name=str(function.get("name", "")),
+                    description=function.get("description"),
+                    parameters=function.get("parameters") or {"type": "object", "properties": {}},
+                    strict=function.get("strict"),
+                )
+            )
+    return specs
+
+
+def gateway_tool_names(tools: list[Any]) -> list[str]:
+    return [tool for tool in tools if isinstance(tool, str)]
+
+
+def tool_list(tools: list[str | wire.Tool]) -> list[Any]:
+    """A body's `tools` as stored: gateway tool names (each once), function tools as JSON."""
+    names = dict.fromkeys(tool for tool in tools if isinstance(tool, str))
+    functions = [tool.model_dump(exclude_none=True) for tool in tools if not isinstance(tool, str)]
+    return [*names, *functions]

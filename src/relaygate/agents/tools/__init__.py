@@ -1,0 +1,1 @@
+"""Tools the gateway runs for a model: registry, policy, argument checks, execution."""

@@ -1,0 +1,50 @@
+"""`/mcp`: the gateway's tools as an MCP server (stateless Streamable HTTP).
+
+The caller authenticates with a gateway API key (Bearer or x-api-key), checked here
+before the MCP layer sees the request; tools are then filtered by the caller's policy.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from relaygate.errors import GatewayError
+from relaygate.fronts.errors import openai_error_body
+from relaygate.pipeline.context import RequestContext
+from relaygate.services import Gateway
+
+
+class McpEndpoint:
+    """An ASGI endpoint (not a request/response function), so streaming stays with the SDK."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway: Gateway = scope["app"].state.gateway
+        headers = {
+            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
+        }
+        try:
+            principal = gateway.mcp_export.authenticate(headers)
+        except GatewayError as error:
+            await _reject(send, error)
+            return
+        context = scope.get("state", {}).get("context")
+        if isinstance(context, RequestContext):  # for the request log
+            context.principal = principal
+        await gateway.mcp_export.handle(scope, receive, send)
+
+
+async def _reject(send: Send, error: GatewayError) -> None:
+    body = orjson.dumps(openai_error_body(error))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+routes = [Route("/mcp", McpEndpoint())]

@@ -1,0 +1,130 @@
+"""Stored responses: retrieve (and resume a background stream), delete, cancel, and
+list input items. Every lookup is by tenant: another tenant's id is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relaygate.errors import InvalidRequest, NotFound
+from relaygate.fronts.common import authenticate, context_of, gateway_of
+from relaygate.fronts.responses.background import RUNNING, stop
+from relaygate.fronts.responses.create import follow_log, json_response, sse_frames, sse_response
+from relaygate.services import Gateway
+from relaygate.store.responses import ResponseStore
+
+
+def _not_found(response_id: str) -> NotFound:
+    return NotFound(f"Response with id '{response_id}' not found.", param="response_id")
+
+
+async def _owned(request: Request) -> tuple[Gateway, str, str, dict[str, Any]]:
+    """(gateway, tenant, id, stored body) for the caller's response; 404 otherwise."""
+    gateway = gateway_of(request)
+    principal = authenticate(request, gateway, context_of(request))
+    response_id = request.path_params["response_id"]
+    body = await ResponseStore(gateway.database).get(principal.tenant, response_id)
+    if body is None:
+        raise _not_found(response_id)
+    return gateway, principal.tenant, response_id, body
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(
+            f"Invalid value for '{name}': expected an integer.", param=name, code="invalid_value"
+        ) from None
+    if not low <= value <= high:
+        raise InvalidRequest(
+            f"Invalid value for '{name}': must be between {low} and {high}.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+async def retrieve(request: Request) -> Response:
+    gateway, _, response_id, body = await _owned(request)
+    if request.query_params.get("stream", "").lower() != "true":
+        return json_response(body)
+    if not body.get("background"):
+        raise InvalidRequest(
+            "Only background responses can be streamed again; this one was not.",
+            param="stream",
+        )
+    after = _int_param(request, "starting_after", 0, 0, 2**31)
+    if not await gateway.event_log.exists(response_id):
+        raise NotFound(
+            f"The events of response '{response_id}' are no longer available.",
+            param="response_id",
+            code="events_expired",
+        )
+    return sse_response(sse_frames(follow_log(gateway, response_id, after), gateway))
+
+
+async def delete(request: Request) -> Response:
+    gateway, tenant, response_id, body = await _owned(request)
+    if body.get("background") and body.get("status") in RUNNING:
+        await stop(gateway, tenant, response_id)
+    if not await ResponseStore(gateway.database).delete(tenant, response_id):
+        raise _not_found(response_id)
+    return json_response({"id": response_id, "object": "response", "deleted": True})
+
+
+async def cancel(request: Request) -> Response:
+    gateway, tenant, response_id, body = await _owned(request)
+    if not body.get("background"):
+        raise InvalidRequest(
+            "Only background responses can be cancelled.", param="response_id"
+        )
+    if body.get("status") in RUNNING:
+        await stop(gateway, tenant, response_id)
+    current = await ResponseStore(gateway.database).get(tenant, response_id)
+    return json_response(current or body)
+
+
+async def input_items(request: Request) -> Response:
+    gateway = gateway_of(request)
+    principal = authenticate(request, gateway, context_of(request))
+    response_id = request.path_params["response_id"]
+    order = request.query_params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise InvalidRequest(
+            "Invalid value for 'order': expected 'asc' or 'desc'.", param="order",
+            code="invalid_value",
+        )
+    page = await ResponseStore(gateway.database).input_items(
+        principal.tenant,
+        response_id,
+        after=request.query_params.get("after"),
+        before=request.query_params.get("before"),
+        limit=_int_param(request, "limit", 20, 1, 100),
+        descending=order == "desc",
+    )
+    if page is None:
+        raise _not_found(response_id)
+    return json_response(
+        {
+            "object": "list",
+            "data": page.items,
+            "first_id": page.items[0]["id"] if page.items else None,
+            "last_id": page.items[-1]["id"] if page.items else None,
+            "has_more": page.has_more,
+        }
+    )
+
+
+routes = [
+    Route("/v1/responses/{response_id}", retrieve, methods=["GET"]),
+    Route("/v1/responses/{response_id}", delete, methods=["DELETE"]),
+    Route("/v1/responses/{response_id}/cancel", cancel, methods=["POST"]),
+    Route("/v1/responses/{response_id}/input_items", input_items, methods=["GET"]),
+]

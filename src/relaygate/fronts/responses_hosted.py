@@ -1,0 +1,181 @@
+"""Gateway tools as hosted tools of `/v1/responses`: `{"type": "relaygate:calculator"}`.
+
+The gateway runs them in the agent loop; each call it ran becomes a `relaygate:tool_call`
+output item (an Open Responses extension item: implementor-prefixed type, `id`,
+`status`, plus `call_id`, `name`, `arguments`, and `output` or `error`); the model's text
+becomes message items as usual, and calls to the client's own function tools are
+returned untouched as `function_call` items for the client to run.
+
+`hosted_events` drives the loop and yields what the response encoder consumes, step by
+step: canonical stream events for text and client calls, `OutputItemEvent`s for the
+hosted calls, then the summed usage and the finish reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+from relaygate.agents.loop import LoopEvent, StopReason, run_agent_loop
+from relaygate.agents.tools.outcome import to_text
+from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
+from relaygate.errors import InvalidRequest
+from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.model_call import complete
+from relaygate.services import Gateway
+from relaygate.translate.responses.ids import new_id
+from relaygate.translate.responses.items import Item
+from relaygate.translate.responses.stream import EncoderInput, OutputItemEvent
+from relaygate.types import (
+    Finish,
+    FinishReason,
+    Message,
+    ModelCall,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+    UsageEvent,
+)
+
+HOSTED_PREFIX = "relaygate:"
+HOSTED_ITEM_TYPE = "relaygate:tool_call"
+
+_FINISH = {
+    StopReason.ANSWERED: FinishReason.STOP,
+    StopReason.CLIENT_TOOLS: FinishReason.TOOL_CALLS,
+    StopReason.MAX_STEPS: FinishReason.STOP,
+    StopReason.TIME_BUDGET: FinishReason.STOP,
+}
+_DONE = object()
+
+
+def split_hosted(tools: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The gateway tool names asked for (`relaygate:<name>`), and every other hosted tool."""
+    names: list[str] = []
+    others: list[dict[str, Any]] = []
+    for tool in tools:
+        kind = str(tool.get("type", ""))
+        if kind.startswith(HOSTED_PREFIX) and len(kind) > len(HOSTED_PREFIX):
+            names.append(kind[len(HOSTED_PREFIX) :])
+        else:
+            others.append(tool)
+    return names, others
+
+
+def hosted_toolbox(
+    gateway: Gateway, principal: Principal, tools: list[dict[str, Any]]
+) -> Toolbox | None:
+    """The toolbox for the request's `relaygate:` tools (403/404 for a tool it may not use);
+    other hosted tool types are refused (400 unsupported_tool)."""
+    names, others = split_hosted(tools)
+    if others:
+        kinds = sorted({str(tool.get("type")) for tool in others})
+        raise InvalidRequest(
+            f"Tool type(s) {kinds} are not available on this gateway; gateway tools are "
+            f"asked for as {{'type': 'relaygate:<name>'}}.",
+            param="tools",
+            code="unsupported_tool",
+        )
+    if not names:
+        return None
+    return build_toolbox(gateway.tools, principal, names)
+
+
+def tool_call_item(call_id: str, payload: dict[str, Any], arguments: str) -> Item:
+    """The output item for one hosted call the gateway ran (a `tool_result` payload)."""
+    failed = bool(payload.get("is_error"))
+    output = payload.get("output")
+    return {
+        "type": HOSTED_ITEM_TYPE,
+        "id": new_id("rgtc"),
+        "status": "failed" if failed else "completed",
+        "call_id": call_id,
+        "name": payload["name"],
+        "arguments": arguments,
+        "output": None if failed else to_text(output),
+        "error": to_text(output) if failed else None,
+    }
+
+
+def _message_events(
+    message: Message, client_names: set[str], first_index: int
+) -> list[EncoderInput]:
+    """The model's reasoning, text and calls to the client's own tools, as canonical events
+    (the gateway answers every other call, so those become `relaygate:tool_call` items)."""
+    events: list[EncoderInput] = []
+    if message.reasoning:
+        events.append(ReasoningDelta(message.reasoning, message.reasoning_signature))
+    if message.text:
+        events.append(TextDelta(message.text))
+    index = first_index
+    for call in message.tool_calls:
+        if call.name not in client_names:
+            continue
+        events += [
+            ToolCallStart(index, call.id, call.name),
+            ToolCallDelta(index, call.arguments),
+            ToolCallEnd(index),
+        ]
+        index += 1
+    return events
+
+
+async def hosted_events(
+    gateway: Gateway, toolbox: Toolbox, call: ModelCall
+) -> AsyncIterator[EncoderInput]:
+    """Run the agent loop for one response, yielding encoder input as each step ends."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    arguments: dict[str, str] = {}
+    client_names = {spec.name for spec in call.tools} - set(toolbox.names)
+    counter = 0
+
+    async def step(step_call: ModelCall) -> tuple[Message, Usage | None]:
+        nonlocal counter
+        whole = dataclasses.replace(step_call, stream=False, include_usage=False)
+        _, result = await complete(gateway.registry, whole)
+        for event in _message_events(result.message, client_names, counter):
+            await queue.put(event)
+        counter += len(result.message.tool_calls)
+        for tool_call in result.message.tool_calls:
+            arguments[tool_call.id] = tool_call.arguments
+        return result.message, result.usage
+
+    async def emit(kind: str, payload: dict[str, Any]) -> None:
+        if kind == LoopEvent.TOOL_RESULT:
+            call_id = str(payload["call_id"])
+            await queue.put(OutputItemEvent(tool_call_item(call_id, payload, arguments[call_id])))
+
+    async def drive() -> None:
+        try:
+            result = await run_agent_loop(
+                call,
+                toolbox,
+                model_step=step,
+                emit=emit,
+                max_steps=gateway.settings.tools.loop.max_steps,
+                time_budget=gateway.settings.tools.loop.time_budget_seconds,
+            )
+            await queue.put(UsageEvent(result.usage))
+            await queue.put(Finish(_FINISH[result.stop_reason]))
+        except Exception as error:  # handed to the reader, which re-raises it
+            await queue.put(error)
+        finally:
+            await queue.put(_DONE)
+
+    task = asyncio.ensure_future(drive())
+    try:
+        while (item := await queue.get()) is not _DONE:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

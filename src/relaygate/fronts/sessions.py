@@ -1,0 +1,233 @@
+"""The sessions API (tenant-scoped; another tenant's session is a 404):
+
+    POST   /api/sessions                          create {model, system?, tools?, ttl_seconds?,
+                                                  metadata?, context?, allowed_models?,
+                                                  max_context_tokens?, max_output_tokens?}
+    GET    /api/sessions                          list (?limit, ?after, ?order, ?metadata[k]=v)
+    GET    /api/sessions/{id}                     one session with its usage
+    DELETE /api/sessions/{id}
+    POST   /api/sessions/{id}/messages            one turn {message | content, model?, stream?,
+                                                  tools? (the session's tools from this turn on)}
+    GET    /api/sessions/{id}/messages            history (?after=<seq>, ?limit, ?order)
+    GET    /api/sessions/{id}/usage               tokens and cost
+    GET    /api/sessions/{id}/context             every context variable
+    PUT    /api/sessions/{id}/context/{key}       {"value": <any JSON>}
+    GET    /api/sessions/{id}/context/{key}       {"key", "value"}
+    DELETE /api/sessions/{id}/context/{key}
+    GET    /api/sessions/{id}/stream              live events (session_stream.py)
+
+A streamed turn (`stream: true`) answers with the session's own SSE events (`message`,
+`chunk`, `tool_call`, `tool_result`, `message.completed` or `error`), each with the `id:`
+it has in the session stream, so a client can resume there with Last-Event-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from relaygate.agents.sessions.events import SessionEvent
+from relaygate.agents.sessions.outcome import TurnResult, completed_payload
+from relaygate.agents.sessions.render import context_json, message_json, session_json, usage_json
+from relaygate.agents.sessions.requests import CreateSession, PostMessage, PutContext
+from relaygate.agents.sessions.service import SessionService
+from relaygate.errors import InvalidRequest
+from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
+from relaygate.fronts.session_stream import SSE_HEADERS, stream_session
+from relaygate.streaming.sse import event_frame
+from relaygate.translate.validation import validate_wire
+
+_END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
+
+
+def _service(request: Request) -> tuple[SessionService, str]:
+    gateway = gateway_of(request)
+    principal = authenticate(request, gateway, context_of(request))
+    return gateway.sessions, principal.tenant
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+        raise InvalidRequest(
+            f"Invalid value for '{name}': expected a whole number from {low} to {high}.",
+            param=name,
+            code="invalid_value",
+        )
+    return int(raw)
+
+
+def _descending(request: Request, default: str) -> bool:
+    order = request.query_params.get("order", default)
+    if order not in ("asc", "desc"):
+        raise InvalidRequest(
+            "Invalid value for 'order': expected 'asc' or 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    return order == "desc"
+
+
+def _metadata_filter(request: Request) -> dict[str, str]:
+    """`?metadata[team]=blue&metadata[env]=prod` → {"team": "blue", "env": "prod"}."""
+    wanted = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("metadata[") and name.endswith("]") and len(name) > len("metadata[]"):
+            wanted[name[len("metadata[") : -1]] = value
+    return wanted
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def create_session(request: Request) -> Response:
+    service, tenant = _service(request)
+    _, body = await read_json_object(request, gateway_of(request))
+    body_ = validate_wire(CreateSession, body)
+    row = await service.create(tenant, body_, principal=context_of(request).principal)
+    return _json(session_json(row))
+
+
+async def list_sessions(request: Request) -> Response:
+    service, tenant = _service(request)
+    rows, has_more = await service.page(
+        tenant,
+        limit=_int(request, "limit", 20, 1, 100),
+        after=request.query_params.get("after"),
+        descending=_descending(request, "desc"),
+        metadata=_metadata_filter(request),
+    )
+    return _json(
+        {
+            "object": "list",
+            "data": [session_json(row) for row in rows],
+            "first_id": rows[0].id if rows else None,
+            "last_id": rows[-1].id if rows else None,
+            "has_more": has_more,
+        }
+    )
+
+
+async def get_session(request: Request) -> Response:
+    service, tenant = _service(request)
+    return _json(session_json(await service.get(tenant, request.path_params["session_id"])))
+
+
+async def delete_session(request: Request) -> Response:
+    service, tenant = _service(request)
+    session_id = request.path_params["session_id"]
+    await service.delete(tenant, session_id)
+    return _json({"id": session_id, "object": "session.deleted", "deleted": True})
+
+
+async def post_message(request: Request) -> Response:
+    service, tenant = _service(request)
+    _, raw = await read_json_object(request, gateway_of(request))
+    body = validate_wire(PostMessage, raw)
+    principal = context_of(request).principal
+    prepared = await service.prepare(
+        tenant, request.path_params["session_id"], body, principal=principal
+    )
+    context = context_of(request)
+    context.model = prepared.model
+    if not prepared.live:
+        result: TurnResult = await asyncio.shield(service.start_turn(prepared))
+        context.usage = result.usage
+        return _json(completed_payload(result))
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def listener(event_id: str, event: SessionEvent, payload: dict[str, Any]) -> None:
+        queue.put_nowait(event_frame(event.value, payload, event_id))
+        if event in _END:
+            queue.put_nowait(b"")
+
+    def finished(task: asyncio.Task[TurnResult]) -> None:
+        if not task.cancelled():
+            task.exception()  # reported to the client as an `error` event already
+        queue.put_nowait(b"")
+
+    service.start_turn(prepared, listener).add_done_callback(finished)
+    return StreamingResponse(_until_end(queue), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _until_end(queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
+    """The turn's frames until its last event (the turn goes on if the client leaves)."""
+    while True:
+        frame = await queue.get()
+        if not frame:
+            return
+        yield frame
+
+
+async def list_messages(request: Request) -> Response:
+    service, tenant = _service(request)
+    descending = _descending(request, "asc")
+    rows, has_more = await service.history(
+        tenant,
+        request.path_params["session_id"],
+        after=_int(request, "after", 0, 0, 2**31 - 1),
+        limit=_int(request, "limit", 100, 1, 1000),
+        descending=descending,
+    )
+    return _json(
+        {
+            "object": "list",
+            "data": [message_json(row) for row in rows],
+            "first_id": rows[0].seq if rows else None,
+            "last_id": rows[-1].seq if rows else None,
+            "has_more": has_more,
+        }
+    )
+
+
+async def session_usage(request: Request) -> Response:
+    service, tenant = _service(request)
+    return _json(usage_json(await service.get(tenant, request.path_params["session_id"])))
+
+
+async def list_context(request: Request) -> Response:
+    service, tenant = _service(request)
+    rows = await service.context_items(tenant, request.path_params["session_id"])
+    return _json({"object": "list", "data": [context_json(row) for row in rows]})
+
+
+async def context_variable(request: Request) -> Response:
+    service, tenant = _service(request)
+    session_id, key = request.path_params["session_id"], request.path_params["key"]
+    if request.method == "PUT":
+        _, raw = await read_json_object(request, gateway_of(request))
+        body = validate_wire(PutContext, raw)
+        await service.put_context(tenant, session_id, key, body.value)
+        return _json({"key": key, "value": body.value})
+    if request.method == "DELETE":
+        await service.delete_context(tenant, session_id, key)
+        return _json({"key": key, "deleted": True})
+    row = await service.context_item(tenant, session_id, key)
+    return _json(context_json(row))
+
+
+routes = [
+    Route("/api/sessions", create_session, methods=["POST"]),
+    Route("/api/sessions", list_sessions, methods=["GET"]),
+    Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/api/sessions/{session_id}", delete_session, methods=["DELETE"]),
+    Route("/api/sessions/{session_id}/messages", post_message, methods=["POST"]),
+    Route("/api/sessions/{session_id}/messages", list_messages, methods=["GET"]),
+    Route("/api/sessions/{session_id}/usage", session_usage, methods=["GET"]),
+    Route("/api/sessions/{session_id}/context", list_context, methods=["GET"]),
+    Route(
+        "/api/sessions/{session_id}/context/{key}",
+        context_variable,
+        methods=["GET", "PUT", "DELETE"],
+    ),
+    Route("/api/sessions/{session_id}/stream", stream_session, methods=["GET"]),
+]

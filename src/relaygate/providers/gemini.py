@@ -1,0 +1,172 @@
+"""The Gemini provider: generateContent and streamGenerateContent (`?alt=sse`) over HTTP.
+
+Also relays a Gemini front's body untouched (the fast path) via `relay_model`, since
+Gemini names the model in the URL rather than the body.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from relaygate.config import ProviderSettings
+from relaygate.errors import GatewayError
+from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
+from relaygate.providers.http import HttpExecutor, HttpReply
+from relaygate.streaming.sse import SSEParser
+from relaygate.tokens.stream_counter import ensure_usage, with_usage
+from relaygate.translate.gemini.encode import encode_request
+from relaygate.translate.gemini.response import decode_response
+from relaygate.translate.gemini.stream import ChunkDecoder, parse_chunk
+from relaygate.types import ErrorEvent, ModelCall, ModelResult, StreamEvent
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+
+
+@dataclass(slots=True)
+class GeminiFailure:
+    """What a Gemini error body says: `{"error": {code, message, status, details}}`."""
+
+    message: str | None = None
+    status: str | None = None
+    retry_after: str | None = None  # from a google.rpc.RetryInfo detail, in seconds
+
+
+def parse_error(body: bytes) -> GeminiFailure:
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace").strip()
+        return GeminiFailure(text[:500] or None)
+    if isinstance(parsed, list) and parsed:  # errors on the JSON-array stream come wrapped
+        parsed = parsed[0]
+    if not (isinstance(parsed, dict) and isinstance(parsed.get("error"), dict)):
+        return GeminiFailure()
+    error = parsed["error"]
+    failure = GeminiFailure(str(error.get("message") or ""), error.get("status") or None)
+    for detail in error.get("details") or []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            failure.retry_after = delay.removesuffix("s")
+    return failure
+
+
+class GeminiProvider:
+    """Gemini's REST API with an API key (`x-goog-api-key`)."""
+
+    def __init__(self, name: str, settings: ProviderSettings) -> None:
+        self.name = name
+        self._base_url = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
+        headers = {"Content-Type": "application/json", **settings.headers}
+        if settings.api_key:
+            headers["x-goog-api-key"] = settings.api_key
+        self._headers = headers
+        self._http = HttpExecutor.for_provider(name, settings)
+
+    def url(self, model: str, stream: bool) -> str:
+        model = model.removeprefix("models/")
+        action = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        return f"{self._base_url}/models/{quote(model, safe='-._~')}:{action}"
+
+    def _failure(self, reply: HttpReply) -> GatewayError:
+        failure = parse_error(reply.body)
+        headers: Mapping[str, str] = reply.headers
+        if failure.retry_after is not None and "retry-after" not in headers:
+            headers = {**headers, "retry-after": failure.retry_after}
+        return upstream_failure(self.name, reply.status, failure.message, headers, failure.status)
+
+    def _headers_for(self, request_id: str) -> dict[str, str]:
+        return {**self._headers, "X-Request-ID": request_id} if request_id else self._headers
+
+    # --- canonical path -----------------------------------------------------------
+
+    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+        body = orjson.dumps(encode_request(call))
+        reply = await self._http.post(self.url(upstream_model, False), body, self._headers)
+        if reply.status >= 400:
+            raise self._failure(reply)
+        result = decoded_result(
+            self.name, reply.body, lambda body: decode_response(body, upstream_model)
+        )
+        result.id = result.id or f"gemini-{uuid.uuid4().hex[:24]}"
+        result.created = int(time.time())
+        return ensure_usage(result, call, upstream_model)
+
+    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+        return with_usage(self._events(call, upstream_model), call, upstream_model)
+
+    async def _events(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+        body = orjson.dumps(encode_request(call))
+        async with self._http.open_stream(
+            self.url(upstream_model, True), body, self._headers, self._failure
+        ) as response:
+            if response.content_type != "text/event-stream":
+                raise malformed_reply(self.name, "text/event-stream", response.content_type)
+            parser = SSEParser()
+            decoder = ChunkDecoder()
+            async for raw in self._http.iter_body(response):
+                for event in parser.feed(raw):
+                    chunk = parse_chunk(event.data)
+                    if chunk is None:
+                        yield ErrorEvent(
+                            f"The upstream provider '{self.name}' sent a malformed stream chunk."
+                        )
+                        return
+                    for item in decoder.decode(chunk):
+                        yield item
+                        if isinstance(item, ErrorEvent):
+                            return
+            for event in parser.close():
+                chunk = parse_chunk(event.data)
+                for item in decoder.decode(chunk) if chunk else []:
+                    yield item
+        if not decoder.finished:  # a clean end of body, but the last chunk never came
+            yield ErrorEvent(
+                f"The upstream provider '{self.name}' ended the stream before its finishReason."
+            )
+            return
+        for item in decoder.close():
+            yield item
+
+    # --- the fast path: a Gemini front's body, relayed -------------------------------
+
+    async def relay_model(self, model: str, body: bytes, request_id: str) -> HttpReply:
+        """POST `body` as is to generateContent; the upstream's reply as is (errors raise)."""
+        reply = await self._http.post(self.url(model, False), body, self._headers_for(request_id))
+        if reply.status >= 400:
+            raise self._failure(reply)
+        content_type = reply.headers.get("Content-Type", "")
+        if "json" not in content_type:
+            raise malformed_reply(self.name, "application/json", content_type)
+        return reply
+
+    async def relay_model_stream(
+        self, model: str, body: bytes, request_id: str
+    ) -> AsyncIterator[bytes]:
+        """POST `body` as is to streamGenerateContent?alt=sse; yield the SSE bytes."""
+        url = self.url(model, True)
+        headers = self._headers_for(request_id)
+        async with self._http.open_stream(url, body, headers, self._failure) as response:
+            if response.content_type != "text/event-stream":
+                raise malformed_reply(self.name, "text/event-stream", response.content_type)
+            async for chunk in self._http.iter_body(response):
+                yield chunk
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+def usage_metadata(body: bytes) -> dict[str, Any] | None:
+    """The usageMetadata of a relayed generateContent body, if any."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    metadata = parsed.get("usageMetadata") if isinstance(parsed, dict) else None
+    return metadata if isinstance(metadata, dict) else None

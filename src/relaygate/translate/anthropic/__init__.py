@@ -1,0 +1,1 @@
+"""Anthropic Messages: wire types, request/response translation, SSE events."""

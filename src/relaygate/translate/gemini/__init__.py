@@ -1,0 +1,1 @@
+"""Gemini generateContent: request, response and stream chunks ↔ canonical (pure, no I/O)."""

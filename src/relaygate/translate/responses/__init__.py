@@ -1,0 +1,1 @@
+"""The OpenResponses / OpenAI Responses wire format ↔ the canonical model call (pure)."""

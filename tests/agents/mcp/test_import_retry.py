@@ -1,0 +1,36 @@
+"""A remote MCP server that is down at start-up is retried until its tools arrive."""
+
+from __future__ import annotations
+
+import asyncio
+
+from relaygate.agents.mcp.importer import McpImports
+from relaygate.agents.tools.registry import ToolRegistry
+from relaygate.config import McpServerSettings
+from tests.agents.mcp.remote import TOKEN, RemoteMcpApp
+from tests.support.servers import ThreadedServer, free_port
+
+
+async def test_down_server_is_imported_once_it_answers() -> None:
+    port = free_port()
+    server = McpServerSettings(
+        name="late",
+        url=f"http://127.0.0.1:{port}/mcp",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout_seconds=2,
+    )
+    registry = ToolRegistry()
+    imports = McpImports(registry, {"acme": [server]}, retry_seconds=0.2)
+    await imports.start()
+    try:
+        assert imports.pending == ["acme/late"] and len(registry) == 0
+        with ThreadedServer(RemoteMcpApp(), port=port):
+            for _ in range(100):
+                if not imports.pending:
+                    break
+                await asyncio.sleep(0.1)
+        assert imports.pending == []
+        assert [tool.name for tool in registry.for_tenant("acme")] == ["late_add", "late_search"]
+        assert registry.for_tenant("beta") == []
+    finally:
+        await imports.close()
