@@ -53,16 +53,20 @@ async def chat_socket(websocket: WebSocket) -> None:
         websocket.headers,
         websocket.query_params.get("api_key") or websocket.query_params.get("key"),
     )
-    await websocket.accept()
     try:
         principal = gateway.keys.authenticate(key)
     except AuthenticationFailed as exc:
+        await websocket.accept()
         await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
         return
     if not CONVERSATION_ID.fullmatch(conversation_id):
+        await websocket.accept()
         await websocket.close(1008, "conversation ids are 1-128 of A-Z a-z 0-9 _ . : -")
         return
     realtime = gateway.realtime
+    # the room hears every instance before the client learns it is connected
+    await realtime.hub.open_room((principal.tenant, conversation_id))
+    await websocket.accept()
 
     async def send(text: str) -> None:
         try:

@@ -87,13 +87,18 @@ class Hub:
     def peer(self, key: RoomKey, participant: str, send: SendText, close: Close) -> Peer:
         return Peer(key, participant, send, close, self._settings.send_queue_size)
 
-    async def attach(self, peer: Peer) -> None:
-        """Join the peer to its room (and the room to the other instances) and start its writer."""
-        room = self._rooms.get(peer.key)
-        if room is None:
-            room = self._rooms[peer.key] = _Room()
+    async def open_room(self, key: RoomKey) -> None:
+        """Make sure the room exists here and hears the other instances (before a peer joins,
+        so nothing broadcast after the peer is told it is connected can pass it by)."""
+        if key not in self._rooms:
+            self._rooms[key] = _Room()
             if self._relay is not None:
-                await self._relay.join(peer.key)
+                await self._relay.join(key)
+
+    async def attach(self, peer: Peer) -> None:
+        """Join the peer to its room (opening it if needed) and start its writer."""
+        await self.open_room(peer.key)
+        room = self._rooms[peer.key]
         room.peers.add(peer)
         peer.writer = asyncio.create_task(self._run_writer(peer))
         if self._heartbeat is None:
