@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from relaygate.agents.mcp.on_demand import McpExportOnDemand
 from relaygate.agents.messages import Mailbox
 from relaygate.agents.sessions.service import SessionService
@@ -22,8 +20,7 @@ from relaygate.routing.registry import ModelRegistry
 from relaygate.store.db import Database
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
-from relaygate.streaming.redis_bus import RedisBus
-from relaygate.streaming.redis_event_log import RedisEventLog
+from relaygate.streaming.shared import SharedState, connect_shared_state
 from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 
@@ -42,7 +39,7 @@ class Gateway:
     mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     background: BackgroundRunner = field(default_factory=BackgroundRunner)  # Responses runs
-    redis: Redis | None = None  # set when several instances share state (storage.redis_url)
+    shared: SharedState | None = None  # Redis, when several instances serve (storage.redis_url)
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
 
@@ -55,10 +52,8 @@ class Gateway:
         for provider in self.registry.providers.values():
             await provider.close()
         await self.database.close()
-        if isinstance(self.bus, RedisBus):
-            await self.bus.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        if self.shared is not None:
+            await self.shared.close()
 
 
 async def start_gateway(settings: Settings) -> Gateway:
@@ -69,10 +64,11 @@ async def start_gateway(settings: Settings) -> Gateway:
     if any(provider.type is ProviderType.MOCK for provider in settings.providers.values()):
         # the mock counts every answer: load the tokenizer before the first request
         await asyncio.to_thread(preload_tokenizer)
-    redis = Redis.from_url(settings.storage.redis_url) if settings.storage.redis_url else None
-    bus: Bus = RedisBus(redis) if redis is not None else MemoryBus()
+    url = settings.storage.redis_url
+    shared = connect_shared_state(url) if url else None
+    bus: Bus = shared.bus if shared is not None else MemoryBus()
     registry = ModelRegistry(settings, providers)
-    event_log: EventLog = RedisEventLog(redis) if redis is not None else MemoryEventLog()
+    event_log: EventLog = shared.event_log if shared is not None else MemoryEventLog()
     metrics = GatewayMetrics()
     tools = await start_tools(settings.tools, metrics.registry)
     sessions = SessionService(
@@ -81,7 +77,7 @@ async def start_gateway(settings: Settings) -> Gateway:
     sessions.start()
     realtime = Realtime(
         settings.realtime, registry, sessions, database,
-        shared_bus=bus if redis is not None else None,
+        shared_bus=bus if shared is not None else None,
     )
     realtime.start()
     keys = KeyStore(settings.keys)
@@ -99,5 +95,5 @@ async def start_gateway(settings: Settings) -> Gateway:
         tools=tools,
         mcp_export=mcp_export,
         metrics=metrics,
-        redis=redis,
+        shared=shared,
     )
