@@ -12,7 +12,6 @@ from relaygate.errors import GatewayError, UpstreamError
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
-from relaygate.streaming.sse import SSEParser
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.anthropic.encode import encode_request
 from relaygate.translate.anthropic.response import decode_response
@@ -105,25 +104,14 @@ class AnthropicProvider:
         async with self._http.open_stream(
             self._url, orjson.dumps(body), headers, self._failure
         ) as response:
-            parser = SSEParser()
             decoder = EventDecoder()
-            async for chunk in self._http.iter_body(response):
-                for event in parser.feed(chunk):
-                    try:
-                        decoded = orjson.loads(event.data)
-                    except orjson.JSONDecodeError:
-                        yield ErrorEvent(
-                            f"The upstream provider '{self.name}' sent a malformed stream event."
-                        )
+            async for upstream_event in self._http.sse_json(response):
+                for item in decoder.decode(upstream_event):
+                    yield item
+                    if isinstance(item, ErrorEvent):
                         return
-                    if not isinstance(decoded, dict):
-                        continue
-                    for item in decoder.decode(decoded):
-                        yield item
-                        if isinstance(item, ErrorEvent):
-                            return
-                    if decoder.finished:
-                        return
+                if decoder.finished:
+                    return
             yield ErrorEvent(
                 f"The upstream provider '{self.name}' ended the stream before message_stop."
             )

@@ -19,11 +19,10 @@ from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError
 from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
-from relaygate.streaming.sse import SSEParser
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.gemini.encode import encode_request
 from relaygate.translate.gemini.response import decode_response
-from relaygate.translate.gemini.stream import ChunkDecoder, parse_chunk
+from relaygate.translate.gemini.stream import ChunkDecoder
 from relaygate.types import ErrorEvent, ModelCall, ModelResult, StreamEvent
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
@@ -106,26 +105,12 @@ class GeminiProvider:
         async with self._http.open_stream(
             self.url(upstream_model, True), body, self._headers, self._failure
         ) as response:
-            if response.content_type != "text/event-stream":
-                raise malformed_reply(self.name, "text/event-stream", response.content_type)
-            parser = SSEParser()
             decoder = ChunkDecoder()
-            async for raw in self._http.iter_body(response):
-                for event in parser.feed(raw):
-                    chunk = parse_chunk(event.data)
-                    if chunk is None:
-                        yield ErrorEvent(
-                            f"The upstream provider '{self.name}' sent a malformed stream chunk."
-                        )
-                        return
-                    for item in decoder.decode(chunk):
-                        yield item
-                        if isinstance(item, ErrorEvent):
-                            return
-            for event in parser.close():
-                chunk = parse_chunk(event.data)
-                for item in decoder.decode(chunk) if chunk else []:
+            async for chunk in self._http.sse_json(response):
+                for item in decoder.decode(chunk):
                     yield item
+                    if isinstance(item, ErrorEvent):
+                        return
         if not decoder.finished:  # a clean end of body, but the last chunk never came
             yield ErrorEvent(
                 f"The upstream provider '{self.name}' ended the stream before its finishReason."

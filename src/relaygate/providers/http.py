@@ -8,11 +8,15 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError, UpstreamError, UpstreamTimeout
+from relaygate.providers.failures import malformed_reply
+from relaygate.streaming.sse import SSEParser
 
 FINISH_SECONDS = 0.25
 
@@ -124,6 +128,35 @@ class HttpExecutor:
                 f"The upstream provider '{self._provider_name}' broke off the stream: "
                 f"{_describe(exc)}"
             ) from exc
+
+    async def sse_json(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+        """The JSON object of each server-sent event, in order, until `[DONE]` or the end.
+
+        A reply that is not an event stream, or an event that is not a JSON object, raises
+        UpstreamError (as a stall or a cut does); `[DONE]` hands the connection back."""
+        if response.content_type != "text/event-stream":
+            raise malformed_reply(self._provider_name, "text/event-stream", response.content_type)
+        parser = SSEParser()
+        async for chunk in self.iter_body(response):
+            for event in parser.feed(chunk):
+                if event.data == "[DONE]":
+                    await self.finish(response)
+                    return
+                yield self._event_object(event.data)
+        for event in parser.close():
+            if event.data != "[DONE]":
+                yield self._event_object(event.data)
+
+    def _event_object(self, data: str) -> dict[str, Any]:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise UpstreamError(
+                f"The upstream provider '{self._provider_name}' sent a malformed stream event."
+            )
+        return value
 
     async def finish(self, response: aiohttp.ClientResponse) -> None:
         """Read the rest of a body whose content is complete (a stream after `[DONE]`: only the

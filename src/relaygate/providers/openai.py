@@ -14,7 +14,6 @@ from relaygate.errors import GatewayError
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
-from relaygate.streaming.sse import SSEParser
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.openai_chat.request import encode_request
 from relaygate.translate.openai_chat.response import decode_response
@@ -106,24 +105,10 @@ class OpenAIProvider:
         url = self._url(upstream_model) if self._azure else self._default_url
         data = orjson.dumps(body)
         async with self._http.open_stream(url, data, self._headers, self._failure) as response:
-            if response.content_type != "text/event-stream":
-                raise malformed_reply(self.name, "text/event-stream", response.content_type)
-            parser = SSEParser()
             decoder = ChunkDecoder()
-            async for chunk in self._http.iter_body(response):
-                for event in parser.feed(chunk):
-                    if event.data == "[DONE]":
-                        await self._http.finish(response)
-                        return
-                    try:
-                        decoded = orjson.loads(event.data)
-                    except orjson.JSONDecodeError:
-                        yield ErrorEvent(
-                            f"The upstream provider '{self.name}' sent a malformed stream chunk."
-                        )
-                        return
-                    for item in decoder.decode(decoded):
-                        yield item
+            async for chunk in self._http.sse_json(response):
+                for item in decoder.decode(chunk):
+                    yield item
             if not decoder.finished:  # a clean end of body, but no finish_reason, no [DONE]
                 yield ErrorEvent(
                     f"The upstream provider '{self.name}' ended the stream before finishing."

@@ -11,10 +11,9 @@ import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError
-from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
+from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
 from relaygate.providers.openai import DEFAULT_BASE_URL, error_message
-from relaygate.streaming.sse import SSEParser
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.responses.upstream import StreamDecoder, decode_response, encode_request
 from relaygate.types import ErrorEvent, ModelCall, ModelResult, StreamEvent
@@ -56,25 +55,12 @@ class OpenAIResponsesProvider:
         body["stream"] = True
         data = orjson.dumps(body)
         async with self._http.open_stream(self._url, data, self._headers, self._failure) as reply:
-            if reply.content_type != "text/event-stream":
-                raise malformed_reply(self.name, "text/event-stream", reply.content_type)
-            parser = SSEParser()
             decoder = StreamDecoder()
-            async for chunk in self._http.iter_body(reply):
-                for event in parser.feed(chunk):
-                    if event.data == "[DONE]":
-                        return
-                    try:
-                        decoded = orjson.loads(event.data)
-                    except orjson.JSONDecodeError:
-                        yield ErrorEvent(
-                            f"The upstream provider '{self.name}' sent a malformed stream event."
-                        )
-                        return
-                    for item in decoder.decode(decoded):
-                        yield item
-                    if decoder.done:
-                        return
+            async for upstream_event in self._http.sse_json(reply):
+                for item in decoder.decode(upstream_event):
+                    yield item
+                if decoder.done:
+                    return
             if not decoder.done:
                 yield ErrorEvent(f"The upstream provider '{self.name}' ended the stream early.")
 
