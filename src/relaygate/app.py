@@ -12,23 +12,11 @@ from starlette.routing import BaseRoute
 
 from relaygate.config import Settings
 from relaygate.errors import GatewayError
-from relaygate.fronts import (
-    agent_messages,
-    health,
-    openai_chat,
-    playground,
-    ws_chat,
-)
 from relaygate.fronts import anthropic as anthropic_front
 from relaygate.fronts import gemini as gemini_front
-from relaygate.fronts import mcp as mcp_front
-from relaygate.fronts import sessions as sessions_front
-from relaygate.fronts import tools as tools_front
+from relaygate.fronts import health, openai_chat, playground
+from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
-from relaygate.fronts.responses import compact as responses_compact
-from relaygate.fronts.responses import create as responses_front
-from relaygate.fronts.responses import state as responses_state
-from relaygate.fronts.responses import ws as responses_ws
 from relaygate.observability.logging import get_logger
 from relaygate.observability.request_log import RequestLogMiddleware
 from relaygate.services import start_gateway
@@ -40,18 +28,10 @@ def _routes() -> list[BaseRoute]:
     return [
         *openai_chat.routes,  # first: the hot path matches on its first try
         *health.routes,
-        *agent_messages.routes,
-        *ws_chat.routes,
-        *playground.routes,
-        *gemini_front.routes,
         *anthropic_front.routes,
-        *responses_compact.routes,  # before /v1/responses/{id}
-        *responses_front.routes,
-        *responses_state.routes,
-        *responses_ws.routes,
-        *sessions_front.routes,
-        *tools_front.routes,
-        *mcp_front.routes,
+        *gemini_front.routes,
+        *agent_routes(),  # their modules load on first use
+        *playground.routes,
     ]
 
 

@@ -1,10 +1,11 @@
-"""The `relaygate` command: `serve` and `config check`."""
+"""The `relaygate` command: `serve`, `migrate`, `config check` and `chat`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import os
 import socket
 import sys
 from types import FrameType
@@ -13,12 +14,12 @@ import uvicorn
 from starlette.applications import Starlette
 
 from relaygate.app import create_app
-from relaygate.client import terminal
 from relaygate.config import ConfigError, Settings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
 from relaygate.services import Gateway
+from relaygate.store import migrate
 
 GC_YOUNG_THRESHOLD = 10_000
 
@@ -66,7 +67,12 @@ def serve(args: argparse.Namespace) -> int:
     if args.port:
         settings.server.port = args.port
     configure_logging(settings.server.log_level)
+    migration = migrate.start_child(settings.storage.database_url)  # runs while the app loads
     app = create_app(settings)
+    failure = migrate.finish_child(migration)
+    if failure is not None:
+        print(f"relaygate: {failure}", file=sys.stderr)
+        return 1
     config = uvicorn.Config(
         app,
         host=settings.server.host,
@@ -82,6 +88,24 @@ def serve(args: argparse.Namespace) -> int:
     )
     GracefulServer(app, config, settings.server.shutdown_grace_seconds).run()
     return 0
+
+
+def migrate_database(args: argparse.Namespace) -> int:
+    """Bring the configured database to the newest schema (`serve` does it too)."""
+    settings = _load(args.config)
+    failure = migrate.finish_child(migrate.start_child(settings.storage.database_url))
+    if failure is not None:
+        print(f"relaygate: {failure}", file=sys.stderr)
+        return 1
+    print("the database schema is up to date")
+    return 0
+
+
+def chat(args: argparse.Namespace) -> int:
+    # imported here: the HTTP client has no place in a serving gateway's memory
+    from relaygate.client import terminal
+
+    return terminal.run(args)
 
 
 def config_check(args: argparse.Namespace) -> int:
@@ -109,12 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--host")
     serve_parser.add_argument("--port", type=int)
     serve_parser.set_defaults(handler=serve)
+    migrate_parser = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
+    migrate_parser.set_defaults(handler=migrate_database)
     config_parser = commands.add_parser("config", help="work with the configuration")
     config_commands = config_parser.add_subparsers(dest="config_command", required=True)
     check_parser = config_commands.add_parser("check", help="validate, print the routing table")
     check_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
     check_parser.set_defaults(handler=config_check)
-    terminal.add_parser(commands)
+    chat_parser = commands.add_parser("chat", help="chat with a gateway in the terminal")
+    chat_parser.add_argument(
+        "--url", default=os.environ.get("RELAYGATE_URL", "http://127.0.0.1:8080")
+    )
+    chat_parser.add_argument("--api-key", default=os.environ.get("RELAYGATE_API_KEY"))
+    chat_parser.add_argument("--model", help="default: the gateway's first model")
+    chat_parser.add_argument("--tools", help="gateway tools for new sessions, comma-separated")
+    chat_parser.add_argument("--session", help="continue this session")
+    chat_parser.set_defaults(handler=chat)
     return parser
 
 

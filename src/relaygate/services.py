@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from relaygate.agents.mcp.on_demand import McpExportOnDemand
-from relaygate.agents.messages import Mailbox
-from relaygate.agents.sessions.service import SessionService
-from relaygate.agents.tools.service import ToolService
-from relaygate.agents.tools.setup import start_tools
 from relaygate.config import ProviderType, Settings
+from relaygate.lazy_import import import_module
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.pipeline.auth import KeyStore
 from relaygate.pipeline.background import BackgroundRunner
 from relaygate.providers.factory import build_providers
-from relaygate.realtime.service import Realtime
 from relaygate.routing.registry import ModelRegistry
-from relaygate.store.db import Database
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
 from relaygate.streaming.shared import SharedState, connect_shared_state
 from relaygate.tokens.tokenizer import preload as preload_tokenizer
+
+if TYPE_CHECKING:
+    from relaygate.agents.services import AgentServices
 
 
 @dataclass(slots=True)
@@ -29,71 +27,60 @@ class Gateway:
     settings: Settings
     registry: ModelRegistry
     keys: KeyStore
-    database: Database
     event_log: EventLog
     bus: Bus
-    mailbox: Mailbox  # agent-to-agent messages
-    realtime: Realtime  # WebSocket chat: hub, turn pool
-    sessions: SessionService  # conversations: history, memory, TTL sweeper
-    tools: ToolService  # registry, policies, sandbox, workspaces
-    mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     background: BackgroundRunner = field(default_factory=BackgroundRunner)  # Responses runs
     shared: SharedState | None = None  # Redis, when several instances serve (storage.redis_url)
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
+    _agents: AgentServices | None = None
+    _agents_starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def agents(self) -> AgentServices:
+        """Storage, sessions, tools, realtime and messages: started by the first caller."""
+        if self._agents is None:
+            async with self._agents_starting:
+                if self._agents is None:
+                    self._agents = await self._start_agents()
+        return self._agents
+
+    async def _start_agents(self) -> AgentServices:
+        module = await import_module("relaygate.agents.services")
+        agents: AgentServices = await module.start_agent_services(
+            self.settings,
+            self.registry,
+            self.keys,
+            self.event_log,
+            self.bus,
+            self.bus if self.shared is not None else None,
+            self.metrics.registry,
+        )
+        return agents
 
     async def close(self) -> None:
-        await self.mcp_export.close()
-        await self.tools.close()
-        await self.sessions.close()
-        await self.realtime.close()
-        await self.background.close()
+        await self.background.close()  # first: a cancelled run still records its end
+        if self._agents is not None:
+            await self._agents.close()
         for provider in self.registry.providers.values():
             await provider.close()
-        await self.database.close()
         if self.shared is not None:
             await self.shared.close()
 
 
 async def start_gateway(settings: Settings) -> Gateway:
-    """Build every service and bring the database schema up to date."""
+    """Build the relay's services; the agent services wait for their first request."""
     providers = build_providers(settings.providers)
-    database = Database(settings.storage.database_url)
-    await database.migrate()
     if any(provider.type is ProviderType.MOCK for provider in settings.providers.values()):
         # the mock counts every answer: load the tokenizer before the first request
         await asyncio.to_thread(preload_tokenizer)
     url = settings.storage.redis_url
     shared = connect_shared_state(url) if url else None
-    bus: Bus = shared.bus if shared is not None else MemoryBus()
-    registry = ModelRegistry(settings, providers)
-    event_log: EventLog = shared.event_log if shared is not None else MemoryEventLog()
-    metrics = GatewayMetrics()
-    tools = await start_tools(settings.tools, metrics.registry)
-    sessions = SessionService(
-        settings.sessions, registry, database, event_log, tools=tools, loop=settings.tools.loop
-    )
-    sessions.start()
-    realtime = Realtime(
-        settings.realtime, registry, sessions, database,
-        shared_bus=bus if shared is not None else None,
-    )
-    realtime.start()
-    keys = KeyStore(settings.keys)
-    mcp_export = McpExportOnDemand(tools, keys)
     return Gateway(
         settings=settings,
-        registry=registry,
-        keys=keys,
-        database=database,
-        event_log=event_log,
-        bus=bus,
-        mailbox=Mailbox(database, bus),
-        realtime=realtime,
-        sessions=sessions,
-        tools=tools,
-        mcp_export=mcp_export,
-        metrics=metrics,
+        registry=ModelRegistry(settings, providers),
+        keys=KeyStore(settings.keys),
+        event_log=shared.event_log if shared is not None else MemoryEventLog(),
+        bus=shared.bus if shared is not None else MemoryBus(),
         shared=shared,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from relaygate.cli import build_parser
+from relaygate.cli import chat as cli_chat
 from relaygate.client import GatewayAgentClient, GatewayClientError, build_user_message, terminal
 from tests.realtime.shared_gateway import KEY, shared_gateway
 from tests.support.servers import GatewayProcess
@@ -109,7 +110,7 @@ async def test_relaygate_chat_in_the_terminal(client_gateway: GatewayProcess) ->
     args = build_parser().parse_args(
         ["chat", "--url", client_gateway.base_url, "--api-key", KEY]
     )
-    assert args.handler is terminal.run
+    assert args.handler is cli_chat
     out = io.StringIO()
     assert await terminal.chat(args, io.StringIO(script), out) == 0
     text = out.getvalue()

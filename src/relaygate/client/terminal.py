@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -154,14 +153,3 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(chat(args))
     except KeyboardInterrupt:
         return 130
-
-
-def add_parser(commands: Any) -> None:
-    """Register `relaygate chat` on the command line's subcommands."""
-    parser = commands.add_parser("chat", help="chat with a gateway in the terminal")
-    parser.add_argument("--url", default=os.environ.get("RELAYGATE_URL", "http://127.0.0.1:8080"))
-    parser.add_argument("--api-key", default=os.environ.get("RELAYGATE_API_KEY"))
-    parser.add_argument("--model", help="default: the gateway's first model")
-    parser.add_argument("--tools", help="gateway tools for new sessions, comma-separated")
-    parser.add_argument("--session", help="continue this session")
-    parser.set_defaults(handler=run)

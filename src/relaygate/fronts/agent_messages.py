@@ -16,7 +16,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 
 from relaygate.agents.messages import AgentMessage, Mailbox
 from relaygate.errors import InvalidRequest
@@ -60,14 +59,14 @@ def _cursor(request: Request) -> int:
     return int(raw)
 
 
-def _mailbox(request: Request) -> tuple[Mailbox, str]:
+async def _mailbox(request: Request) -> tuple[Mailbox, str]:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
-    return gateway.mailbox, principal.tenant
+    return (await gateway.agents()).mailbox, principal.tenant
 
 
 async def send_message(request: Request) -> Response:
-    mailbox, tenant = _mailbox(request)
+    mailbox, tenant = await _mailbox(request)
     _, body = await read_json_object(request, gateway_of(request))
     if "content" not in body or body["content"] is None:
         raise InvalidRequest("Missing required parameter: 'content'.", param="content")
@@ -115,7 +114,7 @@ async def _stop_signal(request: Request) -> AsyncIterator[asyncio.Event]:
 
 
 async def list_messages(request: Request) -> Response:
-    mailbox, tenant = _mailbox(request)
+    mailbox, tenant = await _mailbox(request)
     agent_id = _agent_id(request.path_params["agent_id"], "agent_id")
     after = _cursor(request)
     limit = int(_number(request, "limit", 100, 1, MAX_LIMIT))
@@ -135,7 +134,7 @@ async def list_messages(request: Request) -> Response:
 
 
 async def stream_messages(request: Request) -> Response:
-    mailbox, tenant = _mailbox(request)
+    mailbox, tenant = await _mailbox(request)
     agent_id = _agent_id(request.path_params["agent_id"], "agent_id")
     messages = mailbox.follow(
         tenant, agent_id, after=_cursor(request), stop=gateway_of(request).draining
@@ -150,7 +149,7 @@ async def _frames(messages: AsyncIterator[AgentMessage]) -> AsyncIterator[bytes]
 
 
 async def acknowledge(request: Request) -> Response:
-    mailbox, tenant = _mailbox(request)
+    mailbox, tenant = await _mailbox(request)
     agent_id = _agent_id(request.path_params["agent_id"], "agent_id")
     _, body = await read_json_object(request, gateway_of(request))
     ids = body.get("ids", [])
@@ -165,11 +164,3 @@ async def acknowledge(request: Request) -> Response:
         raise InvalidRequest("Give 'ids' or 'up_to' to say which messages are done.")
     count = await mailbox.acknowledge(tenant, agent_id, ids=ids, up_to=up_to)
     return JSONResponse({"object": "agent.messages.ack", "acknowledged": count})
-
-
-routes = [
-    Route("/v1/agents/messages", send_message, methods=["POST"]),
-    Route("/v1/agents/{agent_id}/messages", list_messages, methods=["GET"]),
-    Route("/v1/agents/{agent_id}/messages/stream", stream_messages, methods=["GET"]),
-    Route("/v1/agents/{agent_id}/messages/ack", acknowledge, methods=["POST"]),
-]

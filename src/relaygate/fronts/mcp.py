@@ -7,11 +7,11 @@ before the MCP layer sees the request; tools are then filtered by the caller's p
 from __future__ import annotations
 
 import orjson
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from relaygate.errors import GatewayError
 from relaygate.fronts.errors import openai_error_body
+from relaygate.pipeline.auth import key_from_headers
 from relaygate.pipeline.context import RequestContext
 from relaygate.services import Gateway
 
@@ -25,14 +25,14 @@ class McpEndpoint:
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
         try:
-            principal = gateway.mcp_export.authenticate(headers)
+            principal = gateway.keys.authenticate(key_from_headers(headers))
         except GatewayError as error:
             await _reject(send, error)
             return
         context = scope.get("state", {}).get("context")
         if isinstance(context, RequestContext):  # for the request log
             context.principal = principal
-        await gateway.mcp_export.handle(scope, receive, send)
+        await (await gateway.agents()).mcp_export.handle(scope, receive, send)
 
 
 async def _reject(send: Send, error: GatewayError) -> None:
@@ -47,4 +47,4 @@ async def _reject(send: Send, error: GatewayError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-routes = [Route("/mcp", McpEndpoint())]
+endpoint = McpEndpoint()

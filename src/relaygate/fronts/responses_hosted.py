@@ -21,6 +21,7 @@ from typing import Any
 
 from relaygate.agents.loop import LoopEvent, StopReason, run_agent_loop
 from relaygate.agents.tools.outcome import to_text
+from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
 from relaygate.errors import InvalidRequest
 from relaygate.pipeline.auth import Principal
@@ -69,7 +70,7 @@ def split_hosted(tools: list[dict[str, Any]]) -> tuple[list[str], list[dict[str,
 
 
 def hosted_toolbox(
-    gateway: Gateway, principal: Principal, tools: list[dict[str, Any]]
+    tools_service: ToolService, principal: Principal, tools: list[dict[str, Any]]
 ) -> Toolbox | None:
     """The toolbox for the request's `relaygate:` tools (403/404 for a tool it may not use);
     other hosted tool types are refused (400 unsupported_tool)."""
@@ -84,7 +85,7 @@ def hosted_toolbox(
         )
     if not names:
         return None
-    return build_toolbox(gateway.tools, principal, names)
+    return build_toolbox(tools_service, principal, names)
 
 
 def tool_call_item(call_id: str, payload: dict[str, Any], arguments: str) -> Item:

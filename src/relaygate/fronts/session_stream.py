@@ -31,7 +31,7 @@ KEEPALIVE = b": keep-alive\n\n"
 async def stream_session(request: Request) -> Response:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
-    service = gateway.sessions
+    service = (await gateway.agents()).sessions
     session_id = request.path_params["session_id"]
     row = await service.get(principal.tenant, session_id)
     last_event_id = request.headers.get("last-event-id") or request.query_params.get(

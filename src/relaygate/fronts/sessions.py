@@ -30,7 +30,6 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from relaygate.agents.sessions.events import SessionEvent
 from relaygate.agents.sessions.outcome import TurnResult, completed_payload
@@ -39,17 +38,17 @@ from relaygate.agents.sessions.requests import CreateSession, PostMessage, PutCo
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
-from relaygate.fronts.session_stream import SSE_HEADERS, stream_session
+from relaygate.fronts.session_stream import SSE_HEADERS
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.validation import validate_wire
 
 _END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
 
 
-def _service(request: Request) -> tuple[SessionService, str]:
+async def _service(request: Request) -> tuple[SessionService, str]:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
-    return gateway.sessions, principal.tenant
+    return (await gateway.agents()).sessions, principal.tenant
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -90,7 +89,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 async def create_session(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     _, body = await read_json_object(request, gateway_of(request))
     body_ = validate_wire(CreateSession, body)
     row = await service.create(tenant, body_, principal=context_of(request).principal)
@@ -98,7 +97,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def list_sessions(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     rows, has_more = await service.page(
         tenant,
         limit=_int(request, "limit", 20, 1, 100),
@@ -118,19 +117,19 @@ async def list_sessions(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     return _json(session_json(await service.get(tenant, request.path_params["session_id"])))
 
 
 async def delete_session(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     session_id = request.path_params["session_id"]
     await service.delete(tenant, session_id)
     return _json({"id": session_id, "object": "session.deleted", "deleted": True})
 
 
 async def post_message(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     _, raw = await read_json_object(request, gateway_of(request))
     body = validate_wire(PostMessage, raw)
     principal = context_of(request).principal
@@ -169,7 +168,7 @@ async def _until_end(queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
 
 
 async def list_messages(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     descending = _descending(request, "asc")
     rows, has_more = await service.history(
         tenant,
@@ -190,18 +189,18 @@ async def list_messages(request: Request) -> Response:
 
 
 async def session_usage(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     return _json(usage_json(await service.get(tenant, request.path_params["session_id"])))
 
 
 async def list_context(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     rows = await service.context_items(tenant, request.path_params["session_id"])
     return _json({"object": "list", "data": [context_json(row) for row in rows]})
 
 
 async def context_variable(request: Request) -> Response:
-    service, tenant = _service(request)
+    service, tenant = await _service(request)
     session_id, key = request.path_params["session_id"], request.path_params["key"]
     if request.method == "PUT":
         _, raw = await read_json_object(request, gateway_of(request))
@@ -213,21 +212,3 @@ async def context_variable(request: Request) -> Response:
         return _json({"key": key, "deleted": True})
     row = await service.context_item(tenant, session_id, key)
     return _json(context_json(row))
-
-
-routes = [
-    Route("/api/sessions", create_session, methods=["POST"]),
-    Route("/api/sessions", list_sessions, methods=["GET"]),
-    Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
-    Route("/api/sessions/{session_id}", delete_session, methods=["DELETE"]),
-    Route("/api/sessions/{session_id}/messages", post_message, methods=["POST"]),
-    Route("/api/sessions/{session_id}/messages", list_messages, methods=["GET"]),
-    Route("/api/sessions/{session_id}/usage", session_usage, methods=["GET"]),
-    Route("/api/sessions/{session_id}/context", list_context, methods=["GET"]),
-    Route(
-        "/api/sessions/{session_id}/context/{key}",
-        context_variable,
-        methods=["GET", "PUT", "DELETE"],
-    ),
-    Route("/api/sessions/{session_id}/stream", stream_session, methods=["GET"]),
-]

@@ -11,7 +11,6 @@ import time
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, parse_json, read_body
@@ -20,7 +19,8 @@ from relaygate.fronts.common import authenticate, context_of, gateway_of, parse_
 async def list_tools(request: Request) -> Response:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
-    tools = [tool.public() for tool in gateway.tools.visible(principal)]
+    service = (await gateway.agents()).tools
+    tools = [tool.public() for tool in service.visible(principal)]
     return Response(
         orjson.dumps({"tools": tools, "count": len(tools)}), media_type="application/json"
     )
@@ -37,16 +37,10 @@ async def invoke_tool(request: Request) -> Response:
             "The body must be a JSON object of the tool's arguments.", code="invalid_json"
         )
     started = time.perf_counter()
-    output = await gateway.tools.invoke(principal, name, arguments)
+    output = await (await gateway.agents()).tools.invoke(principal, name, arguments)
     body = {
         "name": name,
         "output": output,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     return Response(orjson.dumps(body, default=str), media_type="application/json")
-
-
-routes = [
-    Route("/api/tools", list_tools, methods=["GET"]),
-    Route("/api/tools/{name}/invoke", invoke_tool, methods=["POST"]),
-]

@@ -13,7 +13,6 @@ import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from relaygate.errors import AuthenticationFailed
@@ -63,7 +62,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         await websocket.close(1008, "conversation ids are 1-128 of A-Z a-z 0-9 _ . : -")
         return
-    realtime = gateway.realtime
+    realtime = (await gateway.agents()).realtime
     # the room hears every instance before the client learns it is connected
     await realtime.hub.open_room((principal.tenant, conversation_id))
     await websocket.accept()
@@ -127,10 +126,5 @@ async def _receive_loop(
 
 async def health_ws(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    return JSONResponse({"status": "ok", **gateway.realtime.stats()})
-
-
-routes = [
-    WebSocketRoute("/ws/chat/{conversation_id}", chat_socket),
-    Route("/health/ws", health_ws, methods=["GET"]),
-]
+    realtime = (await gateway.agents()).realtime
+    return JSONResponse({"status": "ok", **realtime.stats()})

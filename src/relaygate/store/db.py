@@ -1,22 +1,17 @@
-"""The database handle: one async engine (SQLite by default, PostgreSQL by URL), migrated
-to the newest schema by Alembic when the gateway starts."""
+"""The database handle: one async engine (SQLite by default, PostgreSQL by URL).
+
+The schema is brought up to date by `relaygate.store.migrate`, not here, so that the serving
+process never loads Alembic."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -45,22 +40,5 @@ class Database:
     def session(self) -> AsyncSession:
         return self.sessions()
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest revision (every head)."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
-
     async def close(self) -> None:
         await self.engine.dispose()
-
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "heads")

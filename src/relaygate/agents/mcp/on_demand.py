@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from starlette.types import Receive, Scope, Send
 
 from relaygate.config import McpServerSettings
-from relaygate.pipeline.auth import KeyStore, Principal, key_from_headers
+from relaygate.pipeline.auth import KeyStore
 
 if TYPE_CHECKING:
     from relaygate.agents.mcp.exporter import McpExport
@@ -39,8 +38,7 @@ def load_imports(
 
 
 class McpExportOnDemand:
-    """`/mcp`: callers authenticate with the gateway's keys; the MCP server behind it is
-    built on the first authenticated request."""
+    """`/mcp`: the MCP server behind it is built on the first authenticated request."""
 
     def __init__(self, tools: ToolService, keys: KeyStore) -> None:
         self._tools = tools
@@ -51,10 +49,6 @@ class McpExportOnDemand:
     @property
     def started(self) -> bool:
         return self._export is not None
-
-    def authenticate(self, headers: Mapping[str, str]) -> Principal:
-        """The caller, from the same keys as every other front (raises AuthenticationFailed)."""
-        return self._keys.authenticate(key_from_headers(headers))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point; the caller has already been authenticated by the route."""

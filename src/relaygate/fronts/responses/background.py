@@ -12,9 +12,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from relaygate.fronts.responses.context import response_store
 from relaygate.fronts.responses.engine import ResponseRun
 from relaygate.services import Gateway
-from relaygate.store.responses import ResponseStore
 
 CANCEL_WAIT_S = 5.0  # how long `stop` waits for another instance to record the cancel
 _POLL_S = 0.05
@@ -66,7 +66,7 @@ async def stop(gateway: Gateway, tenant: str, response_id: str) -> None:
     if await gateway.background.cancel(response_id):
         return
     await gateway.bus.publish(cancel_topic(response_id), {"cancel": response_id})
-    store = ResponseStore(gateway.database)
+    store = await response_store(gateway)
     deadline = asyncio.get_running_loop().time() + CANCEL_WAIT_S
     while asyncio.get_running_loop().time() < deadline:
         body = await store.get(tenant, response_id)

@@ -12,13 +12,11 @@ import time
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
-from relaygate.fronts.responses.context import chain_before, resolve_references
+from relaygate.fronts.responses.context import chain_before, resolve_references, response_store
 from relaygate.fronts.responses.create import json_response
 from relaygate.pipeline import model_call
-from relaygate.store.responses import ResponseStore
 from relaygate.translate.responses import wire
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.items import (
@@ -51,7 +49,7 @@ async def compact(request: Request) -> Response:
     _, body = await read_json_object(request, gateway)
     parsed = validate_wire(CompactRequest, body, wire.ITEM_TAGS)
     context.model = parsed.model
-    store = ResponseStore(gateway.database)
+    store = await response_store(gateway)
     prior = await chain_before(store, principal.tenant, parsed.previous_response_id)
     items = [*prior, *await resolve_references(
         store, principal.tenant, normalise_input(parsed.input), prior
@@ -81,6 +79,3 @@ async def compact(request: Request) -> Response:
             "usage": encode_usage(result.usage),
         }
     )
-
-
-routes = [Route("/v1/responses/compact", compact, methods=["POST"])]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from relaygate.agents.tools.toolbox import Toolbox
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.routing.registry import Route
+from relaygate.services import Gateway
 from relaygate.store.responses import Item, ResponseStore
 from relaygate.tokens.tokenizer import count_prompt
 from relaygate.translate.responses.items import items_to_messages
@@ -31,7 +32,13 @@ class Prepared:
     input_items: list[Item]
     route: Route
     call: ModelCall
+    store: ResponseStore
     toolbox: Toolbox | None = None
+
+
+async def response_store(gateway: Gateway) -> ResponseStore:
+    """The stored responses (the agent services start on the first call)."""
+    return ResponseStore((await gateway.agents()).database)
 
 
 def previous_not_found(response_id: str) -> InvalidRequest:

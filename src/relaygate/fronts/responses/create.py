@@ -13,7 +13,6 @@ import anyio
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from relaygate.errors import InvalidRequest
@@ -136,6 +135,3 @@ async def create_response(request: Request) -> Response:
         return json_response(body, headers=source_header(run.state.usage))
     canonical = await run.open_stream()
     return sse_response(sse_frames(streamed(run, canonical), gateway))
-
-
-routes = [Route("/v1/responses", create_response, methods=["POST"])]

@@ -49,14 +49,17 @@ async def prepare(
 ) -> Prepared:
     """Resolve the chain (unless `prior` is given), references, route and window, and
     the gateway tools asked for as hosted tools (under the caller's policy)."""
-    store = ResponseStore(gateway.database)
+    agents = await gateway.agents()
+    store = ResponseStore(agents.database)
     if prior is None:
         prior = await resolve_prior(store, tenant, request)
     input_items = await resolve_references(store, tenant, request.items, prior)
-    toolbox = hosted_toolbox(gateway, principal or Principal(tenant), request.options.hosted_tools)
+    toolbox = hosted_toolbox(
+        agents.tools, principal or Principal(tenant), request.options.hosted_tools
+    )
     route = gateway.registry.resolve(request.options.model)
     call = prepare_call(request, prior, input_items, route, stream=stream)
-    return Prepared(request, prior, input_items, route, call, toolbox)
+    return Prepared(request, prior, input_items, route, call, store, toolbox)
 
 
 def new_state(prepared: Prepared, status: Status = Status.IN_PROGRESS) -> ResponseState:
@@ -77,7 +80,7 @@ class ResponseRun:
         self.state = state
         self.encoder = ResponseStreamEncoder(state)
         self.context = context
-        self._store = ResponseStore(gateway.database)
+        self._store = prepared.store
         self._saved_input = False
 
     @property

@@ -7,14 +7,13 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.fronts.common import authenticate, context_of, gateway_of
 from relaygate.fronts.responses.background import RUNNING, stop
+from relaygate.fronts.responses.context import response_store
 from relaygate.fronts.responses.create import follow_log, json_response, sse_frames, sse_response
 from relaygate.services import Gateway
-from relaygate.store.responses import ResponseStore
 
 
 def _not_found(response_id: str) -> NotFound:
@@ -26,7 +25,7 @@ async def _owned(request: Request) -> tuple[Gateway, str, str, dict[str, Any]]:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
     response_id = request.path_params["response_id"]
-    body = await ResponseStore(gateway.database).get(principal.tenant, response_id)
+    body = await (await response_store(gateway)).get(principal.tenant, response_id)
     if body is None:
         raise _not_found(response_id)
     return gateway, principal.tenant, response_id, body
@@ -74,7 +73,7 @@ async def delete(request: Request) -> Response:
     gateway, tenant, response_id, body = await _owned(request)
     if body.get("background") and body.get("status") in RUNNING:
         await stop(gateway, tenant, response_id)
-    if not await ResponseStore(gateway.database).delete(tenant, response_id):
+    if not await (await response_store(gateway)).delete(tenant, response_id):
         raise _not_found(response_id)
     return json_response({"id": response_id, "object": "response", "deleted": True})
 
@@ -87,7 +86,7 @@ async def cancel(request: Request) -> Response:
         )
     if body.get("status") in RUNNING:
         await stop(gateway, tenant, response_id)
-    current = await ResponseStore(gateway.database).get(tenant, response_id)
+    current = await (await response_store(gateway)).get(tenant, response_id)
     return json_response(current or body)
 
 
@@ -101,7 +100,7 @@ async def input_items(request: Request) -> Response:
             "Invalid value for 'order': expected 'asc' or 'desc'.", param="order",
             code="invalid_value",
         )
-    page = await ResponseStore(gateway.database).input_items(
+    page = await (await response_store(gateway)).input_items(
         principal.tenant,
         response_id,
         after=request.query_params.get("after"),
@@ -120,11 +119,3 @@ async def input_items(request: Request) -> Response:
             "has_more": page.has_more,
         }
     )
-
-
-routes = [
-    Route("/v1/responses/{response_id}", retrieve, methods=["GET"]),
-    Route("/v1/responses/{response_id}", delete, methods=["DELETE"]),
-    Route("/v1/responses/{response_id}/cancel", cancel, methods=["POST"]),
-    Route("/v1/responses/{response_id}/input_items", input_items, methods=["GET"]),
-]

@@ -18,16 +18,15 @@ from contextlib import aclosing
 from typing import Any
 
 import orjson
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from relaygate.errors import AuthenticationFailed, GatewayError, InvalidRequest
-from relaygate.fronts.responses.context import chain_before
+from relaygate.fronts.responses.context import chain_before, response_store
 from relaygate.fronts.responses.create import streamed
 from relaygate.fronts.responses.engine import ResponseRun, new_state, prepare
 from relaygate.pipeline.auth import Principal, key_from_headers
 from relaygate.services import Gateway
-from relaygate.store.responses import Item, ResponseStore
+from relaygate.store.responses import Item
 from relaygate.translate.responses.request import parse_request
 from relaygate.translate.responses.response import Status
 from relaygate.types import StreamEvent
@@ -74,7 +73,7 @@ class _Connection:
         cached = self.cache.get(previous) if previous is not None else None
         if cached is not None:
             return cached
-        store = ResponseStore(self.gateway.database)
+        store = await response_store(self.gateway)
         return await chain_before(store, self.principal.tenant, previous)
 
     async def turn(self, text: str) -> None:
@@ -137,6 +136,3 @@ async def responses_socket(websocket: WebSocket) -> None:
             await connection.turn(await websocket.receive_text())
     except WebSocketDisconnect:
         return
-
-
-routes = [WebSocketRoute("/v1/responses", responses_socket)]

@@ -6,7 +6,7 @@ from alembic import context
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through relaygate.store.db.Database.migrate()")
+    raise RuntimeError("run migrations through relaygate.store.schema.upgrade()")
 
 context.configure(connection=connection, render_as_batch=True)
 with context.begin_transaction():

@@ -1,0 +1,68 @@
+"""The agent services: storage, sessions, tools, realtime chat, agent messages, MCP export.
+
+They are started on the first request that needs one (`Gateway.agents()`), not at start-up:
+SQLAlchemy, jsonschema and the sandbox cost a gateway used only as a relay ~35 MiB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from relaygate.agents.mcp.on_demand import McpExportOnDemand
+from relaygate.agents.messages import Mailbox
+from relaygate.agents.sessions.service import SessionService
+from relaygate.agents.tools.service import ToolService
+from relaygate.agents.tools.setup import start_tools
+from relaygate.config import Settings
+from relaygate.pipeline.auth import KeyStore
+from relaygate.realtime.service import Realtime
+from relaygate.routing.registry import ModelRegistry
+from relaygate.store.db import Database
+from relaygate.streaming.bus import Bus
+from relaygate.streaming.event_log import EventLog
+
+
+@dataclass(slots=True)
+class AgentServices:
+    database: Database
+    mailbox: Mailbox  # agent-to-agent messages
+    realtime: Realtime  # WebSocket chat: hub, turn pool
+    sessions: SessionService  # conversations: history, memory, TTL sweeper
+    tools: ToolService  # registry, policies, sandbox, workspaces
+    mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
+
+    async def close(self) -> None:
+        await self.mcp_export.close()
+        await self.tools.close()
+        await self.sessions.close()
+        await self.realtime.close()
+        await self.database.close()
+
+
+async def start_agent_services(
+    settings: Settings,
+    registry: ModelRegistry,
+    keys: KeyStore,
+    event_log: EventLog,
+    bus: Bus,
+    shared_bus: Bus | None,
+    metrics_registry: CollectorRegistry,
+) -> AgentServices:
+    """Build and start every agent service on an already migrated database."""
+    database = Database(settings.storage.database_url)
+    tools = await start_tools(settings.tools, metrics_registry)
+    sessions = SessionService(
+        settings.sessions, registry, database, event_log, tools=tools, loop=settings.tools.loop
+    )
+    sessions.start()
+    realtime = Realtime(settings.realtime, registry, sessions, database, shared_bus=shared_bus)
+    realtime.start()
+    return AgentServices(
+        database=database,
+        mailbox=Mailbox(database, bus),
+        realtime=realtime,
+        sessions=sessions,
+        tools=tools,
+        mcp_export=McpExportOnDemand(tools, keys),
+    )
