@@ -33,11 +33,13 @@ $(BIN)/python:
 $(RUN_STAMP): requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m compileall -q src/relaygate  # start from bytecode, as a wheel install would
 	touch $@
 
 $(DEV_STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m compileall -q src/relaygate
 	touch $@ $(RUN_STAMP)
 
 # Re-pin after changing pyproject.toml (needs `uv`: pip install uv).

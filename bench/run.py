@@ -10,6 +10,7 @@ writes it to bench/results/latest.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import signal
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
 from probes import cpu_seconds, rss_mib, stream_ttfb_ms, wait_ready
+
+import relaygate
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -263,6 +266,9 @@ def main() -> int:
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
+    # as an installed wheel would: the gateway starts from compiled bytecode, not from
+    # source (this machine sets PYTHONDONTWRITEBYTECODE, so nothing else writes it)
+    compileall.compile_dir(Path(relaygate.__file__).parent, quiet=1)
     plain = json.dumps({"model": "bench", "messages": MESSAGES})
     stream = json.dumps({"model": "bench", "messages": MESSAGES, "stream": True})
     scripts = {

@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from relaygate.store.db import Database
-from relaygate.store.schema import alembic_config, upgrade
+from relaygate.store.schema import HEADS, alembic_config, upgrade
 
 
 async def test_migrations_reach_every_head(database: str) -> None:
@@ -21,3 +21,8 @@ async def test_migrations_reach_every_head(database: str) -> None:
         assert versions == heads
     finally:
         await db.close()
+
+
+def test_the_heads_constant_is_alembics() -> None:
+    """The restart check compares against HEADS: a new revision must be added there."""
+    assert sorted(HEADS) == sorted(ScriptDirectory.from_config(alembic_config()).get_heads())

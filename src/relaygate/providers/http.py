@@ -4,18 +4,19 @@ upstream's failure status, through the provider's own `failure` mapping)."""
 
 from __future__ import annotations
 
-import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from relaygate.providers.failures import malformed_reply
+from relaygate.providers.upstream_connection import ReplyBroken, UpstreamReply
+from relaygate.providers.upstream_pool import ConnectionPool, parse_url, request_head
 from relaygate.streaming.sse import SSEParser
 
 FINISH_SECONDS = 0.25
@@ -29,7 +30,7 @@ class HttpReply:
 
 
 class HttpExecutor:
-    """POSTs to one upstream over a pooled aiohttp session."""
+    """POSTs to one upstream over pooled keep-alive connections."""
 
     def __init__(
         self,
@@ -40,11 +41,10 @@ class HttpExecutor:
         max_connections: int,
     ) -> None:
         self._provider_name = provider_name
-        self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout, sock_read=read_timeout
+        self._read_timeout = read_timeout
+        self._pool = ConnectionPool(
+            connect_timeout=connect_timeout, max_connections=max_connections
         )
-        self._max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
 
     @classmethod
     def for_provider(cls, name: str, settings: ProviderSettings) -> HttpExecutor:
@@ -56,27 +56,14 @@ class HttpExecutor:
             max_connections=settings.max_connections,
         )
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=30, ttl_dns_cache=300
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self._timeout,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-            )
-        return self._session
-
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpReply:
         """POST and read the whole reply; transport failures raise UpstreamError."""
-        try:
-            async with self._client().post(url, data=body, headers=headers) as response:
-                data = await response.read()
-                return HttpReply(response.status, response.headers, data)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise self._unreachable(exc) from exc
+        async with self._exchange(url, body, headers) as reply:
+            try:
+                data = await reply.read(self._read_timeout)
+            except (TimeoutError, ReplyBroken) as exc:
+                raise self._unreachable(exc) from exc
+            return HttpReply(reply.status, reply.headers, data)
 
     @asynccontextmanager
     async def open_stream(
@@ -85,26 +72,49 @@ class HttpExecutor:
         body: bytes,
         headers: Mapping[str, str],
         failure: Callable[[HttpReply], GatewayError],
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """POST and hand back the open response; a failure status raises `failure(reply)`, the
+    ) -> AsyncIterator[UpstreamReply]:
+        """POST and hand back the open reply; a failure status raises `failure(reply)`, the
         whole error body read. A stream read to its end gives its connection back to the pool;
         one abandoned midway closes it, which cancels the upstream request."""
+        async with self._exchange(url, body, headers) as reply:
+            if reply.status >= 400:
+                try:
+                    data = await reply.read(self._read_timeout)
+                except (TimeoutError, ReplyBroken) as exc:
+                    raise self._unreachable(exc) from exc
+                raise failure(HttpReply(reply.status, reply.headers, data))
+            yield reply
+
+    @asynccontextmanager
+    async def _exchange(
+        self, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> AsyncIterator[UpstreamReply]:
+        """Send the request on a pooled connection and yield the reply once its headers are
+        in; afterwards the connection goes back to the pool if its reply was read whole."""
         try:
-            response = await self._client().post(url, data=body, headers=headers)
-        except (TimeoutError, aiohttp.ClientError) as exc:
+            target = parse_url(url)
+            head = request_head(target, dict(headers), len(body))
+        except ValueError as exc:
+            raise UpstreamError(
+                f"Cannot send to the upstream provider '{self._provider_name}': {exc}"
+            ) from exc
+        try:
+            connection = await self._pool.acquire(target)
+        except (TimeoutError, OSError) as exc:
             raise self._unreachable(exc) from exc
         try:
-            if response.status >= 400:
-                data = await response.read()
-                raise failure(HttpReply(response.status, response.headers, data))
-            yield response
+            try:
+                reply = await connection.send(head, body, self._read_timeout)
+            except (TimeoutError, ReplyBroken) as exc:
+                raise self._unreachable(exc) from exc
+            yield reply
+        except BaseException:
+            connection.close()
+            raise
         finally:
-            if response.content.at_eof():
-                response.release()
-            else:
-                response.close()
+            self._pool.release(connection, target)
 
-    def _unreachable(self, exc: TimeoutError | aiohttp.ClientError) -> UpstreamError:
+    def _unreachable(self, exc: TimeoutError | OSError | ReplyBroken) -> UpstreamError:
         """A request that got no reply: a timeout (504) or a transport failure (502)."""
         if isinstance(exc, TimeoutError):
             return UpstreamTimeout(
@@ -114,33 +124,32 @@ class HttpExecutor:
             f"Could not reach the upstream provider '{self._provider_name}': {_describe(exc)}"
         )
 
-    async def iter_body(self, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    async def iter_body(self, reply: UpstreamReply) -> AsyncIterator[bytes]:
         """The body's chunks as they arrive; a stall or a cut raises UpstreamError."""
         try:
-            async for chunk in response.content.iter_any():
+            while chunk := await reply.read_chunk(self._read_timeout):
                 yield chunk
         except TimeoutError as exc:
             raise UpstreamTimeout(
                 f"The upstream provider '{self._provider_name}' stalled mid-stream."
             ) from exc
-        except aiohttp.ClientError as exc:
+        except ReplyBroken as exc:
             raise UpstreamError(
-                f"The upstream provider '{self._provider_name}' broke off the stream: "
-                f"{_describe(exc)}"
+                f"The upstream provider '{self._provider_name}' broke off the stream: {exc}"
             ) from exc
 
-    async def sse_json(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    async def sse_json(self, reply: UpstreamReply) -> AsyncIterator[dict[str, Any]]:
         """The JSON object of each server-sent event, in order, until `[DONE]` or the end.
 
         A reply that is not an event stream, or an event that is not a JSON object, raises
         UpstreamError (as a stall or a cut does); `[DONE]` hands the connection back."""
-        if response.content_type != "text/event-stream":
-            raise malformed_reply(self._provider_name, "text/event-stream", response.content_type)
+        if reply.content_type != "text/event-stream":
+            raise malformed_reply(self._provider_name, "text/event-stream", reply.content_type)
         parser = SSEParser()
-        async for chunk in self.iter_body(response):
+        async for chunk in self.iter_body(reply):
             for event in parser.feed(chunk):
                 if event.data == "[DONE]":
-                    await self.finish(response)
+                    await self.finish(reply)
                     return
                 yield self._event_object(event.data)
         for event in parser.close():
@@ -158,27 +167,25 @@ class HttpExecutor:
             )
         return value
 
-    async def finish(self, response: aiohttp.ClientResponse) -> None:
+    async def finish(self, reply: UpstreamReply) -> None:
         """Read the rest of a body whose content is complete (a stream after `[DONE]`: only the
         chunked terminator is left) so that its connection goes back to the pool. A peer that
         sends more, or nothing, within FINISH_SECONDS gets its connection closed instead."""
         try:
-            async with asyncio.timeout(FINISH_SECONDS):
-                await response.content.read()
-        except (TimeoutError, aiohttp.ClientError):
-            response.close()  # not reusable; open_stream's exit sees it is not at EOF either
+            if await reply.read(FINISH_SECONDS):
+                reply.close()  # more after the end: not a connection to reuse
+        except (TimeoutError, ReplyBroken):
+            reply.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._pool.close()
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return (
-            "connection refused"
-            if isinstance(exc.os_error, ConnectionRefusedError)
-            else str(exc.os_error)
-        )
-    return type(exc).__name__ if not str(exc) else str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host ({exc.strerror})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
