@@ -4,11 +4,14 @@ tiktoken") prints next to the API's own `prompt_tokens` for the same requests.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relaygate.tokens.tokenizer import (
     count_prompt,
     count_text,
     encoding_name_for,
+    prompt_token_ceiling,
     truncate_to_tokens,
 )
 from relaygate.types import Message, Role, TextPart, ToolSpec
@@ -102,3 +105,39 @@ def test_truncate_keeps_a_prefix_within_the_limit() -> None:
     cut = truncate_to_tokens(text, 3)
     assert text.startswith(cut) and count_text(cut) == 3
     assert truncate_to_tokens(text, 100) == text
+
+
+_texts = st.text(st.characters(codec="utf-8"), max_size=200)
+_tools = st.lists(
+    st.builds(
+        lambda name, about, properties: ToolSpec(
+            name, about, {"type": "object", "properties": properties}
+        ),
+        st.from_regex(r"[a-z_]{1,20}", fullmatch=True),
+        _texts,
+        st.dictionaries(
+            st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+            st.fixed_dictionaries(
+                {"type": st.sampled_from(["string", "integer"]), "description": _texts},
+                optional={"enum": st.lists(_texts, min_size=1, max_size=4)},
+            ),
+            max_size=4,
+        ),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(_texts, min_size=1, max_size=5),
+    tools=_tools,
+    model=st.sampled_from(["gpt-4o", "gpt-4-turbo", "claude-sonnet-4", "gemini-2.5-pro"]),
+)
+def test_the_ceiling_is_never_below_the_exact_count(
+    texts: list[str], tools: list[ToolSpec], model: str
+) -> None:
+    """Responses skips the tokenizer when the ceiling fits the window: it must be a bound."""
+    messages = [Message(Role.USER if n % 2 else Role.SYSTEM, [TextPart(t)]) for n, t in
+                enumerate(texts)]
+    assert prompt_token_ceiling(messages, tools) >= count_prompt(messages, tools, model)

@@ -7,6 +7,7 @@ tokens of framing (+1 when it has a name) and every reply is primed with 3 more.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
@@ -67,32 +68,69 @@ def truncate_to_tokens(text: str, limit: int, model: str = "gpt-4o") -> str:
 
 
 def count_message(message: Message, model: str = "gpt-4o") -> int:
-    tokens = TOKENS_PER_MESSAGE + count_text(message.role.value, model)
-    for part in message.content:
-        if isinstance(part, TextPart):
-            tokens += count_text(part.text, model)
-        elif isinstance(part, ImagePart):
-            tokens += IMAGE_TOKENS
-    for call in message.tool_calls:
-        tokens += count_text(call.name, model) + count_text(call.arguments, model)
-    if message.name:
-        tokens += TOKENS_PER_NAME + count_text(message.name, model)
-    if message.reasoning:
-        tokens += count_text(message.reasoning, model)
-    return tokens
+    return _message_tokens(message, _text_counter(model))
 
 
 def count_tools(tools: list[ToolSpec], model: str = "gpt-4o") -> int:
     """Tool definitions as OpenAI renders them into the prompt, with the constants of
     OpenAI's cookbook ("How to count tokens with tiktoken"), which match the API exactly
     on its example (101 prompt tokens on gpt-4o, 105 on gpt-4)."""
+    per_function = 10 if encoding_name_for(model) == "cl100k_base" else 7
+    return _tools_tokens(tools, _text_counter(model), per_function)
+
+
+def count_prompt(messages: list[Message], tools: list[ToolSpec], model: str = "gpt-4o") -> int:
+    """The prompt tokens a model call will be charged for."""
+    count = _text_counter(model)
+    per_function = 10 if encoding_name_for(model) == "cl100k_base" else 7
+    return (
+        sum(_message_tokens(message, count) for message in messages)
+        + _tools_tokens(tools, count, per_function)
+        + REPLY_PRIMING_TOKENS
+    )
+
+
+def prompt_token_ceiling(messages: list[Message], tools: list[ToolSpec]) -> int:
+    """At least `count_prompt(messages, tools, model)` for every model, without loading a
+    tokenizer: a byte-level BPE token covers one byte of UTF-8 or more."""
+    return (
+        sum(_message_tokens(message, _utf8_length) for message in messages)
+        + _tools_tokens(tools, _utf8_length, 10)
+        + REPLY_PRIMING_TOKENS
+    )
+
+
+def _text_counter(model: str) -> Callable[[str], int]:
+    return lambda text: count_text(text, model)
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode())
+
+
+def _message_tokens(message: Message, count: Callable[[str], int]) -> int:
+    tokens = TOKENS_PER_MESSAGE + count(message.role.value)
+    for part in message.content:
+        if isinstance(part, TextPart):
+            tokens += count(part.text)
+        elif isinstance(part, ImagePart):
+            tokens += IMAGE_TOKENS
+    for call in message.tool_calls:
+        tokens += count(call.name) + count(call.arguments)
+    if message.name:
+        tokens += TOKENS_PER_NAME + count(message.name)
+    if message.reasoning:
+        tokens += count(message.reasoning)
+    return tokens
+
+
+def _tools_tokens(tools: list[ToolSpec], count: Callable[[str], int], per_function: int) -> int:
     if not tools:
         return 0
-    per_function = 10 if encoding_name_for(model) == "cl100k_base" else 7
     total = TOOLS_END
     for tool in tools:
         description = (tool.description or "").removesuffix(".")
-        total += per_function + count_text(f"{tool.name}:{description}", model)
+        total += per_function + count(f"{tool.name}:{description}")
         properties = tool.parameters.get("properties") or {}
         if properties:
             total += PROPERTIES_START
@@ -102,17 +140,8 @@ def count_tools(tools: list[ToolSpec], model: str = "gpt-4o") -> int:
             total += PROPERTY_KEY
             enum = schema.get("enum") or []
             if enum:
-                total += ENUM_START + sum(ENUM_ITEM + count_text(str(v), model) for v in enum)
+                total += ENUM_START + sum(ENUM_ITEM + count(str(v)) for v in enum)
             kind = schema.get("type", "")
             about = str(schema.get("description", "")).removesuffix(".")
-            total += count_text(f"{name}:{kind}:{about}", model)
+            total += count(f"{name}:{kind}:{about}")
     return total
-
-
-def count_prompt(messages: list[Message], tools: list[ToolSpec], model: str = "gpt-4o") -> int:
-    """The prompt tokens a model call will be charged for."""
-    return (
-        sum(count_message(message, model) for message in messages)
-        + count_tools(tools, model)
-        + REPLY_PRIMING_TOKENS
-    )

@@ -14,7 +14,7 @@ from relaygate.errors import InvalidRequest, NotFound
 from relaygate.routing.registry import Route
 from relaygate.services import Gateway
 from relaygate.store.responses import Item, ResponseStore
-from relaygate.tokens.tokenizer import count_prompt
+from relaygate.tokens.tokenizer import count_prompt, prompt_token_ceiling
 from relaygate.translate.responses.items import items_to_messages
 from relaygate.translate.responses.request import ParsedRequest, build_call
 from relaygate.types import Message, ModelCall, Role, ToolSpec
@@ -110,6 +110,8 @@ def fit_window(
     """The messages that fit the model's window; raises context_length_exceeded."""
     window = route.context_window or DEFAULT_CONTEXT_WINDOW
     budget = window - reply_tokens
+    if prompt_token_ceiling(messages, tools) <= budget:
+        return messages  # fits for certain: no tokenizer to load, nothing to count
     model = route.upstream_model
     needed = count_prompt(messages, tools, model)
     if needed <= budget:
