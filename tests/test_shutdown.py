@@ -33,6 +33,8 @@ def _config(upstream: str) -> dict[str, object]:
         },
         "models": [
             {"name": "relayed-slow", "provider": "up", "model": "slow-stream"},
+            {"name": "relayed-stall", "provider": "up", "model": "stall-stream"},
+            {"name": "relayed-hang", "provider": "up", "model": "hang"},
             {"name": "mock-slow", "provider": "slowmock", "model": "echo"},
         ],
     }
@@ -50,6 +52,16 @@ def _stream(base_url: str, model: str, text: str, out: dict[str, object]) -> Non
     except httpx.HTTPError as exc:
         out["exception"] = repr(exc)
     out["frames"] = frames
+    out["ended"] = time.monotonic()
+
+
+def _ask(base_url: str, model: str, out: dict[str, object]) -> None:
+    body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+    try:
+        reply = httpx.post(f"{base_url}/v1/chat/completions", json=body, timeout=30)
+        out["status"], out["body"] = reply.status_code, reply.json()
+    except httpx.HTTPError as exc:
+        out["exception"] = repr(exc)
     out["ended"] = time.monotonic()
 
 
@@ -72,7 +84,9 @@ def test_sigterm_drains_streams(tmp_path: Path, fake_upstream: ThreadedServer) -
             "short": {},
             "long_mock": {},
             "long_relay": {},
+            "stalled_relay": {},
         }
+        waiting: dict[str, object] = {}
         threads = [
             threading.Thread(
                 target=_stream, args=(gateway.base_url, "mock-slow", short_words, results["short"])
@@ -84,6 +98,11 @@ def test_sigterm_drains_streams(tmp_path: Path, fake_upstream: ThreadedServer) -
             threading.Thread(
                 target=_stream, args=(gateway.base_url, "relayed-slow", "x", results["long_relay"])
             ),
+            threading.Thread(  # two words, then the upstream goes silent
+                target=_stream,
+                args=(gateway.base_url, "relayed-stall", "one two three", results["stalled_relay"]),
+            ),
+            threading.Thread(target=_ask, args=(gateway.base_url, "relayed-hang", waiting)),
         ]
         for thread in threads:
             thread.start()
@@ -104,7 +123,7 @@ def test_sigterm_drains_streams(tmp_path: Path, fake_upstream: ThreadedServer) -
     assert "exception" not in short, short
     assert _content(short["frames"]) == short_words  # type: ignore[arg-type]
     assert short["frames"][-1] == "[DONE]"  # type: ignore[index]
-    for name in ("long_mock", "long_relay"):
+    for name in ("long_mock", "long_relay", "stalled_relay"):
         result = results[name]
         assert "exception" not in result, (name, result)
         frames = result["frames"]
@@ -116,3 +135,7 @@ def test_sigterm_drains_streams(tmp_path: Path, fake_upstream: ThreadedServer) -
         assert isinstance(ended, float)
         assert GRACE - 1.0 <= ended - signalled <= GRACE + 1.5, (name, ended - signalled)
     assert stopped - signalled < GRACE + 4
+    # a plain request still waiting on its upstream when the grace ends: a clean 503
+    assert waiting["status"] == 503, waiting
+    assert waiting["body"]["error"]["code"] == "server_shutdown"  # type: ignore[index]
+    assert GRACE - 1.0 <= waiting["ended"] - signalled <= GRACE + 1.5  # type: ignore[operator]

@@ -48,7 +48,7 @@ class GracefulServer(uvicorn.Server):
         if gateway is not None and not gateway.stopping:
             gateway.stopping = True
             loop = asyncio.get_running_loop()
-            loop.call_later(max(self._grace - 0.5, 0.0), gateway.draining.set)
+            loop.call_later(max(self._grace - 0.5, 0.0), gateway.drain)
         super().handle_exit(sig, frame)
 
 

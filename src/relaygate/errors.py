@@ -99,6 +99,14 @@ class RateLimited(GatewayError):
     default_code = "rate_limit_exceeded"
 
 
+class ShuttingDown(GatewayError):
+    """The gateway's shutdown grace period ended while this request still waited."""
+
+    status = 503
+    type = "server_shutdown"
+    default_code = "server_shutdown"
+
+
 class UpstreamError(GatewayError):
     status = 502
     type = "upstream_error"

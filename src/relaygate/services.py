@@ -58,6 +58,12 @@ class Gateway:
         )
         return agents
 
+    def drain(self) -> None:
+        """The grace period is over: streams end cleanly, waits on upstreams are cut."""
+        self.draining.set()
+        for provider in self.registry.providers.values():
+            provider.interrupt()
+
     async def close(self) -> None:
         await self.background.close()  # first: a cancelled run still records its end
         if self._agents is not None:

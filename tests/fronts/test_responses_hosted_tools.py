@@ -223,3 +223,27 @@ def test_hosted_calls_count_in_the_tool_metrics(
     exposition = httpx.get(f"{gateway.base_url}/metrics", timeout=10).text
     assert 'relaygate_tool_calls_total{outcome="ok",tool="calculator"}' in exposition
     assert 'relaygate_tool_duration_seconds_count{tool="calculator"}' in exposition
+
+
+def test_a_loop_stopped_at_its_step_limit_is_incomplete(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """One step allowed: the model asks for the calculator, the gateway runs it, and the
+    answer that would need a second step never comes; the response says why."""
+    config = {"tools": {"loop": {"max_steps": 1}}}
+    with run_gateway(tmp_path_factory.mktemp("one-step"), config) as process:
+        client = openai.OpenAI(base_url=f"{process.base_url}/v1", api_key="x", max_retries=0)
+        response = client.responses.create(
+            model="mock", input="Calculate 5 + 3", tools=[CALCULATOR]
+        )
+        assert response.status == "incomplete"
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_steps"
+        kinds = [item.type for item in response.output]
+        assert "message" not in kinds  # no final answer was produced
+        with client.responses.stream(
+            model="mock", input="Calculate 5 + 3", tools=[CALCULATOR]
+        ) as stream:
+            events = [event.type for event in stream]
+        assert events[-1] == "response.incomplete"
+        assert client.responses.retrieve(response.id).status == "incomplete"

@@ -7,7 +7,8 @@ tool result, and says how many images it saw; `max_tokens` cuts the text to that
 words (finish_reason `length`). Model names choose failures:
 `fail-<status>` (error body from tests/samples/openai/error_<status>.json or a generic
 one), `hang` (never answers), `malformed` (200 with a non-JSON body), `slow-stream`
-(one chunk every 50 ms, 200 chunks), `cut-stream` (closes the stream midway).
+(one chunk every 50 ms, 200 chunks), `stall-stream` (two chunks, then silence for an
+hour), `cut-stream` (closes the stream midway).
 Every request received is kept in `requests` for assertions.
 """
 
@@ -146,6 +147,8 @@ class FakeOpenAI:
                     await asyncio.sleep(0.05)
                 if model == "cut-stream" and index == 2:
                     raise ConnectionResetError("cut")
+                if model == "stall-stream" and index == 2:
+                    await asyncio.sleep(3600)
                 yield chunk({"content": word if index == 0 else " " + word})
             for index, call in enumerate(calls):
                 yield chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",

@@ -29,7 +29,7 @@ from relaygate.pipeline.model_call import complete
 from relaygate.services import Gateway
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.items import Item
-from relaygate.translate.responses.stream import EncoderInput, OutputItemEvent
+from relaygate.translate.responses.stream import EncoderInput, OutputItemEvent, StoppedEarly
 from relaygate.types import (
     Finish,
     FinishReason,
@@ -163,6 +163,8 @@ async def hosted_events(
                 time_budget=gateway.settings.tools.loop.time_budget_seconds,
             )
             await queue.put(UsageEvent(result.usage))
+            if result.stop_reason in (StopReason.MAX_STEPS, StopReason.TIME_BUDGET):
+                await queue.put(StoppedEarly(result.stop_reason.value))
             await queue.put(Finish(_FINISH[result.stop_reason]))
         except Exception as error:  # handed to the reader, which re-raises it
             await queue.put(error)

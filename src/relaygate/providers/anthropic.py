@@ -155,5 +155,8 @@ class AnthropicProvider:
             )
         return count
 
+    def interrupt(self) -> None:
+        self._http.interrupt()
+
     async def close(self) -> None:
         await self._http.close()

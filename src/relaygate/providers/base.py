@@ -37,6 +37,9 @@ class Provider(Protocol):
     def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
         """One call, the answer as canonical events."""
 
+    def interrupt(self) -> None:
+        """Shutdown: end the requests still waiting on the upstream (ShuttingDown)."""
+
     async def close(self) -> None:
         """Release connections."""
 

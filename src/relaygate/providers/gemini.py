@@ -143,6 +143,9 @@ class GeminiProvider:
             async for chunk in self._http.iter_body(response):
                 yield chunk
 
+    def interrupt(self) -> None:
+        self._http.interrupt()
+
     async def close(self) -> None:
         await self._http.close()
 

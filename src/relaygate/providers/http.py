@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from relaygate.config import ProviderSettings
-from relaygate.errors import GatewayError, UpstreamError, UpstreamTimeout
+from relaygate.errors import GatewayError, ShuttingDown, UpstreamError, UpstreamTimeout
 from relaygate.providers.failures import malformed_reply
 from relaygate.providers.upstream_connection import ReplyBroken, UpstreamReply
 from relaygate.providers.upstream_pool import ConnectionPool, parse_url, request_head
@@ -176,6 +176,11 @@ class HttpExecutor:
                 reply.close()  # more after the end: not a connection to reuse
         except (TimeoutError, ReplyBroken):
             reply.close()
+
+    def interrupt(self) -> None:
+        """Shutdown: every request still waiting on this upstream ends with ShuttingDown (a
+        stream with its error event and `[DONE]`, a plain request with 503)."""
+        self._pool.interrupt(lambda: ShuttingDown("The gateway is shutting down."))
 
     async def close(self) -> None:
         self._pool.close()

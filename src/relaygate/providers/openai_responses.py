@@ -64,5 +64,8 @@ class OpenAIResponsesProvider:
             if not decoder.done:
                 yield ErrorEvent(f"The upstream provider '{self.name}' ended the stream early.")
 
+    def interrupt(self) -> None:
+        self._http.interrupt()
+
     async def close(self) -> None:
         await self._http.close()

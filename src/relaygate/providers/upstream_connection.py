@@ -212,6 +212,14 @@ class UpstreamConnection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
+    def interrupt(self, failure: BaseException) -> None:
+        """End the request in flight with `failure` (raised where its reply is awaited)."""
+        if self._started is not None and not self._started.done():
+            self._started.set_exception(failure)
+        if self._reply is not None:
+            self._reply._fail(failure)
+        self.close()
+
     def _broken(self, failure: ReplyBroken) -> None:
         if self._started is not None and not self._started.done():
             self._started.set_exception(failure)

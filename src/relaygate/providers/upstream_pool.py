@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -73,19 +74,23 @@ class ConnectionPool:
         self._connect_timeout = connect_timeout
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: dict[tuple[str, str, int], list[UpstreamConnection]] = {}
+        self._busy: set[UpstreamConnection] = set()
 
     async def acquire(self, target: Target) -> UpstreamConnection:
         """A connection to the target's origin: an idle one, or a new one."""
         await self._slots.acquire()
         try:
-            return self._reuse(target) or await self._connect(target)
+            connection = self._reuse(target) or await self._connect(target)
         except BaseException:
             self._slots.release()
             raise
+        self._busy.add(connection)
+        return connection
 
     def release(self, connection: UpstreamConnection, target: Target) -> None:
         """Give the slot back, and the connection too when its last reply ended cleanly."""
         self._slots.release()
+        self._busy.discard(connection)
         if connection.reusable:
             connection.idle_since = asyncio.get_running_loop().time()
             key = (target.scheme, target.host, target.port)
@@ -118,6 +123,11 @@ class ConnectionPool:
                 server_hostname=target.host if tls is not None else None,
             )
         return connection
+
+    def interrupt(self, failure: Callable[[], BaseException]) -> None:
+        """End every request in flight with a `failure()` of its own."""
+        for connection in list(self._busy):
+            connection.interrupt(failure())
 
     def close(self) -> None:
         for connections in self._idle.values():

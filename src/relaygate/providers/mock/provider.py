@@ -110,5 +110,8 @@ class MockProvider:
         yield UsageEvent(usage)
         yield Finish(finish)
 
+    def interrupt(self) -> None:
+        """Nothing waits on an upstream here: its streams see `draining` between words."""
+
     async def close(self) -> None:
         return None

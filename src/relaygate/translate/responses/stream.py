@@ -47,8 +47,17 @@ class OutputItemEvent:
     item: Item
 
 
-EncoderInput = StreamEvent | OutputItemEvent
-"""What the encoder consumes: the canonical stream, plus whole output items."""
+@dataclass(slots=True)
+class StoppedEarly:
+    """The gateway stopped the run before the model's final answer (a hosted-tool loop at
+    its step limit or time budget): the response ends `incomplete` with this reason."""
+
+    reason: str
+
+
+EncoderInput = StreamEvent | OutputItemEvent | StoppedEarly
+"""What the encoder consumes: the canonical stream, plus whole output items and the
+gateway's own early stop."""
 
 
 @dataclass(slots=True)
@@ -104,6 +113,7 @@ class ResponseStreamEncoder:
         self._dropped_calls: set[int] = set()  # beyond max_tool_calls
         self._call_count = 0
         self._finish: FinishReason | None = None
+        self._stopped_early: str | None = None
 
     # --- framing ------------------------------------------------------------------
 
@@ -140,6 +150,9 @@ class ResponseStreamEncoder:
     def feed(self, event: EncoderInput) -> list[Event]:
         if isinstance(event, OutputItemEvent):
             return self._whole_item(event.item)
+        if isinstance(event, StoppedEarly):
+            self._stopped_early = event.reason
+            return []
         if isinstance(event, TextDelta):
             return self._text(event.text, [encode_logprob(lp) for lp in event.logprobs])
         if isinstance(event, ReasoningDelta):
@@ -165,7 +178,7 @@ class ResponseStreamEncoder:
         reason = self._finish or FinishReason.STOP
         if reason is FinishReason.ERROR:
             return self.fail("server_error", "The model stopped with an error.")
-        incomplete = _INCOMPLETE_REASONS.get(reason)
+        incomplete = self._stopped_early or _INCOMPLETE_REASONS.get(reason)
         events = self._close_all("incomplete" if incomplete else "completed")
         self.state.completed_at = int(time.time())
         if incomplete:
