@@ -119,6 +119,7 @@ class McpServerSettings(_Strict):
     prefix: str | None = None  # defaults to "<name>_"
     dangerous: bool = False
     timeout_seconds: float = 30.0
+    refresh_seconds: float = 300.0  # list the server's tools again this often (0: never)
 
 
 class SandboxSettings(_Strict):
@@ -150,6 +151,9 @@ class ToolsSettings(_Strict):
     loop: ToolLoopSettings = Field(default_factory=ToolLoopSettings)
     workspace_root: str | None = None  # default: <tmp>/relaygate-workspaces
     max_file_bytes: int = 1024 * 1024
+    workspace_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # all files of one workspace
+    workspace_ttl_seconds: float = Field(default=7 * 24 * 3600, ge=0)  # 0: never removed
+    workspace_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
     default_timeout_seconds: float = 10.0
     weather_backend: str | None = None  # "module:factory"; default the offline demo
     search_backend: str | None = None

@@ -34,12 +34,6 @@ TOOLS = [
 ]
 
 
-async def _list(
-    context: ServerRequestContext[Any], params: mcp_types.PaginatedRequestParams | None
-) -> mcp_types.ListToolsResult:
-    return mcp_types.ListToolsResult(tools=TOOLS)
-
-
 async def _call(
     context: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
 ) -> mcp_types.CallToolResult:
@@ -68,7 +62,14 @@ class RemoteMcpApp:
     """ASGI: checks the bearer token, then serves MCP; the manager starts on first use."""
 
     def __init__(self) -> None:
-        self.server: Server[Any] = Server("docs", on_list_tools=_list, on_call_tool=_call)
+        self.tools = list(TOOLS)  # what tools/list answers; a test may change it
+
+        async def list_tools(
+            context: ServerRequestContext[Any], params: mcp_types.PaginatedRequestParams | None
+        ) -> mcp_types.ListToolsResult:
+            return mcp_types.ListToolsResult(tools=self.tools)
+
+        self.server: Server[Any] = Server("docs", on_list_tools=list_tools, on_call_tool=_call)
         self.manager = StreamableHTTPSessionManager(self.server, stateless=True, json_response=True)
         self.requests = 0
         self._started: asyncio.Event | None = None

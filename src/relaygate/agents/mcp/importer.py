@@ -84,24 +84,28 @@ async def import_server(registry: ToolRegistry, tenant: str, server: McpServerSe
 Pending = list[tuple[str, McpServerSettings]]
 
 
+async def _import_one(registry: ToolRegistry, tenant: str, server: McpServerSettings) -> bool:
+    """Import (or list again) one server's tools; a failure is logged and keeps what the
+    registry already holds from it."""
+    try:
+        count = await asyncio.wait_for(import_server(registry, tenant, server), STARTUP_TIMEOUT)
+    except (McpServerError, TimeoutError) as exc:
+        _log.warning(
+            "MCP server unavailable; its tools are not (re)imported (will retry)",
+            server=server.name,
+            tenant=tenant,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return False
+    _log.info("imported MCP tools", server=server.name, tenant=tenant, count=count)
+    return True
+
+
 async def import_all(registry: ToolRegistry, servers: Pending) -> Pending:
     """Import the servers concurrently; returns those that failed (logged, to retry later)."""
-
-    async def one(tenant: str, server: McpServerSettings) -> bool:
-        try:
-            count = await asyncio.wait_for(import_server(registry, tenant, server), STARTUP_TIMEOUT)
-        except (McpServerError, TimeoutError) as exc:
-            _log.warning(
-                "MCP server unavailable; its tools are not imported (will retry)",
-                server=server.name,
-                tenant=tenant,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            return False
-        _log.info("imported MCP tools", server=server.name, tenant=tenant, count=count)
-        return True
-
-    done = await asyncio.gather(*(one(tenant, server) for tenant, server in servers))
+    done = await asyncio.gather(
+        *(_import_one(registry, tenant, server) for tenant, server in servers)
+    )
     return [pair for pair, ok in zip(servers, done, strict=True) if not ok]
 
 
@@ -110,7 +114,9 @@ def configured(servers: dict[str, list[McpServerSettings]]) -> Pending:
 
 
 class McpImports:
-    """Imports at start-up, then retries the servers that were down until they answer."""
+    """Imports at start-up, then keeps every server current: one that was down is retried
+    every `retry_seconds` until it answers, one that answered is listed again every
+    `refresh_seconds` (its own setting), so tools it adds or drops follow."""
 
     def __init__(
         self,
@@ -119,9 +125,10 @@ class McpImports:
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self._registry = registry
-        self._pending = configured(servers)
+        self._servers = configured(servers)
+        self._pending = list(self._servers)
         self._retry_seconds = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def pending(self) -> list[str]:
@@ -130,16 +137,24 @@ class McpImports:
 
     async def start(self) -> None:
         self._pending = await import_all(self._registry, self._pending)
-        if self._pending:
-            self._task = asyncio.create_task(self._retry())
+        self._tasks = [
+            asyncio.create_task(self._keep_current(index))
+            for index in range(len(self._servers))
+        ]
 
-    async def _retry(self) -> None:
-        while self._pending:
-            await asyncio.sleep(self._retry_seconds)
-            self._pending = await import_all(self._registry, self._pending)
+    async def _keep_current(self, index: int) -> None:
+        tenant, server = pair = self._servers[index]
+        while True:
+            imported = not any(other is pair for other in self._pending)
+            if imported and server.refresh_seconds <= 0:
+                return
+            await asyncio.sleep(server.refresh_seconds if imported else self._retry_seconds)
+            if await _import_one(self._registry, tenant, server) and not imported:
+                self._pending = [other for other in self._pending if other is not pair]
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task

@@ -243,18 +243,19 @@ class SessionRepository:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def expire_due(self, now: float, batch: int = 200) -> list[str]:
-        """Mark sessions past their expiry as expired, dropping their history; their ids."""
+    async def expire_due(self, now: float, batch: int = 200) -> list[tuple[str, str]]:
+        """Mark sessions past their expiry as expired, dropping their history; their ids
+        and tenants."""
         async with self._db.session() as db:
             due = list(
-                await db.scalars(
-                    select(SessionRow.id)
+                await db.execute(
+                    select(SessionRow.id, SessionRow.tenant)
                     .where(SessionRow.status == ACTIVE, SessionRow.expires_at <= now)
                     .limit(batch)
                 )
             )
         expired = []
-        for session_id in due:
+        for session_id, tenant in due:
             async with self._writing(), self._db.session() as db, db.begin():
                 result = await db.execute(
                     update(SessionRow)
@@ -267,7 +268,7 @@ class SessionRepository:
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     await _delete_children(db, [session_id])
-                    expired.append(session_id)
+                    expired.append((session_id, tenant))
         return expired
 
     async def purge_expired(self, before: float) -> int:

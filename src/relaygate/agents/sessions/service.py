@@ -49,6 +49,7 @@ class SessionService:
     ) -> None:
         self.settings = settings
         self.registry = registry
+        self.tools = tools
         self.repository = SessionRepository(database)
         self.events = SessionEvents(event_log)
         self.turns = TurnRunner(
@@ -165,6 +166,8 @@ class SessionService:
             await self.repository.delete(session_id)
             self.turns.changed(session_id)
         await self.events.end(session_id, "session_deleted", f"Session '{session_id}' was deleted.")
+        if self.tools is not None:
+            await self.tools.remove_workspace(tenant, session_id)
 
     async def history(
         self, tenant: str, session_id: str, *, after: int, limit: int, descending: bool
@@ -225,15 +228,17 @@ class SessionService:
 
     async def sweep(self) -> int:
         """Expire what is due (history dropped, the id kept to answer "expired"), end
-        their streams, and forget old tombstones."""
+        their streams, remove their workspaces, and forget old tombstones."""
         now = time.time()
         removed = 0
         while True:
             expired = await self.repository.expire_due(now, SWEEP_BATCH)
-            for session_id in expired:
+            for session_id, tenant in expired:
                 await self.events.end(
                     session_id, "session_expired", f"Session '{session_id}' expired."
                 )
+                if self.tools is not None:
+                    await self.tools.remove_workspace(tenant, session_id)
             removed += len(expired)
             if len(expired) < SWEEP_BATCH:
                 break

@@ -39,6 +39,7 @@ class Tool:
     sandboxed: bool = False  # runs its work in the sandbox
     source: str = "builtin"  # builtin | custom | mcp:<server>
     tenant: str | None = None  # set for a tenant's imported MCP tools: only they see it
+    needs: str | None = None  # denied wherever the tool of this name is (delete_file: write_file)
 
     def spec(self) -> ToolSpec:
         """The tool as offered to a model."""

@@ -2,7 +2,8 @@
 
 A tenant's policy (or the default policy) and, when the key has a name with a policy,
 the key's policy must both allow a tool. Dangerous tools (bash, python…) are denied
-unless a policy that applies names them in `allow` (by exact name).
+unless a policy that applies names them in `allow` (by exact name). A tool that `needs`
+another (delete_file needs write_file) is denied wherever that one is.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class ToolPolicies:
             return False
         policies = self.applicable(principal)
         if not all(permits(policy, tool.name) for policy in policies):
+            return False
+        if tool.needs is not None and not all(permits(p, tool.needs) for p in policies):
             return False
         if tool.dangerous:
             return any(tool.name in policy.allow for policy in policies)

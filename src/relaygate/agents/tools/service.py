@@ -2,7 +2,8 @@
 
 `resolve` answers "may this caller use this tool?"; `execute` runs one call with the
 argument check, the timeout and the metrics; `toolbox` binds a caller and a session
-for the agent loop.
+for the agent loop. Workspaces share one size quota; `start` begins the sweep of stale
+ones, and a session's is removed with the session (`remove_workspace`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from relaygate.agents.sandbox.runner import Sandbox
 from relaygate.agents.tools.base import Tool, ToolContext
+from relaygate.agents.tools.cleanup import WorkspaceSweeper, remove_stale
+from relaygate.agents.tools.disk import remove_tree
 from relaygate.agents.tools.errors import (
     ToolArgumentsInvalid,
     ToolDenied,
@@ -24,6 +27,7 @@ from relaygate.agents.tools.errors import (
 )
 from relaygate.agents.tools.metrics import ToolMetrics, ToolOutcomeKind
 from relaygate.agents.tools.policy import ToolPolicies
+from relaygate.agents.tools.quota import WorkspaceQuota
 from relaygate.agents.tools.registry import ToolRegistry
 from relaygate.agents.tools.validation import validate_arguments
 from relaygate.agents.tools.workspace import Workspace, safe_segment
@@ -56,9 +60,19 @@ class ToolService:
         self.policies = ToolPolicies(settings)
         root = settings.workspace_root or str(Path(tempfile.gettempdir()) / "relaygate-workspaces")
         self.workspace_root = Path(root)
+        self.quota = WorkspaceQuota(settings.workspace_max_bytes)
+        self.sweeper = WorkspaceSweeper(
+            self.sweep_workspaces, settings.workspace_sweep_interval_seconds
+        )
+
+    def start(self) -> None:
+        """Start sweeping stale workspaces (unless `workspace_ttl_seconds` is 0)."""
+        if self.settings.workspace_ttl_seconds > 0:
+            self.sweeper.start()
 
     async def close(self) -> None:
-        """Stop retrying MCP servers that were down."""
+        """Stop the workspace sweep and retrying MCP servers that were down."""
+        await self.sweeper.stop()
         if self.imports is not None:
             await self.imports.close()
 
@@ -81,9 +95,32 @@ class ToolService:
         return tool
 
     def workspace(self, principal: Principal, session_id: str | None = None) -> Workspace:
-        path = self.workspace_root / safe_segment(principal.tenant)
-        path = path / safe_segment(session_id or SHARED_WORKSPACE)
-        return Workspace(path, self.settings.max_file_bytes, self.sandbox.run_as)
+        path = self.workspace_path(principal.tenant, session_id)
+        return Workspace(path, self.settings.max_file_bytes, self.sandbox.run_as, self.quota)
+
+    def workspace_path(self, tenant: str, session_id: str | None = None) -> Path:
+        path = self.workspace_root / safe_segment(tenant)
+        return path / safe_segment(session_id or SHARED_WORKSPACE)
+
+    async def remove_workspace(self, tenant: str, session_id: str) -> None:
+        """Remove a session's workspace, if it has one (in a worker thread); a failure is
+        logged, not raised: the session is gone either way."""
+        path = self.workspace_path(tenant, session_id)
+        try:
+            await asyncio.to_thread(remove_tree, path)
+        except OSError as exc:
+            _log.warning(
+                "cannot remove a session's workspace", session_id=session_id, error=str(exc)
+            )
+        self.quota.forget(path)
+
+    async def sweep_workspaces(self) -> int:
+        """Remove the workspaces unchanged for `workspace_ttl_seconds`; how many."""
+        cutoff = time.time() - self.settings.workspace_ttl_seconds
+        removed = await asyncio.to_thread(remove_stale, self.workspace_root, cutoff)
+        for path in removed:
+            self.quota.forget(path)
+        return len(removed)
 
     def context(self, principal: Principal, session_id: str | None = None) -> ToolContext:
         return ToolContext(

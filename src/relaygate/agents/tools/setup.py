@@ -63,6 +63,7 @@ async def start_tools(settings: ToolsSettings, metrics_registry: CollectorRegist
             )
         else:
             _log.warning("bubblewrap is not available: bash and python will refuse to run")
+    service.start()
     service.imports = load_imports(registry, settings.mcp_servers)
     if service.imports is not None:
         await service.imports.start()

@@ -2,7 +2,8 @@
 
 Paths are relative, without `..`; every component is opened with O_NOFOLLOW relative
 to its parent's descriptor, so a symlink (planted by a sandboxed command, say) can
-never lead outside. Sizes are capped both ways.
+never lead outside. Sizes are capped both ways, per file and, with a quota, for the
+whole workspace (quota.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import re
 import stat
 from pathlib import Path, PurePosixPath
 
+from relaygate.agents.tools.disk import remove_entry
 from relaygate.agents.tools.errors import ToolFailed
+from relaygate.agents.tools.quota import WorkspaceQuota
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -48,10 +51,17 @@ def split_relative(path: str) -> list[str]:
 class Workspace:
     """One directory on disk, created on first use, owned by the sandbox uid when root."""
 
-    def __init__(self, root: Path, max_file_bytes: int, owner_uid: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        max_file_bytes: int,
+        owner_uid: int | None = None,
+        quota: WorkspaceQuota | None = None,  # None: no total-size cap
+    ) -> None:
         self.root = root
         self.max_file_bytes = max_file_bytes
         self.owner_uid = owner_uid
+        self.quota = quota
 
     def ensure(self) -> Path:
         """Create the directory (and parents) if needed; return its path."""
@@ -109,6 +119,17 @@ class Workspace:
             raise ToolFailed(
                 f"The content is {len(data)} bytes; the limit is {self.max_file_bytes} per file."
             )
+        if self.quota is not None:  # before anything is created or truncated
+            growth = len(data) if append else len(data) - self._size_of(parts)
+            self.quota.reserve(self.root, path, growth)
+        try:
+            return self._write(path, parts, data, append)
+        except BaseException:
+            if self.quota is not None:
+                self.quota.forget(self.root)  # what the failed write changed is unknown
+            raise
+
+    def _write(self, path: str, parts: list[str], data: bytes, append: bool) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         flags |= os.O_APPEND if append else os.O_TRUNC
         try:
@@ -133,6 +154,48 @@ class Workspace:
             if self.owner_uid is not None:
                 os.fchown(file.fileno(), self.owner_uid, self.owner_uid)
         return existing + len(data)
+
+    def delete(self, path: str) -> int:
+        """Delete a file, a link (not its target) or a directory with everything in it;
+        returns the bytes of the files removed."""
+        parts = split_relative(path)
+        try:
+            parent = self._open_parent(parts, create=False)
+            try:
+                os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+                removed = remove_entry(parent, parts[-1])
+            finally:
+                os.close(parent)
+        except OSError as exc:
+            if self.quota is not None:
+                self.quota.forget(self.root)
+            raise ToolFailed(_explain(path, exc)) from None
+        if self.quota is not None:
+            self.quota.adjust(self.root, -removed)
+        return removed
+
+    def require_room(self) -> None:
+        """Refuse (ToolFailed) while the workspace is over its total-size cap."""
+        if self.quota is not None:
+            self.quota.require_room(self.root)
+
+    def measure(self) -> str | None:
+        """Measure the workspace now; a notice for the model when it is over the cap."""
+        return self.quota.measure(self.root) if self.quota is not None else None
+
+    def _size_of(self, parts: list[str]) -> int:
+        """The size of the regular file at `parts`, 0 if there is none (links not followed)."""
+        try:
+            parent = self._open_parent(parts, create=False)
+        except OSError:
+            return 0
+        try:
+            info = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+        except OSError:
+            return 0
+        finally:
+            os.close(parent)
+        return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
 def _explain(path: str, error: OSError) -> str:

@@ -7,7 +7,11 @@ from relaygate.agents.tools.builtin.backends import SearchBackend, WeatherBacken
 from relaygate.agents.tools.builtin.calculator import calculator_tool
 from relaygate.agents.tools.builtin.clock import datetime_tool, timestamp_tool
 from relaygate.agents.tools.builtin.echo import echo_tool
-from relaygate.agents.tools.builtin.files import read_file_tool, write_file_tool
+from relaygate.agents.tools.builtin.files import (
+    delete_file_tool,
+    read_file_tool,
+    write_file_tool,
+)
 from relaygate.agents.tools.builtin.shell import bash_tool, python_tool
 from relaygate.agents.tools.builtin.weather import weather_tool, web_search_tool
 from relaygate.config import ToolsSettings
@@ -25,6 +29,7 @@ def builtin_tools(
         web_search_tool(search),
         read_file_tool(),
         write_file_tool(settings.max_file_bytes),
+        delete_file_tool(),
         bash_tool(settings.sandbox),
         python_tool(settings.sandbox),
     ]

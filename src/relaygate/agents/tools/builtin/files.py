@@ -1,4 +1,4 @@
-"""read_file and write_file, confined to the session's workspace."""
+"""read_file, write_file and delete_file, confined to the session's workspace."""
 
 from __future__ import annotations
 
@@ -32,6 +32,12 @@ async def _write(arguments: dict[str, Any], context: ToolContext) -> dict[str, A
     return {"path": path, "bytes": size}
 
 
+async def _delete(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+    path = arguments["path"]
+    removed = await asyncio.to_thread(context.workspace.delete, path)
+    return {"path": path, "deleted": True, "bytes_freed": removed}
+
+
 def read_file_tool() -> Tool:
     return Tool(
         name="read_file",
@@ -60,6 +66,22 @@ def write_file_tool(max_bytes: int) -> Tool:
                 "append": {"type": "boolean", "default": False},
             },
             "required": ["path", "content"],
+            "additionalProperties": False,
+        },
+    )
+
+
+def delete_file_tool() -> Tool:
+    return Tool(
+        name="delete_file",
+        description="Delete a file, or a directory with everything in it, from this session's "
+        "workspace (frees space when the workspace is full).",
+        function=_delete,
+        needs="write_file",  # a key kept from writing may not delete either
+        parameters={
+            "type": "object",
+            "properties": {"path": _PATH},
+            "required": ["path"],
             "additionalProperties": False,
         },
     )

@@ -18,9 +18,13 @@ def _sandboxed_tool(
     """A dangerous tool running `argv + [arguments[field]]` in the sandbox."""
 
     async def run(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+        await asyncio.to_thread(context.workspace.require_room)  # refused while over the cap
         workspace = await asyncio.to_thread(context.workspace.ensure)
-        result = await context.sandbox.run([*argv, arguments[field]], workspace)
-        return result.as_dict()
+        result = (await context.sandbox.run([*argv, arguments[field]], workspace)).as_dict()
+        notice = await asyncio.to_thread(context.workspace.measure)
+        if notice is not None:
+            result["workspace_full"] = notice
+        return result
 
     return Tool(
         name=name,
