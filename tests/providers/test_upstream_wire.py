@@ -102,8 +102,13 @@ class WireServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, reply: Callable[[bytes], bytes], tls: ssl.SSLContext | None = None):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(
+        self,
+        reply: Callable[[bytes], bytes],
+        tls: ssl.SSLContext | None = None,
+        handler: type[socketserver.BaseRequestHandler] | None = None,
+    ):
+        super().__init__(("127.0.0.1", 0), handler or _Handler)
         self.reply = reply
         self.tls = tls
         self.requests: list[bytes] = []
@@ -113,29 +118,58 @@ class WireServer(socketserver.ThreadingTCPServer):
         return int(self.server_address[1])
 
 
+def _read_request(connection: socket.socket) -> bytes | None:
+    """One request, head and body; None when the client closed the connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        received = connection.recv(65536)
+        if not received:
+            return None
+        data += received
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 class _Handler(socketserver.BaseRequestHandler):
+    """One request a connection, answered, then the connection closed."""
+
     server: WireServer
 
     def handle(self) -> None:
         connection: socket.socket = self.request
         if self.server.tls is not None:
             connection = self.server.tls.wrap_socket(connection, server_side=True)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            received = connection.recv(65536)
-            if not received:
-                return
-            data += received
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        while len(body) < length:
-            body += connection.recv(65536)
-        self.server.requests.append(head + b"\r\n\r\n" + body)
-        connection.sendall(self.server.reply(head))
+        request = _read_request(connection)
+        if request is None:
+            return
+        self.server.requests.append(request)
+        connection.sendall(self.server.reply(request))
+        connection.close()
+
+
+class _DropsTheSecond(socketserver.BaseRequestHandler):
+    """Answers a connection's first request and keeps it open; at the second request it
+    closes without a word, as a server whose keep-alive timer fired just then does."""
+
+    server: WireServer
+
+    def handle(self) -> None:
+        connection: socket.socket = self.request
+        first = _read_request(connection)
+        if first is None:
+            return
+        self.server.requests.append(first)
+        connection.sendall(self.server.reply(first))
+        second = _read_request(connection)
+        if second is not None:
+            self.server.requests.append(second)
         connection.close()
 
 
@@ -143,8 +177,12 @@ class _Handler(socketserver.BaseRequestHandler):
 def serve() -> Iterator[Callable[..., WireServer]]:
     servers: list[WireServer] = []
 
-    def start(reply: Callable[[bytes], bytes], tls: ssl.SSLContext | None = None) -> WireServer:
-        server = WireServer(reply, tls)
+    def start(
+        reply: Callable[[bytes], bytes],
+        tls: ssl.SSLContext | None = None,
+        handler: type[socketserver.BaseRequestHandler] | None = None,
+    ) -> WireServer:
+        server = WireServer(reply, tls, handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server
@@ -261,3 +299,18 @@ def test_a_header_value_cannot_split_the_request() -> None:
     assert head.endswith(b"Authorization: Bearer k\r\n\r\n")
     with pytest.raises(ValueError, match="line break"):
         request_head(target, {"anthropic-beta": "x\r\nX-Injected: 1"}, 0)
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "translated"])
+def test_a_kept_alive_connection_closed_under_the_request_is_retried_once(
+    tmp_path: Path, serve: Callable[..., WireServer], fast_path: bool
+) -> None:
+    """The upstream read the request and closed without a byte back: sent again, once, on a
+    new connection, so the client sees its answer instead of a 502."""
+    server = serve(plain, handler=_DropsTheSecond)
+    config = _gateway_config(f"http://127.0.0.1:{server.port}/v1", fast_path)
+    with run_gateway(tmp_path, config) as gateway:
+        first, second = _ask(gateway), _ask(gateway)
+    assert first.status_code == 200 and second.status_code == 200, second.text
+    assert second.json()["choices"][0]["message"]["content"] == ANSWER
+    assert len(server.requests) == 3  # the second went out twice: dropped, then answered

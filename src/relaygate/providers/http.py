@@ -15,8 +15,8 @@ import orjson
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError, ShuttingDown, UpstreamError, UpstreamTimeout
 from relaygate.providers.failures import malformed_reply
-from relaygate.providers.upstream_connection import ReplyBroken, UpstreamReply
-from relaygate.providers.upstream_pool import ConnectionPool, parse_url, request_head
+from relaygate.providers.upstream_connection import ReplyBroken, UpstreamConnection, UpstreamReply
+from relaygate.providers.upstream_pool import ConnectionPool, Target, parse_url, request_head
 from relaygate.streaming.sse import SSEParser
 
 FINISH_SECONDS = 0.25
@@ -98,21 +98,37 @@ class HttpExecutor:
             raise UpstreamError(
                 f"Cannot send to the upstream provider '{self._provider_name}': {exc}"
             ) from exc
+        connection, reply = await self._send(target, head, body)
         try:
-            connection = await self._pool.acquire(target)
-        except (TimeoutError, OSError) as exc:
-            raise self._unreachable(exc) from exc
-        try:
-            try:
-                reply = await connection.send(head, body, self._read_timeout)
-            except (TimeoutError, ReplyBroken) as exc:
-                raise self._unreachable(exc) from exc
             yield reply
         except BaseException:
             connection.close()
             raise
         finally:
             self._pool.release(connection, target)
+
+    async def _send(
+        self, target: Target, head: bytes, body: bytes
+    ) -> tuple[UpstreamConnection, UpstreamReply]:
+        """A connection and its reply's head. A kept-alive connection the upstream closed as
+        the request went out (not a byte back: it never read it) is retried once, new."""
+        for retry in (False, True):
+            try:
+                connection = await self._pool.acquire(target, new=retry)
+            except (TimeoutError, OSError) as exc:
+                raise self._unreachable(exc) from exc
+            try:
+                return connection, await connection.send(head, body, self._read_timeout)
+            except BaseException as exc:
+                connection.close()
+                self._pool.release(connection, target)
+                stale = isinstance(exc, ReplyBroken) and exc.before_reply
+                if stale and connection.requests > 1 and not retry:
+                    continue
+                if isinstance(exc, TimeoutError | ReplyBroken):
+                    raise self._unreachable(exc) from exc
+                raise
+        raise AssertionError("the loop returns or raises")
 
     def _unreachable(self, exc: TimeoutError | OSError | ReplyBroken) -> UpstreamError:
         """A request that got no reply: a timeout (504) or a transport failure (502)."""

@@ -23,6 +23,10 @@ GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS  # zlib detects either header
 class ReplyBroken(Exception):
     """The upstream closed the connection mid-reply, or sent something that is not HTTP."""
 
+    def __init__(self, message: str, *, before_reply: bool = False) -> None:
+        super().__init__(message)
+        self.before_reply = before_reply  # not one byte of the reply had arrived
+
 
 class UpstreamReply:
     """The status and headers of a reply, and its body as it arrives."""
@@ -123,6 +127,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._paused = False
         self.closed = False
         self.idle_since = 0.0
+        self.requests = 0  # sent on this connection so far
+        self._heard = False  # a byte of the current reply has arrived
 
     # --- asyncio protocol --------------------------------------------------------
 
@@ -130,6 +136,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
+        self._heard = True
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -142,7 +149,8 @@ class UpstreamConnection(asyncio.Protocol):
         if self._reply is not None and self._until_close and exc is None:
             self._reply._finish()
         else:
-            self._broken(ReplyBroken("the upstream closed the connection"))
+            closed = ReplyBroken("the upstream closed the connection", before_reply=not self._heard)
+            self._broken(closed)
 
     # --- httptools callbacks -----------------------------------------------------
 
@@ -178,6 +186,8 @@ class UpstreamConnection(asyncio.Protocol):
         `wait_seconds`)."""
         assert self._transport is not None
         self._reply = None
+        self._heard = False
+        self.requests += 1
         self._started = asyncio.get_running_loop().create_future()
         self._transport.write(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:

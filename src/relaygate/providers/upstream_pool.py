@@ -76,11 +76,11 @@ class ConnectionPool:
         self._idle: dict[tuple[str, str, int], list[UpstreamConnection]] = {}
         self._busy: set[UpstreamConnection] = set()
 
-    async def acquire(self, target: Target) -> UpstreamConnection:
-        """A connection to the target's origin: an idle one, or a new one."""
+    async def acquire(self, target: Target, *, new: bool = False) -> UpstreamConnection:
+        """A connection to the target's origin: an idle one, or (always when `new`) a new one."""
         await self._slots.acquire()
         try:
-            connection = self._reuse(target) or await self._connect(target)
+            connection = (None if new else self._reuse(target)) or await self._connect(target)
         except BaseException:
             self._slots.release()
             raise
