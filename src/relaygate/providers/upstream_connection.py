@@ -161,6 +161,8 @@ class UpstreamConnection(asyncio.Protocol):
         status = self._parser.get_status_code()
         headers = Headers(raw=self._raw_headers)
         self._raw_headers = []
+        if 100 <= status < 200:
+            return  # informational (100 Continue, 103 Early Hints): the reply comes next
         self._keep_alive = self._parser.should_keep_alive()  # read here: llhttp resets it later
         self._until_close = (
             "content-length" not in headers
