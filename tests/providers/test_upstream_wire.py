@@ -96,6 +96,11 @@ def plain(_: bytes) -> bytes:
     )
 
 
+def early_hints(request: bytes) -> bytes:
+    """103 Early Hints before the reply, as some CDNs send."""
+    return b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + plain(request)
+
+
 class WireServer(socketserver.ThreadingTCPServer):
     """Answers each request with `reply(request bytes)`; keeps what it received."""
 
@@ -210,7 +215,9 @@ def _ask(gateway: GatewayProcess, stream: bool = False) -> httpx.Response:
 
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast-path", "translated"])
-@pytest.mark.parametrize("reply", [gzipped, until_close], ids=["gzip", "until-close"])
+@pytest.mark.parametrize(
+    "reply", [gzipped, until_close, early_hints], ids=["gzip", "until-close", "early-hints"]
+)
 def test_replies_as_servers_send_them(
     tmp_path: Path, serve: Callable[..., WireServer], reply: Callable[[bytes], bytes],
     fast_path: bool,
@@ -315,18 +322,3 @@ def test_a_kept_alive_connection_closed_under_the_request_is_retried_once(
     assert second.json()["choices"][0]["message"]["content"] == ANSWER
     assert len(server.requests) == 3  # the second went out twice: dropped, then answered
 
-
-def early_hints(request: bytes) -> bytes:
-    """103 Early Hints before the reply, as some CDNs send."""
-    return b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + plain(request)
-
-
-def test_informational_replies_before_the_answer_are_skipped(
-    tmp_path: Path, serve: Callable[..., WireServer]
-) -> None:
-    server = serve(early_hints)
-    config = _gateway_config(f"http://127.0.0.1:{server.port}/v1", True)
-    with run_gateway(tmp_path, config) as gateway:
-        answer = _ask(gateway)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["choices"][0]["message"]["content"] == ANSWER

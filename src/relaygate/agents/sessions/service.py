@@ -12,17 +12,17 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from relaygate.agents.sessions.events import SessionEvents
 from relaygate.agents.sessions.lookup import live_session
 from relaygate.agents.sessions.outcome import TurnResult
 from relaygate.agents.sessions.repository import SessionRepository
 from relaygate.agents.sessions.requests import CreateSession, PostMessage
-from relaygate.agents.sessions.sweeper import SessionSweeper
 from relaygate.agents.sessions.template import check_template
 from relaygate.agents.sessions.tool_choice import tool_list
 from relaygate.agents.sessions.turns import Listener, PreparedTurn, TurnRunner
+from relaygate.agents.sweeper import Sweeper
 from relaygate.agents.tools.service import ToolService
 from relaygate.config import SessionSettings, ToolLoopSettings
 from relaygate.errors import Conflict, InvalidRequest, NotFound
@@ -55,7 +55,12 @@ class SessionService:
         self.turns = TurnRunner(
             settings, registry, self.repository, self.events, tools, loop or ToolLoopSettings()
         )
-        self.sweeper = SessionSweeper(self.sweep, settings.sweep_interval_seconds)
+        self.sweeper = Sweeper(
+            "expired sessions",
+            self.sweep,
+            settings.sweep_interval_seconds,
+            recoverable=(SQLAlchemyError, OSError),
+        )
         self._drain_waiter: asyncio.Task[bool] | None = None
 
     def start(self) -> None:

@@ -1,6 +1,6 @@
 """Removing workspaces: those no longer changed for `tools.workspace_ttl_seconds`, swept
-every `tools.workspace_sweep_interval_seconds` by `WorkspaceSweeper`, started and stopped
-with the tool service.
+every `tools.workspace_sweep_interval_seconds` (`agents/sweeper.py`, started and stopped
+with the tool service).
 
 Workspaces live at `<root>/<tenant>/<session or "shared">`. Only directories at those two
 levels are considered, each opened without following links (disk.py); anything else in
@@ -9,11 +9,8 @@ the root is left alone.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import errno
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from relaygate.agents.tools.disk import open_child, open_directory, remove_entry, scan_fd
@@ -82,34 +79,3 @@ def _is_stale(parent: int, name: str, cutoff: float) -> bool:
 def _subdirectories(fd: int) -> list[str]:
     with os.scandir(fd) as entries:
         return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]
-
-
-class WorkspaceSweeper:
-    """Calls `sweep` every `interval` seconds; a failed sweep is logged and retried."""
-
-    def __init__(self, sweep: Callable[[], Awaitable[int]], interval: float) -> None:
-        self._sweep = sweep
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="workspace-sweeper")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                removed = await self._sweep()
-            except OSError as exc:
-                _log.warning("workspace sweep failed", error=str(exc))
-            else:
-                if removed:
-                    _log.info("stale workspaces removed", count=removed)
-            await asyncio.sleep(self._interval)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relaygate.agents.sandbox.runner import Sandbox
+from relaygate.agents.sweeper import Sweeper
 from relaygate.agents.tools.base import Tool, ToolContext
-from relaygate.agents.tools.cleanup import WorkspaceSweeper, remove_stale
+from relaygate.agents.tools.cleanup import remove_stale
 from relaygate.agents.tools.disk import remove_tree
 from relaygate.agents.tools.errors import (
     ToolArgumentsInvalid,
@@ -61,8 +62,8 @@ class ToolService:
         root = settings.workspace_root or str(Path(tempfile.gettempdir()) / "relaygate-workspaces")
         self.workspace_root = Path(root)
         self.quota = WorkspaceQuota(settings.workspace_max_bytes)
-        self.sweeper = WorkspaceSweeper(
-            self.sweep_workspaces, settings.workspace_sweep_interval_seconds
+        self.sweeper = Sweeper(
+            "stale workspaces", self.sweep_workspaces, settings.workspace_sweep_interval_seconds
         )
 
     def start(self) -> None:
