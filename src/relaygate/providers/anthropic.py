@@ -79,11 +79,8 @@ class AnthropicProvider:
         self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
     ) -> ModelResult:
         body = encode_request(call, upstream_model)
-        reply = await self._http.post(
-            self._url, orjson.dumps(body), self._headers_for("", forwarded)
-        )
-        if reply.status >= 400:
-            raise self._failure(reply)
+        headers = self._headers_for("", forwarded)
+        reply = await self._http.post_json(self._url, orjson.dumps(body), headers, self._failure)
         result = decoded_result(self.name, reply.body, decode_response)
         result.model = result.model or upstream_model
         result.created = int(time.time())
@@ -121,28 +118,22 @@ class AnthropicProvider:
     async def relay(
         self, body: bytes, request_id: str, forwarded: Mapping[str, str] | None = None
     ) -> RawReply:
-        reply = await self._http.post(self._url, body, self._headers_for(request_id, forwarded))
-        if reply.status >= 400:
-            raise self._failure(reply)
-        return RawReply(200, reply.body, reply.headers.get("Content-Type", "application/json"))
+        headers = self._headers_for(request_id, forwarded)
+        reply = await self._http.post_json(self._url, body, headers, self._failure)
+        return RawReply(200, reply.body, reply.headers["content-type"])
 
-    async def relay_stream(
+    def relay_stream(
         self, body: bytes, request_id: str, forwarded: Mapping[str, str] | None = None
     ) -> AsyncIterator[bytes]:
-        async with self._http.open_stream(
-            self._url, body, self._headers_for(request_id, forwarded), self._failure
-        ) as response:
-            async for chunk in self._http.iter_body(response):
-                yield chunk
+        headers = self._headers_for(request_id, forwarded)
+        return self._http.relay_sse(self._url, body, headers, self._failure)
 
     async def count_tokens(
         self, body: bytes, request_id: str, forwarded: Mapping[str, str] | None = None
     ) -> int:
         """Anthropic's own count for a `count_tokens` body (exact, unlike local estimates)."""
         headers = self._headers_for(request_id, forwarded)
-        reply = await self._http.post(self._count_url, body, headers)
-        if reply.status >= 400:
-            raise self._failure(reply)
+        reply = await self._http.post_json(self._count_url, body, headers, self._failure)
         try:
             count = orjson.loads(reply.body)["input_tokens"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:

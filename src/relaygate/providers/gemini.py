@@ -17,7 +17,7 @@ import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError
-from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
+from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.gemini.encode import encode_request
@@ -87,9 +87,8 @@ class GeminiProvider:
 
     async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
         body = orjson.dumps(encode_request(call))
-        reply = await self._http.post(self.url(upstream_model, False), body, self._headers)
-        if reply.status >= 400:
-            raise self._failure(reply)
+        url = self.url(upstream_model, False)
+        reply = await self._http.post_json(url, body, self._headers, self._failure)
         result = decoded_result(
             self.name, reply.body, lambda body: decode_response(body, upstream_model)
         )
@@ -123,25 +122,15 @@ class GeminiProvider:
 
     async def relay_model(self, model: str, body: bytes, request_id: str) -> HttpReply:
         """POST `body` as is to generateContent; the upstream's reply as is (errors raise)."""
-        reply = await self._http.post(self.url(model, False), body, self._headers_for(request_id))
-        if reply.status >= 400:
-            raise self._failure(reply)
-        content_type = reply.headers.get("Content-Type", "")
-        if "json" not in content_type:
-            raise malformed_reply(self.name, "application/json", content_type)
-        return reply
+        url, headers = self.url(model, False), self._headers_for(request_id)
+        return await self._http.post_json(url, body, headers, self._failure)
 
-    async def relay_model_stream(
+    def relay_model_stream(
         self, model: str, body: bytes, request_id: str
     ) -> AsyncIterator[bytes]:
         """POST `body` as is to streamGenerateContent?alt=sse; yield the SSE bytes."""
-        url = self.url(model, True)
-        headers = self._headers_for(request_id)
-        async with self._http.open_stream(url, body, headers, self._failure) as response:
-            if response.content_type != "text/event-stream":
-                raise malformed_reply(self.name, "text/event-stream", response.content_type)
-            async for chunk in self._http.iter_body(response):
-                yield chunk
+        url, headers = self.url(model, True), self._headers_for(request_id)
+        return self._http.relay_sse(url, body, headers, self._failure)
 
     def interrupt(self) -> None:
         self._http.interrupt()

@@ -65,6 +65,38 @@ class HttpExecutor:
                 raise self._unreachable(exc) from exc
             return HttpReply(reply.status, reply.headers, data)
 
+    async def post_json(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        failure: Callable[[HttpReply], GatewayError],
+    ) -> HttpReply:
+        """POST and read a JSON reply: a failure status raises `failure(reply)`, a reply that
+        is not JSON raises UpstreamError."""
+        reply = await self.post(url, body, headers)
+        if reply.status >= 400:
+            raise failure(reply)
+        content_type = reply.headers.get("content-type", "")
+        if "json" not in content_type:
+            raise malformed_reply(self._provider_name, "application/json", content_type)
+        return reply
+
+    async def relay_sse(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        failure: Callable[[HttpReply], GatewayError],
+    ) -> AsyncIterator[bytes]:
+        """POST and yield an event stream's bytes as they arrive (the byte relay); a failure
+        status raises `failure(reply)`, a reply that is not an event stream UpstreamError."""
+        async with self.open_stream(url, body, headers, failure) as reply:
+            if reply.content_type != "text/event-stream":
+                raise malformed_reply(self._provider_name, "text/event-stream", reply.content_type)
+            async for chunk in self.iter_body(reply):
+                yield chunk
+
     @asynccontextmanager
     async def open_stream(
         self,

@@ -12,7 +12,7 @@ import orjson
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError
 from relaygate.providers.base import RawReply, WireFormat
-from relaygate.providers.failures import decoded_result, malformed_reply, upstream_failure
+from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.openai_chat.request import encode_request
@@ -86,9 +86,7 @@ class OpenAIProvider:
         body.pop("stream", None)
         body.pop("stream_options", None)
         url = self._url(upstream_model) if self._azure else self._default_url
-        reply = await self._http.post(url, orjson.dumps(body), self._headers)
-        if reply.status >= 400:
-            raise self._failure(reply)
+        reply = await self._http.post_json(url, orjson.dumps(body), self._headers, self._failure)
         result = decoded_result(self.name, reply.body, decode_response)
         result.model = result.model or upstream_model
         result.created = result.created or int(time.time())
@@ -123,22 +121,13 @@ class OpenAIProvider:
 
     async def relay(self, body: bytes, request_id: str) -> RawReply:
         url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
-        reply = await self._http.post(url, body, self._headers_for(request_id))
-        if reply.status >= 400:
-            raise self._failure(reply)
-        content_type = reply.headers.get("Content-Type", "")
-        if "json" not in content_type:
-            raise malformed_reply(self.name, "application/json", content_type)
-        return RawReply(200, reply.body, content_type)
-
-    async def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
-        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
         headers = self._headers_for(request_id)
-        async with self._http.open_stream(url, body, headers, self._failure) as response:
-            if response.content_type != "text/event-stream":
-                raise malformed_reply(self.name, "text/event-stream", response.content_type)
-            async for chunk in self._http.iter_body(response):
-                yield chunk
+        reply = await self._http.post_json(url, body, headers, self._failure)
+        return RawReply(200, reply.body, reply.headers["content-type"])
+
+    def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
+        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
+        return self._http.relay_sse(url, body, self._headers_for(request_id), self._failure)
 
     def interrupt(self) -> None:
         self._http.interrupt()

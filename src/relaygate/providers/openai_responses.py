@@ -38,9 +38,9 @@ class OpenAIResponsesProvider:
     async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
         body = encode_request(call, upstream_model)
         body.pop("stream", None)
-        reply = await self._http.post(self._url, orjson.dumps(body), self._headers)
-        if reply.status >= 400:
-            raise self._failure(reply)
+        reply = await self._http.post_json(
+            self._url, orjson.dumps(body), self._headers, self._failure
+        )
         result = decoded_result(self.name, reply.body, decode_response)
         result.model = result.model or upstream_model
         result.created = result.created or int(time.time())
