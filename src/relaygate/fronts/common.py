@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from relaygate.routing.registry import Route
 from relaygate.services import Gateway
 
 T = TypeVar("T")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -51,6 +53,31 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def int_query(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """The query parameter `name` as a whole number from `low` to `high` (400 otherwise)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise InvalidRequest(
+            f"Invalid value for '{name}': expected a whole number from {low} to {high}.",
+            param=name,
+            code="invalid_value",
+        )
+    return int(raw)
+
+
+def list_page(data: list[Any], first_id: Any, last_id: Any, has_more: bool) -> dict[str, Any]:
+    """OpenAI's list envelope (`object: list`, `data`, `first_id`, `last_id`, `has_more`)."""
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": first_id,
+        "last_id": last_id,
+        "has_more": has_more,
+    }
 
 
 def parse_json(raw: bytes) -> Any:

@@ -37,7 +37,14 @@ from relaygate.agents.sessions.render import context_json, message_json, session
 from relaygate.agents.sessions.requests import CreateSession, PostMessage, PutContext
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import InvalidRequest
-from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
+from relaygate.fronts.common import (
+    authenticate,
+    context_of,
+    gateway_of,
+    int_query,
+    list_page,
+    read_json_object,
+)
 from relaygate.fronts.session_stream import SSE_HEADERS
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.validation import validate_wire
@@ -49,19 +56,6 @@ async def _service(request: Request) -> tuple[SessionService, str]:
     gateway = gateway_of(request)
     principal = authenticate(request, gateway, context_of(request))
     return (await gateway.agents()).sessions, principal.tenant
-
-
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
-        raise InvalidRequest(
-            f"Invalid value for '{name}': expected a whole number from {low} to {high}.",
-            param=name,
-            code="invalid_value",
-        )
-    return int(raw)
 
 
 def _descending(request: Request, default: str) -> bool:
@@ -100,19 +94,18 @@ async def list_sessions(request: Request) -> Response:
     service, tenant = await _service(request)
     rows, has_more = await service.page(
         tenant,
-        limit=_int(request, "limit", 20, 1, 100),
+        limit=int_query(request, "limit", 20, 1, 100),
         after=request.query_params.get("after"),
         descending=_descending(request, "desc"),
         metadata=_metadata_filter(request),
     )
     return _json(
-        {
-            "object": "list",
-            "data": [session_json(row) for row in rows],
-            "first_id": rows[0].id if rows else None,
-            "last_id": rows[-1].id if rows else None,
-            "has_more": has_more,
-        }
+        list_page(
+            [session_json(row) for row in rows],
+            rows[0].id if rows else None,
+            rows[-1].id if rows else None,
+            has_more,
+        )
     )
 
 
@@ -173,18 +166,17 @@ async def list_messages(request: Request) -> Response:
     rows, has_more = await service.history(
         tenant,
         request.path_params["session_id"],
-        after=_int(request, "after", 0, 0, 2**31 - 1),
-        limit=_int(request, "limit", 100, 1, 1000),
+        after=int_query(request, "after", 0, 0, 2**31 - 1),
+        limit=int_query(request, "limit", 100, 1, 1000),
         descending=descending,
     )
     return _json(
-        {
-            "object": "list",
-            "data": [message_json(row) for row in rows],
-            "first_id": rows[0].seq if rows else None,
-            "last_id": rows[-1].seq if rows else None,
-            "has_more": has_more,
-        }
+        list_page(
+            [message_json(row) for row in rows],
+            rows[0].seq if rows else None,
+            rows[-1].seq if rows else None,
+            has_more,
+        )
     )
 
 

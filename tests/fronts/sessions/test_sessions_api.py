@@ -267,6 +267,10 @@ def test_list_paginates_and_filters_by_metadata(api: httpx.Client) -> None:
     one = api.get("/api/sessions", params={"metadata[run]": tag, "metadata[n]": "3"}).json()
     assert [s["id"] for s in one["data"]] == [ids[3]]
     assert api.get("/api/sessions", params={"limit": 0}).status_code == 400
+    for bad in ("--5", "ten", "٣", " 5"):  # never a 500, always the parameter named
+        refused = api.get("/api/sessions", params={"limit": bad})
+        assert refused.status_code == 400, (bad, refused.text)
+        assert refused.json()["error"]["param"] == "limit"
 
 
 def test_usage_counts_tokens_and_cost(api: httpx.Client) -> None:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.errors import InvalidRequest, NotFound
-from relaygate.fronts.common import authenticate, context_of, gateway_of
+from relaygate.fronts.common import authenticate, context_of, gateway_of, int_query, list_page
 from relaygate.fronts.responses.background import RUNNING, stop
 from relaygate.fronts.responses.context import response_store
 from relaygate.fronts.responses.create import follow_log, json_response, sse_frames, sse_response
@@ -31,25 +31,6 @@ async def _owned(request: Request) -> tuple[Gateway, str, str, dict[str, Any]]:
     return gateway, principal.tenant, response_id, body
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidRequest(
-            f"Invalid value for '{name}': expected an integer.", param=name, code="invalid_value"
-        ) from None
-    if not low <= value <= high:
-        raise InvalidRequest(
-            f"Invalid value for '{name}': must be between {low} and {high}.",
-            param=name,
-            code="invalid_value",
-        )
-    return value
-
-
 async def retrieve(request: Request) -> Response:
     gateway, _, response_id, body = await _owned(request)
     if request.query_params.get("stream", "").lower() != "true":
@@ -59,7 +40,7 @@ async def retrieve(request: Request) -> Response:
             "Only background responses can be streamed again; this one was not.",
             param="stream",
         )
-    after = _int_param(request, "starting_after", 0, 0, 2**31)
+    after = int_query(request, "starting_after", 0, 0, 2**31)
     if not await gateway.event_log.exists(response_id):
         raise NotFound(
             f"The events of response '{response_id}' are no longer available.",
@@ -105,17 +86,15 @@ async def input_items(request: Request) -> Response:
         response_id,
         after=request.query_params.get("after"),
         before=request.query_params.get("before"),
-        limit=_int_param(request, "limit", 20, 1, 100),
+        limit=int_query(request, "limit", 20, 1, 100),
         descending=order == "desc",
     )
     if page is None:
         raise _not_found(response_id)
+    items = page.items
     return json_response(
-        {
-            "object": "list",
-            "data": page.items,
-            "first_id": page.items[0]["id"] if page.items else None,
-            "last_id": page.items[-1]["id"] if page.items else None,
-            "has_more": page.has_more,
-        }
+        list_page(
+            items, items[0]["id"] if items else None, items[-1]["id"] if items else None,
+            page.has_more,
+        )
     )
