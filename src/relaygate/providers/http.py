@@ -125,7 +125,7 @@ class HttpExecutor:
         in; afterwards the connection goes back to the pool if its reply was read whole."""
         try:
             target = parse_url(url)
-            head = request_head(target, dict(headers), len(body))
+            head = request_head(target, headers, len(body))
         except ValueError as exc:
             raise UpstreamError(
                 f"Cannot send to the upstream provider '{self._provider_name}': {exc}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -40,7 +40,7 @@ def parse_url(url: str) -> Target:
     return Target(parts.scheme, host, port, path, host_header)
 
 
-def request_head(target: Target, headers: dict[str, str], body_length: int) -> bytes:
+def request_head(target: Target, headers: Mapping[str, str], body_length: int) -> bytes:
     """`POST` request line and headers; a header value holding a line break is refused."""
     lines = [
         f"POST {target.path} HTTP/1.1",

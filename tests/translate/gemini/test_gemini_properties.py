@@ -217,6 +217,8 @@ def test_stream_round_trip_keeps_arguments_whole(events: list[StreamEvent]) -> N
     assert back[-1] == Finish(finish)
 
 
+# Gemini's documented Schema fields, written out again on purpose: an oracle independent of
+# the list in translate/gemini/schema.py, so a wrong entry there fails here.
 _ALLOWED = {
     "type",
     "format",
