@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from relaygate.agents.tools import disk
 from relaygate.agents.tools.cleanup import remove_stale
 from relaygate.agents.tools.disk import MAX_DEPTH, remove_tree, scan
 from relaygate.agents.tools.errors import ToolFailed
 from relaygate.agents.tools.quota import WorkspaceQuota
 from relaygate.agents.tools.workspace import Workspace
-
-SRC = Path(__file__).resolve().parents[3] / "src"
 
 
 def _outside(tmp_path: Path) -> Path:
@@ -87,7 +86,7 @@ def test_a_gateway_that_is_not_root_removes_what_its_sandbox_locked() -> None:
 import os, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from relaygate.agents.tools.disk import remove_tree, scan
+from disk import remove_tree, scan
 root = Path(sys.argv[2]) / "ws"
 (root / "open" / "locked").mkdir(parents=True)
 (root / "open" / "locked" / "data.bin").write_bytes(b"x" * 1000)
@@ -102,8 +101,13 @@ print(scan(root).bytes, remove_tree(root), root.exists())
         user = 65534 if os.geteuid() == 0 else None  # as root, permissions would not bite
         if user is not None:
             os.chown(parent, user, user)
+        # disk.py needs only the standard library: a copy the other uid can read, wherever
+        # this checkout lives (a private temporary directory, say)
+        code = parent / "code"
+        code.mkdir(mode=0o755)
+        shutil.copy(disk.__file__, code / "disk.py")
         done = subprocess.run(
-            ["/usr/bin/python3", "-c", script, str(SRC), str(parent)],
+            ["/usr/bin/python3", "-c", script, str(code), str(parent)],
             capture_output=True,
             text=True,
             user=user,
