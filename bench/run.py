@@ -5,6 +5,11 @@ Starts the lean upstream (bench/fast_upstream.py) and, one after the other, two 
 path (`server.fast_path: false`). Drives each with wrk at concurrency 1 and 50, measures
 stream time to first byte, CPU time per request, RSS and start-up, prints one table and
 writes it to bench/results/latest.md.
+
+`--against REF` builds REF (a commit, branch or tag) in a temporary git worktree and
+measures its gateways in the same run, each round one after the other with this tree's,
+so the comparison holds on a machine whose speed varies; the table gets a column per
+build and the change of each key figure against REF.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +77,7 @@ def start_upstream(port: int) -> subprocess.Popen[bytes]:
 
 
 def start_gateway(
-    workdir: Path, name: str, upstream_port: int, fast_path: bool
+    workdir: Path, name: str, upstream_port: int, fast_path: bool, src: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], int, float]:
     """A gateway process pinned to SERVER_CPU; (process, port, seconds from spawn to ready)."""
     port = free_port()
@@ -90,6 +96,8 @@ def start_gateway(
     config_path = workdir / f"{name}.yaml"
     config_path.write_text(json.dumps(config))  # JSON is YAML
     env = {key: value for key, value in os.environ.items() if not key.startswith("RELAYGATE_")}
+    if src is not None:  # another build's sources first on the path
+        env["PYTHONPATH"] = str(src)
     log = (RESULTS / f"gateway-{name}.log").open("wb")
     command = [sys.executable, "-m", "relaygate", "serve", "--config", str(config_path)]
     spawned = time.perf_counter()
@@ -176,11 +184,11 @@ def measure_gateway(
     fast_path: bool,
     seconds: int,
     scripts: dict[str, Path],
+    src: Path | None = None,
 ) -> Measured:
-    """Start a fresh gateway, measure it, stop it."""
-    gateway, port, startup = start_gateway(
-        workdir, name.replace(" ", "-"), upstream_port, fast_path
-    )
+    """Start a fresh gateway (from `src` when given), measure it, stop it."""
+    slug = "".join(char if char.isalnum() else "-" for char in name)
+    gateway, port, startup = start_gateway(workdir, slug, upstream_port, fast_path, src)
     try:
         time.sleep(0.5)
         idle = rss_mib(gateway.pid)
@@ -257,11 +265,65 @@ def table(columns: dict[str, Measured]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def build_of(ref: str | None) -> Iterator[Path | None]:
+    """The `src` folder of `ref` checked out in a temporary worktree (None: this tree)."""
+    if ref is None:
+        yield None
+        return
+    root = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=HERE, check=True,
+                               capture_output=True, text=True).stdout.strip())
+    with tempfile.TemporaryDirectory(prefix="relaygate-ref-") as folder:
+        tree = Path(folder) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), ref], cwd=root,
+                       check=True)
+        try:
+            compileall.compile_dir(tree / "src" / "relaygate", quiet=1)
+            yield tree / "src"
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root,
+                           check=False)
+
+
+KEY_FIGURES: list[tuple[str, Callable[[Measured], float | None], bool]] = [
+    # (label, value, higher is better)
+    ("c=50 RPS", lambda m: m.plain_c50.rps if m.plain_c50 else None, True),
+    ("p50 c=1 ms", lambda m: m.plain_c1.p50_ms if m.plain_c1 else None, False),
+    ("stream TTFB ms", lambda m: m.ttfb_ms, False),
+    ("streaming c=50 RPS", lambda m: m.stream_c50.rps if m.stream_c50 else None, True),
+    ("CPU ms per request", lambda m: m.cpu_ms_per_request, False),
+]
+
+
+def comparison(columns: dict[str, Measured], ref: str) -> str:
+    """Each key figure of this tree's gateways as a change against REF's, same run."""
+    direct = columns["direct (no gateway)"]
+    lines = [f"Against {ref} (same run; added latency = gateway minus direct):", ""]
+    for kind in ("fast path", "translated"):
+        mine, theirs = columns[f"relaygate {kind}"], columns[f"relaygate {kind} @ {ref}"]
+        parts = []
+        for label, get, _higher in KEY_FIGURES:
+            new, old = get(mine), get(theirs)
+            if new is None or old is None or not old:
+                continue
+            parts.append(f"{label} {old:,.3f} → {new:,.3f} ({(new - old) / old:+.1%})")
+        for label, get in (("added p50 ms", lambda m: m.plain_c1.p50_ms if m.plain_c1 else None),
+                           ("added TTFB ms", lambda m: m.ttfb_ms)):
+            new, old, base = get(mine), get(theirs), get(direct)
+            if new is not None and old is not None and base is not None:
+                parts.append(f"{label} {old - base:+.3f} → {new - base:+.3f}")
+        lines.append(f"- {kind}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds; each number is the best of the rounds"
+    )
+    parser.add_argument(
+        "--against", metavar="REF", help="also measure this git commit's gateways, same run"
     )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
@@ -278,8 +340,13 @@ def main() -> int:
     runs: dict[str, list[Measured]] = {}
     upstream_port = free_port()
     upstream = start_upstream(upstream_port)
+    builds: list[tuple[str, Path | None]] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="relaygate-bench-") as workdir:
+        with (
+            tempfile.TemporaryDirectory(prefix="relaygate-bench-") as workdir,
+            build_of(args.against) as ref_src,
+        ):
+            builds = [("", None)] if ref_src is None else [(f" @ {args.against}", ref_src), ("", None)]
             for round_number in range(1, args.repeat + 1):
                 print(
                     f"bench: round {round_number}/{args.repeat}: direct (no gateway)…", flush=True
@@ -288,20 +355,21 @@ def main() -> int:
                 direct = measure(wrk, upstream_port, upstream.pid, args.seconds, scripts)
                 runs.setdefault("direct (no gateway)", []).append(direct)
                 for name, fast_path in (("fast path", True), ("translated", False)):
-                    print(
-                        f"bench: round {round_number}/{args.repeat}: relaygate {name}…", flush=True
-                    )
-                    runs.setdefault(f"relaygate {name}", []).append(
-                        measure_gateway(
-                            wrk,
-                            Path(workdir),
-                            name,
-                            upstream_port,
-                            fast_path,
-                            args.seconds,
-                            scripts,
+                    for suffix, src in builds:  # REF's gateway, then this tree's
+                        column = f"relaygate {name}{suffix}"
+                        print(f"bench: round {round_number}/{args.repeat}: {column}…", flush=True)
+                        runs.setdefault(column, []).append(
+                            measure_gateway(
+                                wrk,
+                                Path(workdir),
+                                column,
+                                upstream_port,
+                                fast_path,
+                                args.seconds,
+                                scripts,
+                                src,
+                            )
                         )
-                    )
     finally:
         stop(upstream)
     columns = {name: best_of(measured) for name, measured in runs.items()}
@@ -314,6 +382,8 @@ def main() -> int:
         f"best of {args.repeat} round(s) per number.\n"
     )
     report = header + "\n" + rendered + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
+    if args.against:
+        report += "\n" + comparison(columns, args.against) + "\n"
     print("\n" + report)
     (RESULTS / "latest.md").write_text(report)
     return 0

@@ -19,7 +19,9 @@ from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from relaygate.observability.logging import get_logger
 from relaygate.observability.request_log import RequestLogMiddleware
-from relaygate.services import start_gateway
+from relaygate.pipeline.chain import Step
+from relaygate.pipeline.route import RouteStep
+from relaygate.services import Gateway, start_gateway
 
 _log = get_logger("relaygate")
 
@@ -35,10 +37,21 @@ def _routes() -> list[BaseRoute]:
     ]
 
 
+def model_call_steps(gateway: Gateway) -> list[Step]:
+    """The steps every model call passes, in the order they run; the dispatch (relay or
+    translate, then the outcome event to the sinks) comes after the last. A new step —
+    limits, budget, template, guards, cache — goes in its place in this list."""
+    steps: list[Step] = []
+    if gateway.hooks.before_request:
+        steps.append(gateway.hooks.run_before_request)  # read or change the Call, or refuse
+    steps.append(RouteStep(gateway.registry))  # the route plan, resolved once
+    return steps
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        gateway = await start_gateway(settings)
+        gateway = await start_gateway(settings, model_call_steps)
         app.state.gateway = gateway
         if gateway.keys.is_open:
             _log.warning(

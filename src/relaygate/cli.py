@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from relaygate.app import create_app
 from relaygate.config import ConfigError, Settings, load_settings
 from relaygate.observability.logging import configure_logging
+from relaygate.pipeline.hooks import Hooks
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
 from relaygate.services import Gateway
@@ -53,11 +54,14 @@ class GracefulServer(uvicorn.Server):
 
 
 def _load(path: str | None) -> Settings:
+    """The settings, with every hook they name imported (exit 2 naming what is wrong)."""
     try:
-        return load_settings(path)
+        settings = load_settings(path)
+        Hooks.load(settings.hooks)
     except ConfigError as exc:
         print(f"relaygate: invalid configuration\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    return settings
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -122,6 +126,8 @@ def config_check(args: argparse.Namespace) -> int:
         print(f"{name:<{width}}{provider:<16}{upstream}")
     keys = len(settings.keys)
     print(f"\n{keys} API key(s) configured" if keys else "\nno API keys: the gateway runs open")
+    for hook in settings.hooks:
+        print(f"hook {hook.on.value}: {hook.call} (loaded)")
     return 0
 
 

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_CONFIG_NAME = "relaygate.yaml"
@@ -187,6 +194,28 @@ class RealtimeSettings(_Strict):
     default_model: str | None = None  # default: the first configured model
 
 
+class HookPoint(StrEnum):
+    AUTH = "auth"  # header values -> tenant, or refuse
+    BEFORE_REQUEST = "before_request"  # read or change the Call, or refuse
+    AFTER_RESPONSE = "after_response"  # read the outcome event
+    ON_ERROR = "on_error"  # read the outcome event of a failed upstream call
+
+
+class HookSettings(_Strict):
+    """One hook: `call` names a function as `package.module:function` (docs/hooks.md)."""
+
+    on: HookPoint
+    call: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, value: Any) -> Any:
+        """YAML 1.1 reads an unquoted `on:` key as the boolean true: take it as `on`."""
+        if isinstance(value, dict) and True in value:
+            value = {("on" if key is True else key): item for key, item in value.items()}
+        return value
+
+
 class Settings(_Strict):
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -198,6 +227,7 @@ class Settings(_Strict):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    hooks: list[HookSettings] = Field(default_factory=list)
 
 
 def default_settings() -> Settings:

@@ -13,6 +13,7 @@ translate their vendor's failures into them once, at their edge, chaining the or
     ├── PayloadTooLarge               413 request_too_large
     ├── RateLimited                   429 rate_limit_error
     ├── Conflict                      409 conflict_error
+    ├── Refused                       any 4xx/5xx a hook chose (relaygate.hooks)
     └── UpstreamError                 502 upstream_error
         ├── UpstreamRejected          4xx relayed from the upstream, with its message
         ├── UpstreamUnavailable       503 (overloaded, breaker open)
@@ -97,6 +98,26 @@ class RateLimited(GatewayError):
     status = 429
     type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
+
+
+_TYPE_BY_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+class Refused(GatewayError):
+    """A hook refused the call: `raise Refused(403, "not during the freeze")`."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, status=status, code=code or "refused_by_hook")
+        self.type = _TYPE_BY_STATUS.get(status, "api_error")
 
 
 class ShuttingDown(GatewayError):

@@ -166,6 +166,16 @@ class Usage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    def add(self, more: Usage) -> None:
+        """Add `more` into this usage; an estimated part makes the whole estimated."""
+        self.input_tokens += more.input_tokens
+        self.output_tokens += more.output_tokens
+        self.cached_tokens += more.cached_tokens
+        self.cache_creation_tokens += more.cache_creation_tokens
+        self.reasoning_tokens += more.reasoning_tokens
+        if more.source is UsageSource.ESTIMATED:
+            self.source = UsageSource.ESTIMATED
+
 
 @dataclass(slots=True)
 class ModelResult:

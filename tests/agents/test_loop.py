@@ -5,18 +5,48 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
 import pytest
 
-from relaygate.agents.loop import LoopEvent, StopReason, run_agent_loop
+from relaygate.agents.loop import (
+    LoopDone,
+    LoopItem,
+    LoopResult,
+    ModelStep,
+    StepEnded,
+    StopReason,
+    ToolFinished,
+    ToolStarted,
+    agent_loop,
+    pipeline_step,
+    run_agent_loop,
+)
 from relaygate.agents.tools.metrics import ToolOutcomeKind
-from relaygate.agents.tools.toolbox import build_toolbox
+from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
 from relaygate.config import ToolPolicyMode, ToolPolicySettings, ToolsSettings
 from relaygate.pipeline.auth import Principal
-from relaygate.types import Message, ModelCall, Role, TextPart, ToolCall, ToolSpec, Usage
+from relaygate.pipeline.call import Endpoint, Origin
+from relaygate.pipeline.chain import Pipeline
+from relaygate.pipeline.dispatch import Dispatch
+from relaygate.pipeline.outcome import Outcome, Sinks
+from relaygate.pipeline.route import RouteStep
+from relaygate.translate.events import result_to_events
+from relaygate.types import (
+    FinishReason,
+    Message,
+    ModelCall,
+    ModelResult,
+    Role,
+    StreamEvent,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 from tests.agents.tools.support import mock_models, tool_service
 
 PRINCIPAL = Principal("acme")
@@ -26,15 +56,18 @@ def _user(text: str) -> ModelCall:
     return ModelCall(model="mock", messages=[Message(Role.USER, [TextPart(text)])])
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
+async def _run(call: ModelCall, toolbox: Toolbox, step: ModelStep, **limits: Any
+               ) -> tuple[list[LoopItem], LoopResult]:
+    """Every item the loop yields, and its result (the last item)."""
+    items = [item async for item in agent_loop(call, toolbox, step, **limits)]
+    last = items[-1]
+    assert isinstance(last, LoopDone)
+    return items, last.result
 
-    async def __call__(self, kind: str, payload: dict[str, Any]) -> None:
-        self.events.append((kind, payload))
 
-    def kinds(self) -> list[str]:
-        return [kind for kind, _ in self.events]
+def _mock_pipeline(outcomes: list[Outcome]) -> Pipeline:
+    """The real pipeline (route step, dispatch) over the mock provider."""
+    return Pipeline([RouteStep(mock_models())], Dispatch(Sinks([outcomes.append]), asyncio.Event()))
 
 
 class Script:
@@ -44,9 +77,16 @@ class Script:
         self._replies: Iterator[Message] = iter(replies)
         self.calls: list[ModelCall] = []
 
-    async def __call__(self, call: ModelCall) -> tuple[Message, Usage | None]:
+    async def __call__(self, call: ModelCall) -> AsyncIterator[StreamEvent]:
         self.calls.append(call)
-        return next(self._replies), Usage(input_tokens=10, output_tokens=2)
+        reply = next(self._replies)
+        usage = Usage(input_tokens=10, output_tokens=2)
+        for event in result_to_events(_result(reply, usage)):
+            yield event
+
+
+def _result(message: Message, usage: Usage) -> ModelResult:
+    return ModelResult("r1", "scripted", message, FinishReason.STOP, usage, 0)
 
 
 def _asks(*calls: tuple[str, dict[str, Any]]) -> Message:
@@ -63,18 +103,28 @@ def _says(text: str) -> Message:
     return Message(Role.ASSISTANT, [TextPart(text)])
 
 
-async def test_calculate_with_the_mock_model() -> None:
+async def test_calculate_with_the_mock_model_through_the_pipeline() -> None:
     service = tool_service()
     toolbox = build_toolbox(service, PRINCIPAL, ["calculator"])
-    recorder = Recorder()
-    result = await run_agent_loop(
-        _user("Calculate 5 + 3"), toolbox, registry=mock_models(), emit=recorder
-    )
-    assert recorder.kinds() == [LoopEvent.TOOL_CALL, LoopEvent.TOOL_RESULT]
-    call_event, result_event = recorder.events[0][1], recorder.events[1][1]
-    assert call_event["name"] == "calculator"
-    assert orjson.loads(call_event["arguments"]) == {"a": 5, "b": 3, "operation": "add"}
-    assert result_event["output"] == {"result": 8} and result_event["is_error"] is False
+    outcomes: list[Outcome] = []
+    origin = Origin(PRINCIPAL, "req_loop", Endpoint.AGENT_STEP)
+    step = pipeline_step(_mock_pipeline(outcomes), origin, live=True)
+    items, result = await _run(_user("Calculate 5 + 3"), toolbox, step)
+    kinds = [type(item) for item in items if not isinstance(item, StreamEvent)]
+    assert kinds == [StepEnded, ToolStarted, ToolFinished, StepEnded, LoopDone]
+    started = next(item for item in items if isinstance(item, ToolStarted))
+    finished = next(item for item in items if isinstance(item, ToolFinished))
+    assert started.call.name == "calculator"
+    assert orjson.loads(started.call.arguments) == {"a": 5, "b": 3, "operation": "add"}
+    assert finished.outcome.output == {"result": 8} and finished.outcome.is_error is False
+    texts = [item.text for item in items if isinstance(item, TextDelta)]
+    assert "".join(texts) == "The result is 8."  # streamed as it came
+    # one outcome per model call, each with the principal that started the loop
+    assert [(o.endpoint, o.principal.tenant, o.provider, o.status) for o in outcomes] == [
+        ("agent.step", "acme", "mock", 200),
+        ("agent.step", "acme", "mock", 200),
+    ]
+    assert sum(o.usage.output_tokens for o in outcomes if o.usage) == result.usage.output_tokens
     assert result.stop_reason is StopReason.ANSWERED and result.steps == 2
     assert result.final is not None and result.final.text == "The result is 8."
     roles = [item.message.role for item in result.messages]
@@ -96,7 +146,7 @@ async def test_multi_step_feeds_each_result_to_the_next_call() -> None:
         ]
     )
     toolbox = build_toolbox(tool_service(), PRINCIPAL, ["calculator"])
-    result = await run_agent_loop(_user("chain it"), toolbox, model_step=script)
+    result = await run_agent_loop(_user("chain it"), toolbox, script)
     assert result.stop_reason is StopReason.ANSWERED and result.steps == 3
     assert result.tool_calls == 2
     second_input = script.calls[1].messages
@@ -121,7 +171,7 @@ async def test_parallel_calls_run_concurrently() -> None:
         ]
     )
     started = time.perf_counter()
-    result = await run_agent_loop(_user("go"), toolbox, model_step=script)
+    result = await run_agent_loop(_user("go"), toolbox, script)
     assert time.perf_counter() - started < 0.4  # not 0.45 s in sequence
     outputs = [item.message.text for item in result.messages if item.message.role is Role.TOOL]
     assert outputs == ["done", "done", "done", '{"result":4}']  # in the order of the calls
@@ -136,7 +186,6 @@ async def test_errors_go_back_to_the_model_as_tool_errors() -> None:
     )
     service = tool_service(settings)
     toolbox = build_toolbox(service, PRINCIPAL, ["calculator", "slow", "broken"])
-    recorder = Recorder()
     script = Script(
         [
             _asks(
@@ -150,10 +199,10 @@ async def test_errors_go_back_to_the_model_as_tool_errors() -> None:
             _says("sorry"),
         ]
     )
-    result = await run_agent_loop(_user("try"), toolbox, model_step=script, emit=recorder)
+    items, result = await _run(_user("try"), toolbox, script)
     assert result.stop_reason is StopReason.ANSWERED
     results = sorted(  # events arrive as tools finish; sort back into call order
-        (payload for kind, payload in recorder.events if kind == LoopEvent.TOOL_RESULT),
+        (item.outcome.as_event() for item in items if isinstance(item, ToolFinished)),
         key=lambda payload: payload["call_id"],
     )
     assert all(item["is_error"] for item in results)
@@ -179,7 +228,7 @@ async def test_errors_go_back_to_the_model_as_tool_errors() -> None:
 async def test_step_limit() -> None:
     script = Script([_asks(("echo", {"text": str(index)})) for index in range(10)])
     toolbox = build_toolbox(tool_service(), PRINCIPAL, ["echo"])
-    result = await run_agent_loop(_user("loop"), toolbox, model_step=script, max_steps=3)
+    result = await run_agent_loop(_user("loop"), toolbox, script, max_steps=3)
     assert result.stop_reason is StopReason.MAX_STEPS
     assert result.steps == 3 and len(script.calls) == 3 and result.tool_calls == 3
 
@@ -188,13 +237,15 @@ async def test_time_budget() -> None:
     settings = ToolsSettings(custom=["tests.agents.tools.plugins.custom:greet"])
     toolbox = build_toolbox(tool_service(settings), PRINCIPAL, ["greet"])
 
-    async def slow_model(call: ModelCall) -> tuple[Message, Usage | None]:
+    async def slow_model(call: ModelCall) -> AsyncIterator[StreamEvent]:
         if len(call.messages) > 1:
-            await asyncio.sleep(5)
-        return _asks(("greet", {"name": "Ada"})), None
+            yield TextDelta("Thinking")
+            await asyncio.sleep(5)  # cut short, mid-stream
+        for event in result_to_events(_result(_asks(("greet", {"name": "Ada"})), Usage())):
+            yield event
 
     started = time.perf_counter()
-    result = await run_agent_loop(_user("hi"), toolbox, model_step=slow_model, time_budget=0.3)
+    result = await run_agent_loop(_user("hi"), toolbox, slow_model, time_budget=0.3)
     assert time.perf_counter() - started < 1.5
     assert result.stop_reason is StopReason.TIME_BUDGET and result.steps == 1
     assert result.messages[-1].message.text == "Hello, Ada!"
@@ -208,7 +259,7 @@ async def test_client_function_tools_are_returned_untouched() -> None:
         [_asks(("calculator", {"operation": "add", "a": 1, "b": 1}), ("lookup_order", {"id": 7}))]
     )
     toolbox = build_toolbox(tool_service(), PRINCIPAL, ["calculator"])
-    result = await run_agent_loop(call, toolbox, model_step=script)
+    result = await run_agent_loop(call, toolbox, script)
     assert result.stop_reason is StopReason.CLIENT_TOOLS
     assert [item.name for item in result.client_calls] == ["lookup_order"]
     assert orjson.loads(result.client_calls[0].arguments) == {"id": 7}

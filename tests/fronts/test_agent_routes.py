@@ -4,10 +4,14 @@ first requests arriving together all get their answer."""
 from __future__ import annotations
 
 import asyncio
+import importlib
+import inspect
 from pathlib import Path
 
 import httpx
+from starlette.routing import Route, WebSocketRoute
 
+from relaygate.fronts.agent_routes import Lazy, LazyAsgi, agent_routes
 from tests.support.servers import GatewayProcess, run_gateway
 
 
@@ -50,3 +54,23 @@ def test_agent_services_start_on_first_use_under_concurrency(tmp_path: Path) -> 
         assert statuses == [200, 200, 200, 200, 200, 200, 404, 201, 200, 200]
         assert _storage_loaded(gateway)
         assert "Traceback" not in gateway.logs()
+
+
+def test_every_lazy_route_names_a_real_handler() -> None:
+    """What each agent route will load is there: the module imports, and the name is its
+    handler (an async function of one connection, or the MCP endpoint's ASGI app)."""
+    checked = 0
+    for route in agent_routes():
+        assert isinstance(route, Route | WebSocketRoute)
+        target = getattr(route.endpoint, "__self__", None)  # the Lazy of a bound `handle`
+        if isinstance(route.app, LazyAsgi):
+            target = route.app.target
+        assert isinstance(target, Lazy), route
+        function = getattr(importlib.import_module(target.module), target.name)
+        if isinstance(route.app, LazyAsgi):
+            assert callable(function)
+        else:
+            assert inspect.iscoroutinefunction(function), target
+            assert len(inspect.signature(function).parameters) == 1, target
+        checked += 1
+    assert checked == len(agent_routes()) > 20

@@ -77,18 +77,18 @@ async def test_send_and_stream_go_to_the_deployment(
     assert_azure_request(upstream[0])
 
 
-async def test_the_byte_relay_goes_to_the_deployment_named_in_the_body(
+async def test_the_byte_relay_goes_to_the_deployment_of_the_route(
     provider: OpenAIProvider, upstream: tuple[Recorder, str]
 ) -> None:
     body = {"model": DEPLOYMENT, "messages": [{"role": "user", "content": "relayed"}]}
-    reply = await provider.relay(orjson.dumps(body), "req_1")
+    reply = await provider.relay(orjson.dumps(body), DEPLOYMENT, "req_1", {})
     assert orjson.loads(reply.body)["choices"][0]["message"]["content"] == "relayed"
     assert_azure_request(upstream[0])
     raw = b"".join(
         [
             chunk
             async for chunk in provider.relay_stream(
-                orjson.dumps({**body, "stream": True}), "req_2"
+                orjson.dumps({**body, "stream": True}), DEPLOYMENT, "req_2", {}
             )
         ]
     )

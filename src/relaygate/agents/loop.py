@@ -1,55 +1,52 @@
 """The agent loop: model call → tool calls (run concurrently) → results appended → again,
 until the model answers, asks for a tool the gateway does not host, or a limit is hit.
 
-    result = await run_agent_loop(call, toolbox, registry=gateway.registry, emit=emit)
+    async for item in agent_loop(call, toolbox, model_step):
+        ...  # canonical stream events, ToolStarted, ToolFinished, StepEnded; LoopDone last
 
 `call` holds the conversation so far (and any client function tools); the toolbox's
-tools are offered beside them. Calls to hosted tools are checked, run and answered here;
-calls to the client's own function tools end the loop so the client can run them (the
-Responses front returns them untouched); a call to any other name gets a tool error
-(unknown, or denied by policy) so the model can recover. Every call the gateway answers
-is reported through `emit("tool_call", …)` and `emit("tool_result", …)`. A bad argument,
-a denied or failing tool, a timeout: each becomes a tool error the model reads, never an
-HTTP error.
+tools are offered beside them. The loop yields what happens as canonical events, and
+its callers (sessions, realtime, Responses with hosted tools) turn them into their own
+wire events: each model step's stream events as they come (`model_step` streams them,
+from the pipeline), `StepEnded` with the step's message and usage, `ToolStarted` and
+`ToolFinished` around each hosted call, and `LoopDone` with the result.
 
-The model step is pluggable (`model_step`), so a caller that streams text (sessions)
-uses its own; the default is one non-streaming routed call.
+Calls to hosted tools are checked, run and answered here; calls to the client's own
+function tools end the loop so the client can run them; a call to any other name gets a
+tool error (unknown, or denied by policy) so the model can recover. A bad argument, a
+denied or failing tool, a timeout: each becomes a tool error the model reads, never an
+HTTP error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from relaygate.agents.tools.outcome import ToolOutcome
 from relaygate.agents.tools.toolbox import Toolbox
-from relaygate.pipeline.model_call import complete
-from relaygate.routing.registry import ModelRegistry
+from relaygate.pipeline.call import Origin
+from relaygate.pipeline.chain import Pipeline
+from relaygate.translate.events import MessageAssembler, result_to_events
 from relaygate.types import (
     Message,
     ModelCall,
     Role,
+    StreamEvent,
     TextPart,
     ToolCall,
     ToolSpec,
     Usage,
-    UsageSource,
 )
 
 DEFAULT_MAX_STEPS = 8
 DEFAULT_TIME_BUDGET = 120.0
-
-
-class LoopEvent(StrEnum):
-    TOOL_CALL = "tool_call"  # {step, call_id, name, arguments}
-    TOOL_RESULT = (
-        "tool_result"  # {step, call_id, name, output, is_error, duration_ms[, error_code]}
-    )
 
 
 class StopReason(StrEnum):
@@ -59,11 +56,8 @@ class StopReason(StrEnum):
     TIME_BUDGET = "time_budget"
 
 
-Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
-"""Receives `LoopEvent` names (plain strings) and their JSON payloads."""
-
-ModelStep = Callable[[ModelCall], Awaitable[tuple[Message, Usage | None]]]
-"""One model call: the assistant's message and the call's usage."""
+ModelStep = Callable[[ModelCall], AsyncIterator[StreamEvent]]
+"""One model call, as canonical events (the pipeline's stream, or a whole answer's)."""
 
 
 @dataclass(slots=True)
@@ -123,109 +117,174 @@ def offered_tools(call: ModelCall, toolbox: Toolbox) -> list[ToolSpec]:
     return [spec for spec in call.tools if spec.name not in names] + hosted
 
 
-def add_usage(total: Usage, more: Usage | None) -> None:
-    if more is None:
-        return
-    total.input_tokens += more.input_tokens
-    total.output_tokens += more.output_tokens
-    total.cached_tokens += more.cached_tokens
-    total.cache_creation_tokens += more.cache_creation_tokens
-    total.reasoning_tokens += more.reasoning_tokens
-    if more.source is UsageSource.ESTIMATED:
-        total.source = UsageSource.ESTIMATED
-
-
 def tool_message(outcome: ToolOutcome) -> Message:
     return Message(
         Role.TOOL, [TextPart(outcome.content)], tool_call_id=outcome.call_id, name=outcome.name
     )
 
 
-def routed_step(registry: ModelRegistry) -> ModelStep:
-    """The default model step: one non-streaming call through routing."""
+@dataclass(slots=True)
+class StepEnded:
+    """A model call of the loop ended: the assistant's message and the call's usage."""
 
-    async def step(call: ModelCall) -> tuple[Message, Usage | None]:
-        _, result = await complete(registry, call)
-        return result.message, result.usage
+    step: int
+    message: Message
+    usage: Usage | None
+
+
+@dataclass(slots=True)
+class ToolStarted:
+    step: int
+    call: ToolCall
+
+
+@dataclass(slots=True)
+class ToolFinished:
+    step: int
+    outcome: ToolOutcome
+
+
+@dataclass(slots=True)
+class LoopDone:
+    result: LoopResult
+
+
+LoopItem = StreamEvent | StepEnded | ToolStarted | ToolFinished | LoopDone
+
+
+def pipeline_step(pipeline: Pipeline, origin: Origin, *, live: bool) -> ModelStep:
+    """The model step through the pipeline: streamed (`live`) or one whole call."""
+
+    async def step(call: ModelCall) -> AsyncIterator[StreamEvent]:
+        model_call = dataclasses.replace(call, stream=live, include_usage=live)
+        if not live:
+            _, result = await pipeline.complete(origin.call(model_call))
+            for event in result_to_events(result):
+                yield event
+            return
+        _, events = await pipeline.stream(origin.call(model_call))
+        async with aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                yield event
 
     return step
 
 
-async def _noop(kind: str, payload: dict[str, Any]) -> None:
-    return None
-
-
-async def _run_one(
-    toolbox: Toolbox, call: ToolCall, step: int, limits: _Limits, emit: Emit, announce: bool
-) -> ToolOutcome:
-    if announce:
-        await emit(
-            LoopEvent.TOOL_CALL.value,
-            {"step": step, "call_id": call.id, "name": call.name, "arguments": call.arguments},
-        )
+async def _timed(items: AsyncIterator[StreamEvent], limits: _Limits) -> AsyncIterator[StreamEvent]:
+    """The step's events, ending in TimeoutError when the time budget runs out."""
     try:
-        outcome = await asyncio.wait_for(toolbox.run(call), max(limits.remaining(), 0.001))
+        while True:
+            try:
+                event = await asyncio.wait_for(anext(items), max(limits.remaining(), 0.001))
+            except StopAsyncIteration:
+                return
+            yield event
+    finally:
+        with contextlib.suppress(Exception):
+            await items.aclose()  # type: ignore[attr-defined]
+
+
+async def _run_one(toolbox: Toolbox, call: ToolCall, limits: _Limits) -> ToolOutcome:
+    try:
+        return await asyncio.wait_for(toolbox.run(call), max(limits.remaining(), 0.001))
     except TimeoutError:
-        outcome = ToolOutcome(
+        return ToolOutcome(
             call.id,
             call.name,
             {"error": "The turn's time budget ran out before this tool finished."},
             is_error=True,
             error_code="time_budget",
         )
-    await emit(LoopEvent.TOOL_RESULT.value, {"step": step, **outcome.as_event()})
-    return outcome
+
+
+async def agent_loop(
+    call: ModelCall,
+    toolbox: Toolbox | None,
+    model_step: ModelStep,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+) -> AsyncIterator[LoopItem]:
+    """Run the loop, yielding what happens; the last item is `LoopDone` with the new
+    messages (not those already in `call`) and the summed usage."""
+    limits = _Limits(max(1, max_steps), time.monotonic() + time_budget)
+    tools = offered_tools(call, toolbox) if toolbox is not None else call.tools
+    client_names = {spec.name for spec in tools} - set(toolbox.names if toolbox else ())
+    produced: list[LoopMessage] = []
+    usage = Usage()
+    steps = tool_calls = 0
+
+    def done(reason: StopReason) -> LoopDone:
+        return LoopDone(LoopResult(produced, usage, reason, steps, tool_calls))
+
+    while steps < limits.max_steps:
+        if limits.remaining() <= 0:
+            yield done(StopReason.TIME_BUDGET)
+            return
+        step_call = dataclasses.replace(
+            call, messages=[*call.messages, *(item.message for item in produced)], tools=tools
+        )
+        assembler = MessageAssembler()
+        try:
+            async for event in _timed(model_step(step_call), limits):
+                assembler.feed(event)  # an ErrorEvent raises
+                yield event
+        except TimeoutError:
+            yield done(StopReason.TIME_BUDGET)
+            return
+        steps += 1
+        reply = assembler.message()
+        if assembler.usage is not None:
+            usage.add(assembler.usage)
+        produced.append(LoopMessage(reply, assembler.usage))
+        yield StepEnded(steps, reply, assembler.usage)
+        if not reply.tool_calls:
+            yield done(StopReason.ANSWERED)
+            return
+        # Calls to the client's own function tools are left to the client; any other
+        # name (hosted, denied, made up) is answered here, with an error when need be.
+        ours = [item for item in reply.tool_calls if item.name not in client_names]
+        if toolbox is None:
+            ours = []  # no gateway tools: every call is the client's
+        if ours:
+            assert toolbox is not None
+            for item in ours:
+                yield ToolStarted(steps, item)
+            runs = {
+                asyncio.ensure_future(_run_one(toolbox, item, limits)): item for item in ours
+            }
+            outcomes: dict[str, ToolOutcome] = {}
+            try:
+                for finished in asyncio.as_completed(runs):
+                    outcome = await finished
+                    outcomes[outcome.call_id] = outcome
+                    yield ToolFinished(steps, outcome)
+            finally:
+                for task in runs:
+                    task.cancel()
+            tool_calls += len(ours)
+            produced.extend(
+                LoopMessage(tool_message(outcomes[item.id]), outcome=outcomes[item.id])
+                for item in ours
+            )
+        if len(ours) < len(reply.tool_calls):
+            yield done(StopReason.CLIENT_TOOLS)
+            return
+    yield done(StopReason.MAX_STEPS)
 
 
 async def run_agent_loop(
     call: ModelCall,
-    toolbox: Toolbox,
+    toolbox: Toolbox | None,
+    model_step: ModelStep,
     *,
-    registry: ModelRegistry | None = None,
-    model_step: ModelStep | None = None,
-    emit: Emit | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     time_budget: float = DEFAULT_TIME_BUDGET,
-    announce_calls: bool = True,
 ) -> LoopResult:
-    """Run the loop; returns the new messages (not those already in `call`) and the summed usage.
-
-    `announce_calls=False` when `model_step` already reports the calls it returns.
-    """
-    if model_step is None:
-        if registry is None:
-            raise ValueError("run_agent_loop needs a registry or a model_step")
-        model_step = routed_step(registry)
-    report = emit or _noop
-    limits = _Limits(max(1, max_steps), time.monotonic() + time_budget)
-    tools = offered_tools(call, toolbox)
-    client_names = {spec.name for spec in tools} - set(toolbox.names)
-    produced: list[LoopMessage] = []
-    usage = Usage()
-    steps = tool_calls = 0
-    while steps < limits.max_steps:
-        if limits.remaining() <= 0:
-            return LoopResult(produced, usage, StopReason.TIME_BUDGET, steps, tool_calls)
-        step_call = dataclasses.replace(
-            call, messages=[*call.messages, *(item.message for item in produced)], tools=tools
-        )
-        try:
-            reply, step_usage = await asyncio.wait_for(model_step(step_call), limits.remaining())
-        except TimeoutError:
-            return LoopResult(produced, usage, StopReason.TIME_BUDGET, steps, tool_calls)
-        steps += 1
-        add_usage(usage, step_usage)
-        produced.append(LoopMessage(reply, step_usage))
-        if not reply.tool_calls:
-            return LoopResult(produced, usage, StopReason.ANSWERED, steps, tool_calls)
-        # Calls to the client's own function tools are left to the client; any other
-        # name (hosted, denied, made up) is answered here, with an error when need be.
-        ours = [item for item in reply.tool_calls if item.name not in client_names]
-        outcomes = await asyncio.gather(
-            *(_run_one(toolbox, item, steps, limits, report, announce_calls) for item in ours)
-        )
-        tool_calls += len(outcomes)
-        produced.extend(LoopMessage(tool_message(outcome), outcome=outcome) for outcome in outcomes)
-        if len(ours) < len(reply.tool_calls):
-            return LoopResult(produced, usage, StopReason.CLIENT_TOOLS, steps, tool_calls)
-    return LoopResult(produced, usage, StopReason.MAX_STEPS, steps, tool_calls)
+    """The loop run to its end, for a caller that needs only the result."""
+    async for item in agent_loop(
+        call, toolbox, model_step, max_steps=max_steps, time_budget=time_budget
+    ):
+        if isinstance(item, LoopDone):
+            return item.result
+    raise AssertionError("the agent loop always ends with LoopDone")

@@ -16,6 +16,7 @@ from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
 from relaygate.config import Settings
 from relaygate.pipeline.auth import KeyStore
+from relaygate.pipeline.chain import Pipeline
 from relaygate.realtime.service import Realtime
 from relaygate.routing.registry import ModelRegistry
 from relaygate.store.db import Database
@@ -43,6 +44,7 @@ class AgentServices:
 async def start_agent_services(
     settings: Settings,
     registry: ModelRegistry,
+    pipeline: Pipeline,
     keys: KeyStore,
     event_log: EventLog,
     bus: Bus,
@@ -53,7 +55,13 @@ async def start_agent_services(
     database = Database(settings.storage.database_url)
     tools = await start_tools(settings.tools, metrics_registry)
     sessions = SessionService(
-        settings.sessions, registry, database, event_log, tools=tools, loop=settings.tools.loop
+        settings.sessions,
+        registry,
+        pipeline,
+        database,
+        event_log,
+        tools=tools,
+        loop=settings.tools.loop,
     )
     sessions.start()
     realtime = Realtime(settings.realtime, registry, sessions, database, shared_bus=shared_bus)

@@ -61,7 +61,7 @@ def _cursor(request: Request) -> int:
 
 async def _mailbox(request: Request) -> tuple[Mailbox, str]:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     return (await gateway.agents()).mailbox, principal.tenant
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
 from starlette.requests import Request
 
-from relaygate.errors import InvalidRequest, PayloadTooLarge, UpstreamError
-from relaygate.pipeline.auth import Principal, key_from_headers
+from relaygate.errors import InvalidRequest, PayloadTooLarge
+from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
-from relaygate.routing.registry import Route
 from relaygate.services import Gateway
 
 T = TypeVar("T")
@@ -33,9 +31,9 @@ def context_of(request: Request) -> RequestContext:
     return context
 
 
-def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
-    key = key_from_headers(request.headers, request.query_params.get("key"))
-    principal = gateway.keys.authenticate(key)
+async def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
+    """The caller (auth hooks, then the keys), recorded on the request's context."""
+    principal = await gateway.authenticate(request.headers, request.query_params.get("key"))
     context.principal = principal
     return principal
 
@@ -117,35 +115,23 @@ def require_model(body: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class ModelRequest:
-    """A model front's request once the prologue has run: who asked, for what, routed where."""
+    """A model front's request once the prologue has run: who asked, and for what."""
 
     gateway: Gateway
     context: RequestContext
     raw: bytes
     body: dict[str, Any]
     model: str
-    route: Route
 
 
 async def model_request(request: Request, model: str | None = None) -> ModelRequest:
-    """The model fronts' prologue, in order: authenticate, read the JSON body, resolve the
-    model (the body's `model`, unless the URL named it) and record it on the context."""
+    """The model fronts' prologue, in order: authenticate, read the JSON body, find the
+    model (the body's `model`, unless the URL named it) and record it on the context.
+    The route is the pipeline's business (its route step)."""
     gateway = gateway_of(request)
     context = context_of(request)
-    authenticate(request, gateway, context)
+    await authenticate(request, gateway, context)
     raw, body = await read_json_object(request, gateway)
     model = require_model(body) if model is None else model
-    route = gateway.registry.resolve(model)
-    context.model, context.provider = model, route.provider.name
-    return ModelRequest(gateway, context, raw, body, model, route)
-
-
-async def first_of(items: AsyncIterator[T], provider: str | None) -> T:
-    """A stream's first item, awaited before the response starts, so that failures up to
-    there get a real status; a stream that ends before it is an upstream error."""
-    first = await anext(items, None)
-    if first is None:
-        raise UpstreamError(
-            f"The upstream provider '{provider}' ended the stream without an answer."
-        )
-    return first
+    context.model = model
+    return ModelRequest(gateway, context, raw, body, model)

@@ -28,7 +28,7 @@ async def readyz(request: Request) -> Response:
 
 async def list_models(request: Request) -> Response:
     gateway = gateway_of(request)
-    authenticate(request, gateway, context_of(request))
+    await authenticate(request, gateway, context_of(request))
     data = [
         {"id": name, "object": "model", "created": 0, "owned_by": provider}
         for name, provider, _ in gateway.registry.table()
@@ -44,7 +44,7 @@ async def list_models(request: Request) -> Response:
 
 async def get_model(request: Request) -> Response:
     gateway = gateway_of(request)
-    authenticate(request, gateway, context_of(request))
+    await authenticate(request, gateway, context_of(request))
     name = request.path_params["model"]
     route = gateway.registry.resolve(name)
     return JSONResponse(

@@ -10,10 +10,9 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from relaygate.errors import GatewayError
-from relaygate.fronts.errors import openai_error_body
-from relaygate.pipeline.auth import key_from_headers
 from relaygate.pipeline.context import RequestContext
 from relaygate.services import Gateway
+from relaygate.translate.error_bodies import openai_error_body
 
 
 class McpEndpoint:
@@ -25,11 +24,13 @@ class McpEndpoint:
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
         try:
-            principal = gateway.keys.authenticate(key_from_headers(headers))
+            principal = await gateway.authenticate(headers)
         except GatewayError as error:
             await _reject(send, error)
             return
-        context = scope.get("state", {}).get("context")
+        state = scope.setdefault("state", {})
+        state["principal"] = principal  # the exporter's tool calls act as this caller
+        context = state.get("context")
         if isinstance(context, RequestContext):  # for the request log
             context.principal = principal
         await (await gateway.agents()).mcp_export.handle(scope, receive, send)

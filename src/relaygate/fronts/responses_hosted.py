@@ -6,26 +6,33 @@ output item (an Open Responses extension item: implementor-prefixed type, `id`,
 becomes message items as usual, and calls to the client's own function tools are
 returned untouched as `function_call` items for the client to run.
 
-`hosted_events` drives the loop and yields what the response encoder consumes, step by
-step: canonical stream events for text and client calls, `OutputItemEvent`s for the
-hosted calls, then the summed usage and the finish reason.
+`hosted_events` runs the loop (its model steps through the pipeline) and turns what it
+yields into what the response encoder consumes, step by step: canonical stream events for
+text and client calls, `OutputItemEvent`s for the hosted calls, then the summed usage and
+the finish reason.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
-from relaygate.agents.loop import LoopEvent, StopReason, run_agent_loop
+from relaygate.agents.loop import (
+    LoopDone,
+    StepEnded,
+    StopReason,
+    ToolFinished,
+    agent_loop,
+    pipeline_step,
+)
 from relaygate.agents.tools.outcome import to_text
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
 from relaygate.errors import InvalidRequest
 from relaygate.pipeline.auth import Principal
-from relaygate.pipeline.model_call import complete
+from relaygate.pipeline.call import Origin
 from relaygate.services import Gateway
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.items import Item
@@ -40,7 +47,6 @@ from relaygate.types import (
     ToolCallDelta,
     ToolCallEnd,
     ToolCallStart,
-    Usage,
     UsageEvent,
 )
 
@@ -53,7 +59,6 @@ _FINISH = {
     StopReason.MAX_STEPS: FinishReason.STOP,
     StopReason.TIME_BUDGET: FinishReason.STOP,
 }
-_DONE = object()
 
 
 def split_hosted(tools: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -128,57 +133,34 @@ def _message_events(
 
 
 async def hosted_events(
-    gateway: Gateway, toolbox: Toolbox, call: ModelCall
+    gateway: Gateway, origin: Origin, toolbox: Toolbox, call: ModelCall
 ) -> AsyncIterator[EncoderInput]:
     """Run the agent loop for one response, yielding encoder input as each step ends."""
-    queue: asyncio.Queue[Any] = asyncio.Queue()
     arguments: dict[str, str] = {}
     client_names = {spec.name for spec in call.tools} - set(toolbox.names)
     counter = 0
-
-    async def step(step_call: ModelCall) -> tuple[Message, Usage | None]:
-        nonlocal counter
-        whole = dataclasses.replace(step_call, stream=False, include_usage=False)
-        _, result = await complete(gateway.registry, whole)
-        for event in _message_events(result.message, client_names, counter):
-            await queue.put(event)
-        counter += len(result.message.tool_calls)
-        for tool_call in result.message.tool_calls:
-            arguments[tool_call.id] = tool_call.arguments
-        return result.message, result.usage
-
-    async def emit(kind: str, payload: dict[str, Any]) -> None:
-        if kind == LoopEvent.TOOL_RESULT:
-            call_id = str(payload["call_id"])
-            await queue.put(OutputItemEvent(tool_call_item(call_id, payload, arguments[call_id])))
-
-    async def drive() -> None:
-        try:
-            result = await run_agent_loop(
-                call,
-                toolbox,
-                model_step=step,
-                emit=emit,
-                max_steps=gateway.settings.tools.loop.max_steps,
-                time_budget=gateway.settings.tools.loop.time_budget_seconds,
-            )
-            await queue.put(UsageEvent(result.usage))
-            if result.stop_reason in (StopReason.MAX_STEPS, StopReason.TIME_BUDGET):
-                await queue.put(StoppedEarly(result.stop_reason.value))
-            await queue.put(Finish(_FINISH[result.stop_reason]))
-        except Exception as error:  # handed to the reader, which re-raises it
-            await queue.put(error)
-        finally:
-            await queue.put(_DONE)
-
-    task = asyncio.ensure_future(drive())
-    try:
-        while (item := await queue.get()) is not _DONE:
-            if isinstance(item, Exception):
-                raise item
-            yield item
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    loop = gateway.settings.tools.loop
+    whole = dataclasses.replace(call, stream=False, include_usage=False)
+    step = pipeline_step(gateway.pipeline, origin, live=False)
+    items = agent_loop(
+        whole, toolbox, step, max_steps=loop.max_steps, time_budget=loop.time_budget_seconds
+    )
+    async with aclosing(items):  # type: ignore[type-var]
+        async for item in items:
+            if isinstance(item, StepEnded):
+                for event in _message_events(item.message, client_names, counter):
+                    yield event
+                counter += len(item.message.tool_calls)
+                for tool_call in item.message.tool_calls:
+                    arguments[tool_call.id] = tool_call.arguments
+            elif isinstance(item, ToolFinished):
+                call_id = item.outcome.call_id
+                yield OutputItemEvent(
+                    tool_call_item(call_id, item.outcome.as_event(), arguments[call_id])
+                )
+            elif isinstance(item, LoopDone):
+                result = item.result
+                yield UsageEvent(result.usage)
+                if result.stop_reason in (StopReason.MAX_STEPS, StopReason.TIME_BUDGET):
+                    yield StoppedEarly(result.stop_reason.value)
+                yield Finish(_FINISH[result.stop_reason])

@@ -30,7 +30,7 @@ KEEPALIVE = b": keep-alive\n\n"
 
 async def stream_session(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     service = (await gateway.agents()).sessions
     session_id = request.path_params["session_id"]
     row = await service.get(principal.tenant, session_id)

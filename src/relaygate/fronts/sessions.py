@@ -46,6 +46,7 @@ from relaygate.fronts.common import (
     read_json_object,
 )
 from relaygate.fronts.session_stream import SSE_HEADERS
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.validation import validate_wire
 
@@ -54,7 +55,7 @@ _END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
 
 async def _service(request: Request) -> tuple[SessionService, str]:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     return (await gateway.agents()).sessions, principal.tenant
 
 
@@ -122,18 +123,16 @@ async def delete_session(request: Request) -> Response:
 
 
 async def post_message(request: Request) -> Response:
-    service, tenant = await _service(request)
+    service, _ = await _service(request)
     _, raw = await read_json_object(request, gateway_of(request))
     body = validate_wire(PostMessage, raw)
-    principal = context_of(request).principal
-    prepared = await service.prepare(
-        tenant, request.path_params["session_id"], body, principal=principal
-    )
     context = context_of(request)
+    assert context.principal is not None  # set by _service
+    origin = Origin(context.principal, context.request_id, Endpoint.SESSION, context)
+    prepared = await service.prepare(origin, request.path_params["session_id"], body)
     context.model = prepared.model
     if not prepared.live:
         result: TurnResult = await asyncio.shield(service.start_turn(prepared))
-        context.usage = result.usage
         return _json(completed_payload(result))
     queue: asyncio.Queue[bytes] = asyncio.Queue()
 

@@ -18,7 +18,7 @@ from relaygate.fronts.common import authenticate, context_of, gateway_of, parse_
 
 async def list_tools(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     service = (await gateway.agents()).tools
     tools = [tool.public() for tool in service.visible(principal)]
     return Response(
@@ -28,7 +28,7 @@ async def list_tools(request: Request) -> Response:
 
 async def invoke_tool(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     name = request.path_params["name"]
     raw = await read_body(request, gateway.settings.server.max_body_bytes)
     arguments = parse_json(raw) if raw.strip() else {}

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from relaygate.errors import AuthenticationFailed
-from relaygate.pipeline.auth import Principal, key_from_headers
+from relaygate.errors import GatewayError
+from relaygate.pipeline.auth import Principal
 from relaygate.realtime.hub import Peer
 from relaygate.realtime.protocol import (
     AGENT,
@@ -48,13 +48,10 @@ def _participant(websocket: WebSocket) -> str:
 async def chat_socket(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
     conversation_id = websocket.path_params["conversation_id"]
-    key = key_from_headers(
-        websocket.headers,
-        websocket.query_params.get("api_key") or websocket.query_params.get("key"),
-    )
+    query_key = websocket.query_params.get("api_key") or websocket.query_params.get("key")
     try:
-        principal = gateway.keys.authenticate(key)
-    except AuthenticationFailed as exc:
+        principal = await gateway.authenticate(websocket.headers, query_key)
+    except GatewayError as exc:
         await websocket.accept()
         await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
         return

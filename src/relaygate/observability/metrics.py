@@ -6,22 +6,23 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from relaygate.pipeline.context import RequestContext
+from relaygate.pipeline.outcome import Outcome
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 class GatewayMetrics:
-    """Requests, latency and tokens by model, provider and tenant."""
+    """Upstream calls, their latency and tokens by model, provider and tenant: a sink of
+    the pipeline's outcome events, so every path is counted once per upstream call."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "relaygate_requests", "Model requests served, by outcome.",
+            "relaygate_requests", "Upstream model calls, by outcome (499: the client went away).",
             ["model", "provider", "tenant", "status"], registry=self.registry,
         )
         self.latency = Histogram(
-            "relaygate_request_seconds", "Time from request to the end of the response.",
+            "relaygate_request_seconds", "Time from an upstream call's start to its end.",
             ["provider"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
         self.tokens = Counter(
@@ -45,16 +46,14 @@ class GatewayMetrics:
             )
         return children
 
-    def record(self, context: RequestContext, status: int, seconds: float) -> None:
-        """Count one finished model request (requests that named no model are not counted)."""
-        if context.model is None:
-            return
+    def record(self, outcome: Outcome) -> None:
+        """Count one upstream call (the pipeline's outcome sink)."""
         children = self._children_for(
-            context.model, context.provider or "", context.tenant or "", status
+            outcome.model, outcome.provider, outcome.principal.tenant, outcome.status
         )
         children.requests.inc()
-        children.latency.observe(seconds)
-        usage = context.usage
+        children.latency.observe(outcome.latency_s)
+        usage = outcome.usage
         if usage is not None:
             children.input_tokens.inc(usage.input_tokens)
             children.output_tokens.inc(usage.output_tokens)

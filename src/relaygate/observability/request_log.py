@@ -65,9 +65,6 @@ class RequestLogMiddleware:
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
     usage = context.usage
     seconds = time.perf_counter() - context.started
-    gateway = getattr(scope["app"].state, "gateway", None)
-    if gateway is not None:
-        gateway.metrics.record(context, status, seconds)
     _log.info(
         "request",
         request_id=context.request_id,
@@ -79,6 +76,7 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         model=context.model,
         provider=context.provider,
         fast_path=context.fast_path,
+        upstream_calls=context.upstream_calls,
         input_tokens=usage.input_tokens if usage else None,
         output_tokens=usage.output_tokens if usage else None,
         usage_source=usage.source.value if usage else None,

@@ -1,12 +1,20 @@
-"""What the gateway knows about one request as it goes; read by the request log."""
+"""What the gateway knows about one HTTP request as it goes; read by the request log.
+
+The front sets who asked and for which model; the pipeline records each upstream call's
+outcome here (`record`), so the log line tells what served and what it used.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from relaygate.pipeline.auth import Principal
 from relaygate.types import Usage
+
+if TYPE_CHECKING:
+    from relaygate.pipeline.outcome import Outcome
 
 
 @dataclass(slots=True)
@@ -16,6 +24,7 @@ class RequestContext:
     principal: Principal | None = None
     model: str | None = None
     provider: str | None = None
+    upstream_calls: int = 0
     fast_path: bool = False
     usage: Usage | None = None
     error: str | None = None
@@ -23,3 +32,17 @@ class RequestContext:
     @property
     def tenant(self) -> str | None:
         return self.principal.tenant if self.principal else None
+
+    def record(self, outcome: Outcome) -> None:
+        """One upstream call of this request ended: sum its usage into the request's."""
+        self.upstream_calls += 1
+        self.provider = outcome.provider
+        self.fast_path = outcome.relayed
+        if outcome.error is not None:
+            self.error = outcome.error
+        if outcome.usage is None:
+            return
+        if self.usage is None:
+            self.usage = Usage(source=outcome.usage.source)
+        self.usage.add(outcome.usage)
+

@@ -116,14 +116,14 @@ class AnthropicProvider:
     # --- the fast path: bytes in, bytes out -----------------------------------------
 
     async def relay(
-        self, body: bytes, request_id: str, forwarded: Mapping[str, str] | None = None
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
     ) -> RawReply:
         headers = self._headers_for(request_id, forwarded)
         reply = await self._http.post_json(self._url, body, headers, self._failure)
         return RawReply(200, reply.body, reply.headers["content-type"])
 
     def relay_stream(
-        self, body: bytes, request_id: str, forwarded: Mapping[str, str] | None = None
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
     ) -> AsyncIterator[bytes]:
         headers = self._headers_for(request_id, forwarded)
         return self._http.relay_sse(self._url, body, headers, self._failure)

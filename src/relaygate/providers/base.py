@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -31,10 +31,14 @@ class RawReply:
 class Provider(Protocol):
     name: str
 
-    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
-        """One call, the whole answer at once."""
+    async def send(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> ModelResult:
+        """One call, the whole answer at once (`forwarded`: client headers for the upstream)."""
 
-    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    def stream(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamEvent]:
         """One call, the answer as canonical events."""
 
     def interrupt(self) -> None:
@@ -50,8 +54,12 @@ class RawRelay(Protocol):
 
     relay_format: WireFormat
 
-    async def relay(self, body: bytes, request_id: str) -> RawReply:
+    async def relay(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
+    ) -> RawReply:
         """Send `body` as is; return the upstream's body as is (errors raise)."""
 
-    def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
+    def relay_stream(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
+    ) -> AsyncIterator[bytes]:
         """Send `body` as is; yield the upstream's stream bytes (errors before the first byte raise)."""

@@ -10,13 +10,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.errors import GatewayError
+from relaygate.providers.base import RawReply
 from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
@@ -85,7 +85,9 @@ class GeminiProvider:
 
     # --- canonical path -----------------------------------------------------------
 
-    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+    async def send(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> ModelResult:
         body = orjson.dumps(encode_request(call))
         url = self.url(upstream_model, False)
         reply = await self._http.post_json(url, body, self._headers, self._failure)
@@ -96,7 +98,9 @@ class GeminiProvider:
         result.created = int(time.time())
         return ensure_usage(result, call, upstream_model)
 
-    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    def stream(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamEvent]:
         return with_usage(self._events(call, upstream_model), call, upstream_model)
 
     async def _events(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
@@ -120,16 +124,19 @@ class GeminiProvider:
 
     # --- the fast path: a Gemini front's body, relayed -------------------------------
 
-    async def relay_model(self, model: str, body: bytes, request_id: str) -> HttpReply:
+    async def relay(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
+    ) -> RawReply:
         """POST `body` as is to generateContent; the upstream's reply as is (errors raise)."""
-        url, headers = self.url(model, False), self._headers_for(request_id)
-        return await self._http.post_json(url, body, headers, self._failure)
+        url, headers = self.url(upstream_model, False), self._headers_for(request_id)
+        reply = await self._http.post_json(url, body, headers, self._failure)
+        return RawReply(200, reply.body, reply.headers["content-type"])
 
-    def relay_model_stream(
-        self, model: str, body: bytes, request_id: str
+    def relay_stream(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
     ) -> AsyncIterator[bytes]:
         """POST `body` as is to streamGenerateContent?alt=sse; yield the SSE bytes."""
-        url, headers = self.url(model, True), self._headers_for(request_id)
+        url, headers = self.url(upstream_model, True), self._headers_for(request_id)
         return self._http.relay_sse(url, body, headers, self._failure)
 
     def interrupt(self) -> None:
@@ -137,13 +144,3 @@ class GeminiProvider:
 
     async def close(self) -> None:
         await self._http.close()
-
-
-def usage_metadata(body: bytes) -> dict[str, Any] | None:
-    """The usageMetadata of a relayed generateContent body, if any."""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    metadata = parsed.get("usageMetadata") if isinstance(parsed, dict) else None
-    return metadata if isinstance(metadata, dict) else None

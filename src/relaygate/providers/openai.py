@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 import orjson
 
@@ -81,7 +80,9 @@ class OpenAIProvider:
 
     # --- canonical path -----------------------------------------------------------
 
-    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+    async def send(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> ModelResult:
         body = encode_request(call, upstream_model)
         body.pop("stream", None)
         body.pop("stream_options", None)
@@ -92,7 +93,9 @@ class OpenAIProvider:
         result.created = result.created or int(time.time())
         return ensure_usage(result, call, upstream_model)
 
-    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    def stream(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamEvent]:
         """The answer's events; when the upstream sends no usage, ours is added."""
         return with_usage(self._events(call, upstream_model), call, upstream_model)
 
@@ -114,19 +117,22 @@ class OpenAIProvider:
 
     # --- the fast path: bytes in, bytes out -----------------------------------------
 
-    def _relay_url(self, body: dict[str, Any] | None) -> str:
-        if self._azure and body is not None:
-            return self._url(str(body.get("model", "")))
-        return self._default_url
+    def _relay_url(self, upstream_model: str) -> str:
+        return self._url(upstream_model) if self._azure else self._default_url
 
-    async def relay(self, body: bytes, request_id: str) -> RawReply:
-        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
+    async def relay(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
+    ) -> RawReply:
         headers = self._headers_for(request_id)
-        reply = await self._http.post_json(url, body, headers, self._failure)
+        reply = await self._http.post_json(
+            self._relay_url(upstream_model), body, headers, self._failure
+        )
         return RawReply(200, reply.body, reply.headers["content-type"])
 
-    def relay_stream(self, body: bytes, request_id: str) -> AsyncIterator[bytes]:
-        url = self._default_url if not self._azure else self._relay_url(orjson.loads(body))
+    def relay_stream(
+        self, body: bytes, upstream_model: str, request_id: str, forwarded: Mapping[str, str]
+    ) -> AsyncIterator[bytes]:
+        url = self._relay_url(upstream_model)
         return self._http.relay_sse(url, body, self._headers_for(request_id), self._failure)
 
     def interrupt(self) -> None:

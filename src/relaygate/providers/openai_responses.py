@@ -5,7 +5,7 @@ served only there. Stateless upstream use: every call sends the whole context wi
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import orjson
 
@@ -35,7 +35,9 @@ class OpenAIResponsesProvider:
         message, code = error_message(reply.body)
         return upstream_failure(self.name, reply.status, message, reply.headers, code)
 
-    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+    async def send(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> ModelResult:
         body = encode_request(call, upstream_model)
         body.pop("stream", None)
         reply = await self._http.post_json(
@@ -46,7 +48,9 @@ class OpenAIResponsesProvider:
         result.created = result.created or int(time.time())
         return ensure_usage(result, call, upstream_model)
 
-    def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    def stream(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamEvent]:
         """The answer's events; when the upstream sends no usage, ours is added."""
         return with_usage(self._events(call, upstream_model), call, upstream_model)
 

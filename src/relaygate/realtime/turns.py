@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from relaygate.agents.sessions.requests import CreateSession, PostMessage
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.realtime.protocol import MessageType
 
 Emit = Callable[..., None]  # emit(MessageType, **fields)
@@ -106,8 +108,8 @@ class ConversationTurns:
         """Post the user's message to the session and relay its events as they come."""
         session_id, tools = await self.session_for(request)
         body = PostMessage(content=request.content, model=request.model, stream=True, tools=tools)
-        prepared = await self._sessions.prepare(request.principal.tenant, session_id, body,
-                                                principal=request.principal)
+        origin = Origin(request.principal, f"req_{uuid.uuid4().hex}", Endpoint.REALTIME)
+        prepared = await self._sessions.prepare(origin, session_id, body)
         turn_id = request.turn_id
 
         async def listener(_event_id: str, event: SessionEvent, payload: dict[str, Any]) -> None:

@@ -22,6 +22,17 @@ class Route:
     output_price_per_mtok: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """The candidates for one call, in the order to try them (today: one)."""
+
+    candidates: tuple[Route, ...]
+
+    @property
+    def first(self) -> Route:
+        return self.candidates[0]
+
+
 class ModelRegistry:
     """Resolves the model name of a request to a Route; routing as data."""
 
@@ -73,6 +84,10 @@ class ModelRegistry:
             f"The model '{name}' does not exist or you do not have access to it.",
             param="model",
         )
+
+    def plan(self, name: str) -> RoutePlan:
+        """The route plan for a call to `name`; raises ModelNotFound."""
+        return RoutePlan((self.resolve(name),))
 
     def _prefixed(self, name: str) -> Route | None:
         provider_name, sep, upstream = name.partition(":")

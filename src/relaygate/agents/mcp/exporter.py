@@ -20,7 +20,7 @@ from relaygate import __version__
 from relaygate.agents.tools.outcome import to_text
 from relaygate.agents.tools.service import ToolService
 from relaygate.errors import GatewayError
-from relaygate.pipeline.auth import KeyStore, Principal, key_from_headers
+from relaygate.pipeline.auth import KeyStore, Principal
 
 SERVER_NAME = "relaygate"
 
@@ -63,10 +63,6 @@ class McpExport:
             self._stopping.set()
             await self._task
 
-    def authenticate(self, headers: Any) -> Principal:
-        """The caller, from the same keys as every other front (raises AuthenticationFailed)."""
-        return self._keys.authenticate(key_from_headers(headers))
-
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point; the caller has already been authenticated by the route."""
         await self._manager.handle_request(scope, receive, send)
@@ -75,7 +71,10 @@ class McpExport:
         request = context.request
         if not isinstance(request, Request):
             raise GatewayError("The MCP request carries no HTTP request to authenticate.")
-        return self.authenticate(request.headers)
+        principal = request.scope.get("state", {}).get("principal")
+        if not isinstance(principal, Principal):
+            raise GatewayError("The MCP request was not authenticated by its route.")
+        return principal
 
     async def _list_tools(
         self, context: ServerRequestContext[Any], params: mcp_types.PaginatedRequestParams | None

@@ -27,6 +27,8 @@ from relaygate.agents.tools.service import ToolService
 from relaygate.config import SessionSettings, ToolLoopSettings
 from relaygate.errors import Conflict, InvalidRequest, NotFound
 from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.call import Origin
+from relaygate.pipeline.chain import Pipeline
 from relaygate.routing.registry import ModelRegistry
 from relaygate.store.db import Database
 from relaygate.store.sessions import SessionContextRow, SessionMessageRow, SessionRow
@@ -41,6 +43,7 @@ class SessionService:
         self,
         settings: SessionSettings,
         registry: ModelRegistry,
+        pipeline: Pipeline,
         database: Database,
         event_log: EventLog,
         *,
@@ -53,7 +56,13 @@ class SessionService:
         self.repository = SessionRepository(database)
         self.events = SessionEvents(event_log)
         self.turns = TurnRunner(
-            settings, registry, self.repository, self.events, tools, loop or ToolLoopSettings()
+            settings,
+            registry,
+            pipeline,
+            self.repository,
+            self.events,
+            tools,
+            loop or ToolLoopSettings(),
         )
         self.sweeper = Sweeper(
             "expired sessions",
@@ -183,16 +192,10 @@ class SessionService:
 
     # --- turns ----------------------------------------------------------------------
 
-    async def prepare(
-        self,
-        tenant: str,
-        session_id: str,
-        body: PostMessage,
-        *,
-        principal: Principal | None = None,
-    ) -> PreparedTurn:
-        """Check a posted message (nothing is appended when a check fails)."""
-        return await self.turns.prepare(principal or Principal(tenant), session_id, body)
+    async def prepare(self, origin: Origin, session_id: str, body: PostMessage) -> PreparedTurn:
+        """Check a posted message (nothing is appended when a check fails); `origin` says
+        whose turn it is and which request started it."""
+        return await self.turns.prepare(origin, session_id, body)
 
     def start_turn(
         self, prepared: PreparedTurn, listener: Listener | None = None
@@ -200,8 +203,8 @@ class SessionService:
         """Run a prepared turn in its own task; `listener` hears its events."""
         return self.turns.start(prepared, listener)
 
-    async def post(self, tenant: str, session_id: str, body: PostMessage) -> TurnResult:
-        prepared = await self.prepare(tenant, session_id, body)
+    async def post(self, origin: Origin, session_id: str, body: PostMessage) -> TurnResult:
+        prepared = await self.prepare(origin, session_id, body)
         return await asyncio.shield(self.start_turn(prepared))
 
     # --- context variables --------------------------------------------------------

@@ -48,7 +48,9 @@ from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
 from relaygate.config import SessionSettings, ToolLoopSettings
 from relaygate.errors import Conflict, GatewayError, InvalidRequest, PayloadTooLarge
 from relaygate.pipeline.auth import Principal
-from relaygate.routing.registry import ModelRegistry, Route
+from relaygate.pipeline.call import Origin
+from relaygate.pipeline.chain import Pipeline
+from relaygate.routing.registry import ModelRegistry, Route, RoutePlan
 from relaygate.store.sessions import SessionMessageRow, SessionRow
 from relaygate.tokens.tokenizer import REPLY_PRIMING_TOKENS, count_message, count_tools
 from relaygate.types import (
@@ -99,6 +101,8 @@ class PreparedTurn:
     gate: SessionGate
     version: int
     checked: Checked
+    origin: Origin  # whose turn: its model calls carry it, pinned to `plan`
+    plan: RoutePlan
     new_tools: list[Any] | None = None  # the session's tools from this turn on, if changed
     metadata: dict[str, str] = field(default_factory=dict)
 
@@ -108,6 +112,7 @@ class TurnRunner:
         self,
         settings: SessionSettings,
         registry: ModelRegistry,
+        pipeline: Pipeline,
         repository: SessionRepository,
         events: SessionEvents,
         tools: ToolService | None,
@@ -115,6 +120,7 @@ class TurnRunner:
     ) -> None:
         self.settings = settings
         self.registry = registry
+        self.pipeline = pipeline
         self.repository = repository
         self.events = events
         self.tools = tools
@@ -150,10 +156,10 @@ class TurnRunner:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def prepare(
-        self, principal: Principal, session_id: str, body: PostMessage
-    ) -> PreparedTurn:
-        """Every check a posted message must pass before anything is appended."""
+    async def prepare(self, origin: Origin, session_id: str, body: PostMessage) -> PreparedTurn:
+        """Every check a posted message must pass before anything is appended; the route
+        is resolved here, once, and the turn's model calls keep it."""
+        principal = origin.principal
         body.check()
         gate = self.lock(session_id)
         version = gate.version  # taken before reading: a change while we read is seen
@@ -169,7 +175,8 @@ class TurnRunner:
                 param="model",
                 code="model_not_allowed",
             )
-        route = self.registry.resolve(model)
+        plan = self.registry.plan(model)
+        route = plan.first
         parts = body.parts()
         size = len(orjson.dumps([encode_part(part) for part in parts]))
         if size > self.settings.max_message_bytes:
@@ -193,6 +200,8 @@ class TurnRunner:
             gate,
             version,
             checked,
+            dataclasses.replace(origin, session_id=session_id, plan=plan),
+            plan,
             new_tools,
             body.metadata,
         )
@@ -315,7 +324,7 @@ class TurnRunner:
 
     async def _locked_turn(self, prepared: PreparedTurn, emit: Emit) -> TurnResult:
         session_id, tenant = prepared.session_id, prepared.principal.tenant
-        route = self.registry.resolve(prepared.model)
+        route = prepared.plan.first
         checked = prepared.checked
         if prepared.gate.version != prepared.version:  # changed since prepared: read again
             row = await live_session(self.repository, tenant, session_id, touch=False)
@@ -355,7 +364,9 @@ class TurnRunner:
                 "message": {"role": "user", "content": user_content},
             },
         )
-        output = await run_turn(self.registry, call, inputs, emit, live=prepared.live)
+        output = await run_turn(
+            self.pipeline, prepared.origin, call, inputs, emit, live=prepared.live
+        )
         cost = cost_of(output.usage, route)
         new = [new_message(Produced(user, None, dict(prepared.metadata)), route.upstream_model)]
         new += [new_message(item, route.upstream_model) for item in output.messages]

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
 from relaygate.fronts.responses.context import chain_before, resolve_references, response_store
 from relaygate.fronts.responses.create import json_response
-from relaygate.pipeline import model_call
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.translate.responses import wire
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.items import (
@@ -45,7 +45,7 @@ class CompactRequest(wire._Wire):
 async def compact(request: Request) -> Response:
     gateway = gateway_of(request)
     context = context_of(request)
-    principal = authenticate(request, gateway, context)
+    principal = await authenticate(request, gateway, context)
     _, body = await read_json_object(request, gateway)
     parsed = validate_wire(CompactRequest, body, wire.ITEM_TAGS)
     context.model = parsed.model
@@ -59,8 +59,8 @@ async def compact(request: Request) -> Response:
         model=parsed.model,
         messages=[*messages, Message(Role.USER, [TextPart(SUMMARY_PROMPT)])],
     )
-    route, result = await model_call.complete(gateway.registry, call)
-    context.provider, context.usage = route.provider.name, result.usage
+    origin = Origin(principal, context.request_id, Endpoint.COMPACT, context)
+    _, result = await gateway.pipeline.complete(origin.call(call))
     user_messages = [
         item for item in items if item["type"] == "message" and item["role"] == "user"
     ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from relaygate.agents.tools.toolbox import Toolbox
 from relaygate.errors import InvalidRequest, NotFound
-from relaygate.routing.registry import Route
+from relaygate.routing.registry import Route, RoutePlan
 from relaygate.services import Gateway
 from relaygate.store.responses import Item, ResponseStore
 from relaygate.tokens.tokenizer import count_prompt, prompt_token_ceiling
@@ -25,12 +25,12 @@ DEFAULT_CONTEXT_WINDOW = 1_000_000  # when the model's settings give none
 @dataclass(slots=True)
 class Prepared:
     """Everything a run needs: the new input (references resolved), the prior context,
-    the route, the canonical call, and the gateway tools it asked for as hosted tools."""
+    the route plan, the canonical call, and the gateway tools it asked for as hosted tools."""
 
     request: ParsedRequest
     prior: list[Item]
     input_items: list[Item]
-    route: Route
+    plan: RoutePlan
     call: ModelCall
     store: ResponseStore
     toolbox: Toolbox | None = None

@@ -20,6 +20,7 @@ from relaygate.fronts.common import authenticate, context_of, gateway_of, read_j
 from relaygate.fronts.responses.background import run_background
 from relaygate.fronts.responses.engine import TERMINAL_EVENTS, ResponseRun, new_state, prepare
 from relaygate.fronts.usage import source_header
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.services import Gateway
 from relaygate.streaming.sse import DONE, event_frame
 from relaygate.translate.responses.request import parse_request
@@ -104,7 +105,7 @@ async def follow_log(gateway: Gateway, response_id: str, after: int
 async def create_response(request: Request) -> Response:
     gateway = gateway_of(request)
     context = context_of(request)
-    principal = authenticate(request, gateway, context)
+    principal = await authenticate(request, gateway, context)
     _, body = await read_json_object(request, gateway)
     parsed = parse_request(body)
     options = parsed.options
@@ -114,11 +115,10 @@ async def create_response(request: Request) -> Response:
             "Background responses must be stored: set store to true.", param="store"
         )
     prepared = await prepare(gateway, principal.tenant, parsed, stream=True, principal=principal)
-    context.provider = prepared.route.provider.name
 
-    if options.background:
-        run = ResponseRun(gateway, principal.tenant, prepared, new_state(prepared, Status.QUEUED),
-                          context)
+    if options.background:  # its calls outlive this request: they are not on its log line
+        origin = Origin(principal, context.request_id, Endpoint.RESPONSES)
+        run = ResponseRun(gateway, origin, prepared, new_state(prepared, Status.QUEUED))
         queued = encode_response(run.state)
         await run.persist()  # retrievable before this call returns
         for event in run.encoder.start():  # logged before the task starts: resumable at once
@@ -128,7 +128,8 @@ async def create_response(request: Request) -> Response:
             return sse_response(sse_frames(follow_log(gateway, run.state.id, 0), gateway))
         return json_response(queued)
 
-    run = ResponseRun(gateway, principal.tenant, prepared, new_state(prepared), context)
+    origin = Origin(principal, context.request_id, Endpoint.RESPONSES, context)
+    run = ResponseRun(gateway, origin, prepared, new_state(prepared))
     if not options.stream:
         prepared.call.stream = prepared.call.include_usage = prepared.call.top_logprobs is not None
         body = await run.complete()

@@ -1,4 +1,4 @@
-"""Running one response: the model call through the routed pipeline, the semantic
+"""Running one response: the model call through the pipeline, the semantic
 events, and the stored state. Used by HTTP (plain, SSE, background) and WebSocket.
 
 Stored responses are written before their terminal event is sent, so a client that
@@ -7,8 +7,10 @@ sees `response.completed` can retrieve it at once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 from relaygate.errors import GatewayError
 from relaygate.fronts.responses.context import (
@@ -18,11 +20,11 @@ from relaygate.fronts.responses.context import (
     resolve_references,
 )
 from relaygate.fronts.responses_hosted import hosted_events, hosted_toolbox
-from relaygate.pipeline import model_call
 from relaygate.pipeline.auth import Principal
-from relaygate.pipeline.context import RequestContext
+from relaygate.pipeline.call import Origin
 from relaygate.services import Gateway
 from relaygate.store.responses import Item, ResponseStore
+from relaygate.translate.events import result_to_events
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.request import ParsedRequest
 from relaygate.translate.responses.response import ResponseState, Status, encode_response
@@ -30,7 +32,6 @@ from relaygate.translate.responses.stream import (
     EncoderInput,
     Event,
     ResponseStreamEncoder,
-    result_to_events,
 )
 
 TERMINAL_EVENTS = frozenset(
@@ -57,9 +58,9 @@ async def prepare(
     toolbox = hosted_toolbox(
         agents.tools, principal or Principal(tenant), request.options.hosted_tools
     )
-    route = gateway.registry.resolve(request.options.model)
-    call = prepare_call(request, prior, input_items, route, stream=stream)
-    return Prepared(request, prior, input_items, route, call, store, toolbox)
+    plan = gateway.registry.plan(request.options.model)  # resolved once for the run
+    call = prepare_call(request, prior, input_items, plan.first, stream=stream)
+    return Prepared(request, prior, input_items, plan, call, store, toolbox)
 
 
 def new_state(prepared: Prepared, status: Status = Status.IN_PROGRESS) -> ResponseState:
@@ -72,14 +73,15 @@ def new_state(prepared: Prepared, status: Status = Status.IN_PROGRESS) -> Respon
 class ResponseRun:
     """One response being produced: its encoder, its state, where it is stored."""
 
-    def __init__(self, gateway: Gateway, tenant: str, prepared: Prepared,
-                 state: ResponseState, context: RequestContext | None = None) -> None:
+    def __init__(
+        self, gateway: Gateway, origin: Origin, prepared: Prepared, state: ResponseState
+    ) -> None:
         self.gateway = gateway
-        self.tenant = tenant
+        self.origin = dataclasses.replace(origin, plan=prepared.plan)  # its calls stay there
+        self.tenant = origin.principal.tenant
         self.prepared = prepared
         self.state = state
         self.encoder = ResponseStreamEncoder(state)
-        self.context = context
         self._store = prepared.store
         self._saved_input = False
 
@@ -96,16 +98,17 @@ class ResponseRun:
         await self._store.save(self.tenant, body, inputs)
         self._saved_input = True
 
-    def _account(self) -> None:
-        if self.context is not None and self.state.usage is not None:
-            self.context.usage = self.state.usage
-
-    def canonical(self) -> AsyncIterator[EncoderInput]:
-        """The run's input for the encoder: the model's stream, or, with hosted gateway
-        tools, the agent loop's steps."""
+    async def canonical(self) -> AsyncIterator[EncoderInput]:
+        """The run's input for the encoder: the model's stream through the pipeline, or,
+        with hosted gateway tools, the agent loop's steps."""
         if self.prepared.toolbox is not None:
-            return hosted_events(self.gateway, self.prepared.toolbox, self.prepared.call)
-        return model_call.stream(self.gateway.registry, self.prepared.call)
+            source = hosted_events(self.gateway, self.origin, self.prepared.toolbox,
+                                   self.prepared.call)
+        else:
+            _, source = await self.gateway.pipeline.stream(self.origin.call(self.prepared.call))
+        async with aclosing(source):  # type: ignore[type-var]
+            async for event in source:
+                yield event
 
     async def complete(self) -> dict[str, object]:
         """Non-streaming: the whole answer, stored, as the response object (gathered
@@ -114,13 +117,13 @@ class ResponseRun:
         if self.prepared.toolbox is not None or self.prepared.call.top_logprobs is not None:
             events = [event async for event in self.canonical()]
         else:
-            _, result = await model_call.complete(self.gateway.registry, self.prepared.call)
+            call = self.origin.call(self.prepared.call)
+            _, result = await self.gateway.pipeline.complete(call)
             events = list(result_to_events(result))
         self.encoder.start()
         for event in events:
             self.encoder.feed(event)
         self.encoder.finish()
-        self._account()
         await self.persist()
         return encode_response(self.state)
 
@@ -157,7 +160,6 @@ class ResponseRun:
                 closing = self.encoder.finish()
         except GatewayError as error:
             closing = self.encoder.fail(error.code or error.type, error.message)
-        self._account()
         await self.persist()
         for event in closing:
             yield event

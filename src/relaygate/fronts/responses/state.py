@@ -23,7 +23,7 @@ def _not_found(response_id: str) -> NotFound:
 async def _owned(request: Request) -> tuple[Gateway, str, str, dict[str, Any]]:
     """(gateway, tenant, id, stored body) for the caller's response; 404 otherwise."""
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     response_id = request.path_params["response_id"]
     body = await (await response_store(gateway)).get(principal.tenant, response_id)
     if body is None:
@@ -73,7 +73,7 @@ async def cancel(request: Request) -> Response:
 
 async def input_items(request: Request) -> Response:
     gateway = gateway_of(request)
-    principal = authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     response_id = request.path_params["response_id"]
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):

@@ -12,6 +12,7 @@ mid-turn stops it; a stored response keeps its output as `incomplete`, as over H
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -20,11 +21,12 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from relaygate.errors import AuthenticationFailed, GatewayError, InvalidRequest
+from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.responses.context import chain_before, response_store
 from relaygate.fronts.responses.create import streamed
 from relaygate.fronts.responses.engine import ResponseRun, new_state, prepare
-from relaygate.pipeline.auth import Principal, key_from_headers
+from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.services import Gateway
 from relaygate.store.responses import Item
 from relaygate.translate.responses.request import parse_request
@@ -99,7 +101,8 @@ class _Connection:
                 self.gateway, self.principal.tenant, parsed, stream=True, prior=prior,
                 principal=self.principal,
             )
-            run = ResponseRun(self.gateway, self.principal.tenant, prepared, new_state(prepared))
+            origin = Origin(self.principal, f"req_{uuid.uuid4().hex}", Endpoint.RESPONSES)
+            run = ResponseRun(self.gateway, origin, prepared, new_state(prepared))
             # `generate: false` warms up state: a response with no output to chain from
             canonical = await run.open_stream() if generate is not False else _nothing()
             async with aclosing(streamed(run, canonical)) as events:
@@ -122,11 +125,10 @@ class _Connection:
 
 async def responses_socket(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
-    key = key_from_headers(websocket.headers, websocket.query_params.get("key"))
     await websocket.accept()
     try:
-        principal = gateway.keys.authenticate(key)
-    except AuthenticationFailed as error:
+        principal = await gateway.authenticate(websocket.headers, websocket.query_params.get("key"))
+    except GatewayError as error:
         await websocket.send_text(orjson.dumps(error_event(error)).decode())
         await websocket.close(1008, "authentication failed")
         return

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import orjson
 
@@ -80,7 +80,9 @@ class MockProvider:
         )
         return message, finish, usage
 
-    async def send(self, call: ModelCall, upstream_model: str) -> ModelResult:
+    async def send(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> ModelResult:
         message, finish, usage = self._answer(call, upstream_model)
         return ModelResult(
             id=f"chatcmpl-{uuid.uuid4().hex[:24]}",
@@ -91,7 +93,9 @@ class MockProvider:
             created=int(time.time()),
         )
 
-    async def stream(self, call: ModelCall, upstream_model: str) -> AsyncIterator[StreamEvent]:
+    async def stream(
+        self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamEvent]:
         message, finish, usage = self._answer(call, upstream_model)
         for word in _WORDS.findall(message.text):
             if self._delay:

@@ -19,7 +19,6 @@ from relaygate.types import (
     ErrorEvent,
     Finish,
     FinishReason,
-    ModelResult,
     ReasoningDelta,
     StreamEvent,
     TextDelta,
@@ -81,24 +80,6 @@ def encode_logprob(logprob: TokenLogprob) -> dict[str, Any]:
             for top in logprob.top
         ],
     }
-
-
-def result_to_events(result: ModelResult) -> list[StreamEvent]:
-    """A whole ModelResult as the canonical events a stream of it would carry."""
-    message = result.message
-    events: list[StreamEvent] = []
-    if message.reasoning:
-        events.append(ReasoningDelta(message.reasoning, message.reasoning_signature))
-    if message.text:
-        events.append(TextDelta(message.text))
-    for index, call in enumerate(message.tool_calls):
-        events += [
-            ToolCallStart(index, call.id, call.name),
-            ToolCallDelta(index, call.arguments),
-            ToolCallEnd(index),
-        ]
-    events += [UsageEvent(result.usage), Finish(result.finish_reason)]
-    return events
 
 
 class ResponseStreamEncoder:

@@ -1,0 +1,170 @@
+"""The skeleton every model front shares: decode → pipeline → encode.
+
+A front module supplies a `FrontFormat` (its wire format, how to encode a whole result,
+a stream encoder, its framing) and, per request, a `Call`. `respond` turns whatever
+answered the call — relayed bytes or a canonical result or stream — into the response,
+with the model name the client asked for and headers naming what served it. A failure
+before the first byte is an exception (rendered by fronts/errors.py in the front's
+format); after it, the format's own error event ends the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaygate.errors import GatewayError
+from relaygate.fronts.common import model_request
+from relaygate.fronts.streams import ClosingStream
+from relaygate.fronts.usage import source_header
+from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint
+from relaygate.pipeline.context import RequestContext
+from relaygate.providers.base import WireFormat
+from relaygate.routing.registry import Route
+from relaygate.services import Gateway
+from relaygate.types import ErrorEvent, ModelResult, StreamEvent
+
+SERVED_PROVIDER_HEADER = "X-Relaygate-Provider"
+SERVED_MODEL_HEADER = "X-Relaygate-Served-Model"
+
+
+class FrameEncoder(Protocol):
+    """Canonical stream events → a front's wire frames (bytes)."""
+
+    def start(self) -> Iterable[bytes]: ...
+
+    def encode(self, event: StreamEvent) -> Iterable[bytes]: ...
+
+    def close(self) -> Iterable[bytes]:
+        """The frames after the last event (and the terminator)."""
+
+    def fail(self, error: GatewayError) -> bytes:
+        """The error event (and terminator) that ends a failing stream."""
+
+    def fail_event(self, event: ErrorEvent) -> bytes:
+        """The same, for an error the upstream reported as an event."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrontFormat:
+    wire: WireFormat
+    endpoint: Endpoint
+    encode_result: Callable[[ModelResult], dict[str, Any]]
+    stream_encoder: Callable[[Call, Route], FrameEncoder]
+    frame: Callable[[AsyncIterator[bytes], Call], AsyncIterator[bytes]] | None = None
+    stream_media_type: str = "text/event-stream"
+    headers: Callable[[Call], dict[str, str]] = lambda call: {}
+
+
+async def model_call(
+    request: Request,
+    front: FrontFormat,
+    decoder: Decoder,
+    *,
+    stream: bool | None = None,
+    model: str | None = None,
+) -> tuple[Gateway, Call]:
+    """The prologue (authenticate, read the body, the model) and the front's `Call`;
+    `stream` defaults to the body's `stream: true`, `model` to the body's."""
+    prologue = await model_request(request, model)
+    context = prologue.context
+    assert context.principal is not None  # set by model_request
+    body = prologue.body
+    call = Call(
+        request_id=context.request_id,
+        principal=context.principal,
+        endpoint=front.endpoint,
+        model=prologue.model,
+        stream=body.get("stream") is True if stream is None else stream,
+        front=front.wire,
+        body=body,
+        raw=prologue.raw,
+        decoder=decoder,
+        metadata=_metadata(body),
+        tags=_tags(request),
+        traceparent=request.headers.get("traceparent"),
+        context=context,
+    )
+    return prologue.gateway, call
+
+
+async def serve(gateway: Gateway, call: Call, front: FrontFormat) -> Response:
+    """Run `call` through the pipeline and answer in the front's format."""
+    answer = await gateway.pipeline(call)
+    return respond(answer, call, front)
+
+
+def respond(answer: Answer, call: Call, front: FrontFormat) -> Response:
+    headers = {**front.headers(call), **_served(answer.route)}
+    if answer.reply is not None:
+        headers.update(source_header(answer.usage))
+        return Response(answer.reply.body, media_type=answer.reply.content_type, headers=headers)
+    if answer.result is not None:
+        answer.result.model = call.model
+        headers.update(source_header(answer.result.usage))
+        body = orjson.dumps(front.encode_result(answer.result))
+        return Response(body, media_type="application/json", headers=headers)
+    frames: AsyncIterator[bytes]
+    if answer.chunks is not None:
+        frames = answer.chunks
+    else:
+        assert answer.events is not None
+        encoder = front.stream_encoder(call, answer.route)
+        frames = encoded(answer.events, encoder, call.context)
+    if front.frame is not None:
+        frames = front.frame(frames, call)
+    return ClosingStream(frames, front.stream_media_type, headers)
+
+
+async def encoded(
+    events: AsyncIterator[StreamEvent], encoder: FrameEncoder, context: RequestContext | None
+) -> AsyncIterator[bytes]:
+    """Canonical events → frames; a failure mid-stream ends with the format's error event.
+    The source is closed however this ends, so its outcome is recorded then."""
+    try:
+        for frame in encoder.start():
+            yield frame
+        async for event in events:
+            if isinstance(event, ErrorEvent):
+                _note(context, event.type)
+                yield encoder.fail_event(event)
+                return
+            for frame in encoder.encode(event):
+                yield frame
+        for frame in encoder.close():
+            yield frame
+    except GatewayError as error:
+        _note(context, error.code or error.type)
+        yield encoder.fail(error)
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _note(context: RequestContext | None, error: str) -> None:
+    if context is not None:
+        context.error = error
+
+
+def _served(route: Route) -> dict[str, str]:
+    return {SERVED_PROVIDER_HEADER: route.provider.name, SERVED_MODEL_HEADER: route.upstream_model}
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, str]:
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    return {str(key): value for key, value in metadata.items() if isinstance(value, str)}
+
+
+def _tags(request: Request) -> list[str]:
+    header = request.headers.get("x-relaygate-tags")
+    return [tag.strip() for tag in header.split(",") if tag.strip()] if header else []
+
+

@@ -1,0 +1,124 @@
+"""`Call` and `Answer`: what goes into the model-call pipeline and what comes out.
+
+A front (or an agent feature) builds a `Call`; the steps read and may change it; the
+dispatch step answers it with an `Answer`: whole or streaming, bytes (relayed) or
+canonical (translated), and the route that really served it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.context import RequestContext
+from relaygate.providers.base import RawReply, WireFormat
+from relaygate.routing.registry import Route, RoutePlan
+from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
+
+
+class Endpoint(StrEnum):
+    """Which caller made the call: a model front or an agent feature."""
+
+    CHAT = "chat.completions"
+    MESSAGES = "messages"
+    COUNT_TOKENS = "messages.count_tokens"
+    GEMINI = "gemini.generate_content"
+    RESPONSES = "responses"
+    COMPACT = "responses.compact"
+    SESSION = "session.turn"
+    REALTIME = "realtime.turn"
+    AGENT_STEP = "agent.step"
+
+
+Decoder = Callable[[dict[str, Any]], ModelCall]
+"""A front's wire body → the canonical call."""
+
+
+@dataclass(slots=True)
+class Call:
+    """One model call as the pipeline sees it.
+
+    A model front gives its wire `body` (and `raw` bytes, for the relay) with the `front`
+    format and a `decoder`; an agent feature gives the canonical `model_call` directly.
+    """
+
+    request_id: str
+    principal: Principal
+    endpoint: Endpoint
+    model: str  # as the client named it
+    stream: bool
+    front: WireFormat | None = None  # the wire format of `body`; None: canonical only
+    body: dict[str, Any] | None = None
+    raw: bytes | None = None
+    decoder: Decoder | None = None
+    model_call: ModelCall | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # forwarded to the upstream
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    traceparent: str | None = None
+    session_id: str | None = None
+    plan: RoutePlan | None = None  # set by the route step (or pinned by the caller)
+    needs_content: bool = False  # a step must see the content: translate, never relay
+    context: RequestContext | None = None  # the HTTP request's record, when there is one
+
+    def canonical(self) -> ModelCall:
+        """The canonical call, decoded from the wire body on first use."""
+        if self.model_call is None:
+            if self.body is None or self.decoder is None:
+                raise ValueError("a Call needs a model_call, or a body and its decoder")
+            self.model_call = self.decoder(self.body)
+        return self.model_call
+
+
+@dataclass(slots=True)
+class Answer:
+    """What answered a call. Exactly one of the four payloads is set:
+
+    - `result` / `events`: translated, whole or as canonical stream events;
+    - `reply` / `chunks`: relayed bytes in the front's own format, whole or streamed.
+
+    Streams have already produced their first item (failures before it raised), and
+    record their outcome when they end or are closed.
+    """
+
+    route: Route  # what served
+    result: ModelResult | None = None
+    events: AsyncIterator[StreamEvent] | None = None
+    reply: RawReply | None = None
+    chunks: AsyncIterator[bytes] | None = None
+    usage: Usage | None = None  # of a whole relayed reply (a result carries its own)
+
+    @property
+    def relayed(self) -> bool:
+        return self.reply is not None or self.chunks is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who started a run of model calls (a session turn, a Response, an agent loop): every
+    call it makes carries these, so each is counted against the same principal."""
+
+    principal: Principal
+    request_id: str
+    endpoint: Endpoint
+    context: RequestContext | None = None  # the HTTP request's record, while it lasts
+    session_id: str | None = None
+    plan: RoutePlan | None = None  # pinned: every call of the run goes where the first went
+
+    def call(self, model_call: ModelCall) -> Call:
+        """A canonical call on behalf of this origin."""
+        return Call(
+            request_id=self.request_id,
+            principal=self.principal,
+            endpoint=self.endpoint,
+            model=model_call.model,
+            stream=model_call.stream,
+            model_call=model_call,
+            metadata=dict(model_call.metadata),
+            session_id=self.session_id,
+            plan=self.plan,
+            context=self.context,
+        )

@@ -1,0 +1,53 @@
+"""The pipeline: the ordered steps every model call passes, then the dispatch.
+
+Each step is `async def step(call, next) -> Answer` and calls `next(call)` to go on (or
+answers, or raises, without it). The list is built once, in `app.model_call_steps`, in
+the order the steps run; `Pipeline` composes it the way Starlette composes middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from relaygate.errors import GatewayError
+from relaygate.pipeline.call import Answer, Call
+from relaygate.routing.registry import Route
+from relaygate.types import ModelResult, StreamEvent
+
+Next = Callable[[Call], Awaitable[Answer]]
+Step = Callable[[Call, Next], Awaitable[Answer]]
+
+
+def _bound(step: Step, next: Next) -> Next:
+    async def handler(call: Call) -> Answer:
+        return await step(call, next)
+
+    return handler
+
+
+class Pipeline:
+    def __init__(self, steps: Sequence[Step], dispatch: Next) -> None:
+        handler = dispatch
+        for step in reversed(steps):
+            handler = _bound(step, handler)
+        self._handler = handler
+        self.steps = tuple(steps)
+
+    async def __call__(self, call: Call) -> Answer:
+        return await self._handler(call)
+
+    async def complete(self, call: Call) -> tuple[Route, ModelResult]:
+        """A canonical caller's whole answer (sessions, Responses, the agent loop)."""
+        call.stream = False
+        answer = await self(call)
+        if answer.result is None:
+            raise GatewayError("The pipeline answered a canonical call with relayed bytes.")
+        return answer.route, answer.result
+
+    async def stream(self, call: Call) -> tuple[Route, AsyncIterator[StreamEvent]]:
+        """A canonical caller's stream; its first event has arrived (earlier failures raised)."""
+        call.stream = True
+        answer = await self(call)
+        if answer.events is None:
+            raise GatewayError("The pipeline answered a canonical call with relayed bytes.")
+        return answer.route, answer.events

@@ -1,0 +1,198 @@
+"""The dispatch step: the last of the pipeline, and the only code that calls a provider.
+
+Per attempt on the call's route plan: relay the client's bytes when the provider speaks
+the front's wire format and no step asked to see the content, translate through the
+canonical call otherwise. Every upstream attempt records one `Outcome` (through its
+`Attempt`), when it completes, fails, or its stream is closed early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+import orjson
+
+from relaygate.errors import GatewayError, ShuttingDown, UpstreamError
+from relaygate.pipeline.call import Answer, Call, Endpoint
+from relaygate.pipeline.outcome import Attempt, Outcome, Sinks
+from relaygate.providers.anthropic import AnthropicProvider
+from relaygate.providers.base import Provider, RawRelay, RawReply, WireFormat
+from relaygate.relay.anthropic import AnthropicRelay
+from relaygate.relay.base import RelayFormat, relay_stream
+from relaygate.relay.gemini import GeminiRelay
+from relaygate.relay.openai_chat import ChatRelay
+from relaygate.routing.registry import Route
+from relaygate.tokens.estimate import estimate_prompt
+from relaygate.tokens.stream_counter import StreamCounter
+from relaygate.types import ErrorEvent, ModelCall, StreamEvent, UsageEvent
+
+RELAYS: Mapping[WireFormat, RelayFormat] = {
+    WireFormat.OPENAI_CHAT: ChatRelay(),
+    WireFormat.ANTHROPIC: AnthropicRelay(),
+    WireFormat.GEMINI: GeminiRelay(),
+}
+
+
+class Dispatch:
+    def __init__(self, sinks: Sinks, draining: asyncio.Event, fast_path: bool = True) -> None:
+        self._sinks = sinks
+        self._draining = draining
+        self._fast_path = fast_path
+
+    async def __call__(self, call: Call) -> Answer:
+        assert call.plan is not None, "the route step runs before the dispatch"
+        route = call.plan.first
+        if call.endpoint is Endpoint.COUNT_TOKENS:
+            return await self._count_tokens(call, route)
+        relay = self._relay_for(call, route.provider)
+        if relay is not None:
+            return await self._relay(call, route, relay)
+        return await self._translate(call, route)
+
+    def _relay_for(self, call: Call, provider: Provider) -> RelayFormat | None:
+        # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs
+        front = call.front
+        if not self._fast_path or call.needs_content or front is None:
+            return None
+        spoken: WireFormat | None = getattr(provider, "relay_format", None)
+        return RELAYS[front] if spoken is front else None
+
+    def _attempt(self, call: Call, route: Route, relayed: bool, number: int = 1) -> Attempt:
+        fields: dict[str, object] = {
+            "request_id": call.request_id,
+            "principal": call.principal,
+            "endpoint": call.endpoint.value,
+            "model": call.model,
+            "provider": route.provider.name,
+            "upstream_model": route.upstream_model,
+            "stream": call.stream,
+            "attempt": number,
+            "session_id": call.session_id,
+        }
+        context = call.context
+        if context is None:
+            return Attempt(self._sinks, fields, relayed)
+
+        def emit(outcome: Outcome) -> None:
+            context.record(outcome)
+            self._sinks(outcome)
+
+        return Attempt(emit, fields, relayed)
+
+    # --- the byte relay ----------------------------------------------------------------
+
+    async def _relay(self, call: Call, route: Route, relay: RelayFormat) -> Answer:
+        relay.validate(call)
+        provider: RawRelay = route.provider  # type: ignore[assignment]
+        body = relay.request(call, route)
+        attempt = self._attempt(call, route, relayed=True)
+        model = route.upstream_model
+        try:
+            if not call.stream:
+                reply = await provider.relay(body, model, call.request_id, call.headers)
+                reply = relay.whole(call, route, reply, attempt)
+                attempt.finish()
+                return Answer(route, reply=reply, usage=attempt.usage)
+            chunks = provider.relay_stream(body, model, call.request_id, call.headers)
+            first = await anext(chunks, None)
+            if first is None:
+                raise UpstreamError(
+                    f"The upstream provider '{route.provider.name}' ended the stream without "
+                    "an answer."
+                )
+        except GatewayError as error:
+            attempt.fail(error)
+            raise
+        except BaseException:
+            attempt.dropped()
+            raise
+        attempt.first_item()
+        sniffer = relay.sniffer(call, route)
+        stream = relay_stream(first, chunks, sniffer, relay, attempt, self._draining)
+        return Answer(route, chunks=stream)
+
+    # --- translation through the canonical call ----------------------------------------
+
+    async def _translate(self, call: Call, route: Route) -> Answer:
+        model_call = call.canonical()
+        if call.front is not None and getattr(route.provider, "relay_format", None) is not call.front:
+            model_call.extra = {}  # one format's vendor fields mean nothing to another's
+        attempt = self._attempt(call, route, relayed=False)
+        provider, forwarded = route.provider, call.headers or None
+        if not call.stream:
+            try:
+                result = await provider.send(model_call, route.upstream_model, forwarded)
+            except GatewayError as error:
+                attempt.fail(error)
+                raise
+            except BaseException:
+                attempt.dropped()
+                raise
+            attempt.usage = result.usage
+            attempt.finish()
+            return Answer(route, result=result)
+        events = provider.stream(model_call, route.upstream_model, forwarded)
+        measured = self._measured(events, model_call, route, attempt)
+        await anext(measured)  # the first event has arrived, or its failure raised
+        return Answer(route, events=measured)  # type: ignore[arg-type]  # no more Nones
+
+    async def _measured(
+        self, events: AsyncIterator[StreamEvent], call: ModelCall, route: Route, attempt: Attempt
+    ) -> AsyncGenerator[StreamEvent | None, None]:
+        """The provider's events, measured; yields None once the first has arrived."""
+        counter = StreamCounter(call, route.upstream_model)
+        try:
+            first = await anext(events, None)
+            if first is None:
+                raise UpstreamError(
+                    f"The upstream provider '{route.provider.name}' ended the stream without "
+                    "an answer."
+                )
+            attempt.first_item()
+            yield None
+            event: StreamEvent | None = first
+            while event is not None:
+                counter.feed(event)
+                if isinstance(event, UsageEvent):
+                    attempt.usage = event.usage
+                elif isinstance(event, ErrorEvent):
+                    attempt.usage = attempt.usage or counter.estimate()
+                    attempt.finish(event.status, event.type)
+                yield event
+                if self._draining.is_set():
+                    raise ShuttingDown("The gateway is shutting down.")
+                event = await anext(events, None)
+            attempt.finish()
+        except GatewayError as error:
+            attempt.usage = attempt.usage or counter.estimate()
+            attempt.fail(error)
+            raise
+        finally:
+            if not attempt.done:
+                attempt.usage = attempt.usage or counter.estimate()
+                attempt.dropped()
+
+    # --- count_tokens ------------------------------------------------------------------
+
+    async def _count_tokens(self, call: Call, route: Route) -> Answer:
+        """Anthropic's exact count from an Anthropic upstream; our estimate otherwise."""
+        provider = route.provider
+        model_call = call.canonical()  # validates, whichever way the count is made
+        if not isinstance(provider, AnthropicProvider):
+            tokens = estimate_prompt(model_call.messages, model_call.tools, route.upstream_model)
+            return Answer(route, reply=_count_reply(tokens))
+        assert call.body is not None
+        body = orjson.dumps({**call.body, "model": route.upstream_model})
+        attempt = self._attempt(call, route, relayed=True)
+        try:
+            tokens = await provider.count_tokens(body, call.request_id, call.headers)
+        except GatewayError as error:
+            attempt.fail(error)
+            raise
+        attempt.finish()
+        return Answer(route, reply=_count_reply(tokens))
+
+
+def _count_reply(tokens: int) -> RawReply:
+    return RawReply(200, orjson.dumps({"input_tokens": tokens}))

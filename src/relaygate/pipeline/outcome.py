@@ -1,0 +1,111 @@
+"""The outcome event: one typed record per upstream call, and the sinks that read it.
+
+`Attempt` measures one upstream call and emits its `Outcome` exactly once: when a whole
+answer arrives, when a stream ends, fails, or is closed because the client went away.
+Metrics, the request log, session cost and (later) the ledger, budgets and traces read
+the outcome; nothing reads usage from anywhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from relaygate.errors import GatewayError
+from relaygate.observability.logging import get_logger
+from relaygate.pipeline.auth import Principal
+from relaygate.types import Usage, UsageSource
+
+_log = get_logger("relaygate.outcome")
+
+CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    request_id: str
+    principal: Principal
+    endpoint: str
+    model: str  # as the client named it
+    provider: str  # the provider that served
+    upstream_model: str
+    stream: bool
+    relayed: bool
+    attempt: int  # 1 for the first upstream call of this Call
+    status: int  # 200, the error's status, or 499 when the client went away
+    error: str | None  # the error's code or type
+    usage: Usage | None
+    latency_s: float
+    ttft_s: float | None  # streams: time to the first item
+    session_id: str | None = None
+
+    @property
+    def usage_source(self) -> UsageSource | None:
+        return self.usage.source if self.usage is not None else None
+
+
+Sink = Callable[[Outcome], None]
+"""Receives every outcome; must not block (queue work for later if it has to)."""
+
+
+class Attempt:
+    """One upstream call being measured; `finish` emits its outcome once."""
+
+    __slots__ = (
+        "_emit", "_fields", "_started", "_ttft", "done", "relayed", "usage",
+    )
+
+    def __init__(
+        self, emit: Callable[[Outcome], None], fields: dict[str, object], relayed: bool
+    ) -> None:
+        self._emit = emit
+        self._fields = fields
+        self._started = time.perf_counter()
+        self._ttft: float | None = None
+        self.relayed = relayed
+        self.usage: Usage | None = None
+        self.done = False
+
+    def first_item(self) -> None:
+        if self._ttft is None:
+            self._ttft = time.perf_counter() - self._started
+
+    def finish(self, status: int = 200, error: str | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        outcome = Outcome(
+            **self._fields,  # type: ignore[arg-type]
+            relayed=self.relayed,
+            status=status,
+            error=error,
+            usage=self.usage,
+            latency_s=time.perf_counter() - self._started,
+            ttft_s=self._ttft,
+        )
+        self._emit(outcome)
+
+    def fail(self, error: GatewayError) -> None:
+        self.finish(error.status, error.code or error.type)
+
+    def dropped(self) -> None:
+        """The client went away (or the caller stopped reading) before the end."""
+        self.finish(CLIENT_CLOSED, "client_disconnected")
+
+
+class Sinks:
+    """The registered sinks, fed in order; a sink that raises is logged, never the caller's problem."""
+
+    def __init__(self, sinks: Sequence[Sink] = ()) -> None:
+        self._sinks = list(sinks)
+
+    def add(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def __call__(self, outcome: Outcome) -> None:
+        for sink in self._sinks:
+            try:
+                sink(outcome)
+            except Exception:
+                _log.exception("outcome sink failed", sink=getattr(sink, "__qualname__", repr(sink)))
