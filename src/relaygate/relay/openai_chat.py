@@ -19,10 +19,10 @@ from relaygate.pipeline.outcome import Attempt
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.relay.usage import (
     USAGE_SOURCE_FIELD,
-    count_reply,
+    ReplyUsage,
     counted,
     json_object,
-    reply_object,
+    whole_reply,
 )
 from relaygate.routing.registry import Route
 from relaygate.streaming.sse import DONE, SSEParser, data_frame
@@ -48,6 +48,9 @@ def _wants_usage(body: dict[str, Any]) -> bool:
     return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
+_REPLY = ReplyUsage(decode_usage, encode_usage, decode_response, decode_request)
+
+
 class ChatRelay:
     format = WireFormat.OPENAI_CHAT
 
@@ -66,25 +69,7 @@ class ChatRelay:
         return orjson.dumps(body)
 
     def whole(self, call: Call, route: Route, reply: RawReply, attempt: Attempt) -> RawReply:
-        parsed = reply_object(reply.body, route.provider.name)
-        usage = parsed.get("usage")
-        changed = parsed.get("model") != call.model
-        if isinstance(usage, dict):
-            attempt.usage = decode_usage(usage)
-        else:
-            assert call.body is not None
-            attempt.usage = count_reply(
-                parsed, decode_response, decode_request(call.body), route.upstream_model,
-                route.provider.name,
-            )
-            parsed["usage"] = {
-                **encode_usage(attempt.usage), USAGE_SOURCE_FIELD: attempt.usage.source.value
-            }
-            changed = True
-        if not changed:
-            return reply
-        parsed["model"] = call.model
-        return RawReply(reply.status, orjson.dumps(parsed), reply.content_type)
+        return whole_reply(call, route, reply, attempt, _REPLY)
 
     def sniffer(self, call: Call, route: Route) -> ChatSniffer:
         assert call.body is not None

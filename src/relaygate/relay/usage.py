@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from relaygate.errors import UpstreamError
+from relaygate.pipeline.call import Call
+from relaygate.pipeline.outcome import Attempt
+from relaygate.providers.base import RawReply
 from relaygate.providers.failures import MALFORMED
+from relaygate.routing.registry import Route
 from relaygate.tokens.stream_counter import StreamCounter, ensure_usage
 from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
 
@@ -60,3 +65,39 @@ def count_reply(
             f"The upstream provider '{provider}' returned a malformed response."
         ) from exc
     return ensure_usage(result, call, model).usage
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyUsage:
+    """Where a format's whole reply keeps its usage, and how to read and write it."""
+
+    decode_usage: Callable[[dict[str, Any]], Usage]
+    encode_usage: Callable[[Usage], dict[str, Any]]
+    decode_response: Callable[[dict[str, Any]], ModelResult]
+    decode_request: Callable[[Any], ModelCall]
+
+
+def whole_reply(
+    call: Call, route: Route, reply: RawReply, attempt: Attempt, codec: ReplyUsage
+) -> RawReply:
+    """A relayed whole reply (`usage` and `model` at the top, as in Chat and Messages):
+    its usage recorded on `attempt` (our count written in when it had none), and the
+    model name the client asked for. The bytes go back untouched when nothing changes."""
+    parsed = reply_object(reply.body, route.provider.name)
+    usage = parsed.get("usage")
+    changed = parsed.get("model") != call.model
+    if isinstance(usage, dict):
+        attempt.usage = codec.decode_usage(usage)
+    else:
+        attempt.usage = count_reply(
+            parsed, codec.decode_response, codec.decode_request(call.body),
+            route.upstream_model, route.provider.name,
+        )
+        parsed["usage"] = {
+            **codec.encode_usage(attempt.usage), USAGE_SOURCE_FIELD: attempt.usage.source.value
+        }
+        changed = True
+    if not changed:
+        return reply
+    parsed["model"] = call.model
+    return RawReply(reply.status, orjson.dumps(parsed), reply.content_type)
