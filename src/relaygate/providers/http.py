@@ -13,7 +13,13 @@ from typing import Any
 import orjson
 
 from relaygate.config import ProviderSettings
-from relaygate.errors import GatewayError, ShuttingDown, UpstreamError, UpstreamTimeout
+from relaygate.errors import (
+    GatewayError,
+    MalformedStream,
+    ShuttingDown,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from relaygate.providers.failures import malformed_reply
 from relaygate.providers.upstream_connection import ReplyBroken, UpstreamConnection, UpstreamReply
 from relaygate.providers.upstream_pool import ConnectionPool, Target, parse_url, request_head
@@ -194,15 +200,18 @@ class HttpExecutor:
         if reply.content_type != "text/event-stream":
             raise malformed_reply(self._provider_name, "text/event-stream", reply.content_type)
         parser = SSEParser()
-        async for chunk in self.iter_body(reply):
-            for event in parser.feed(chunk):
-                if event.data == "[DONE]":
-                    await self.finish(reply)
-                    return
-                yield self._event_object(event.data)
-        for event in parser.close():
-            if event.data != "[DONE]":
-                yield self._event_object(event.data)
+        try:
+            async for chunk in self.iter_body(reply):
+                for event in parser.feed(chunk):
+                    if event.data == "[DONE]":
+                        await self.finish(reply)
+                        return
+                    yield self._event_object(event.data)
+            for event in parser.close():
+                if event.data != "[DONE]":
+                    yield self._event_object(event.data)
+        except MalformedStream as exc:  # the parser's, reworded with the provider's name
+            raise self._malformed_event("a line is not UTF-8") from exc
 
     def _event_object(self, data: str) -> dict[str, Any]:
         try:
@@ -210,10 +219,13 @@ class HttpExecutor:
         except orjson.JSONDecodeError:
             value = None
         if not isinstance(value, dict):
-            raise UpstreamError(
-                f"The upstream provider '{self._provider_name}' sent a malformed stream event."
-            )
+            raise self._malformed_event("not a JSON object")
         return value
+
+    def _malformed_event(self, why: str) -> MalformedStream:
+        return MalformedStream(
+            f"The upstream provider '{self._provider_name}' sent a malformed stream event ({why})."
+        )
 
     async def finish(self, reply: UpstreamReply) -> None:
         """Read the rest of a body whose content is complete (a stream after `[DONE]`: only the
