@@ -187,6 +187,14 @@ class RealtimeSettings(_Strict):
     default_model: str | None = None  # default: the first configured model
 
 
+class ResponsesSettings(_Strict):
+    """Background responses: each run is held under a lease that its gateway process renews
+    every third of `lease_seconds`; a run whose lease ran out (its process is gone) is
+    ended `failed` by whichever instance notices first."""
+
+    lease_seconds: float = Field(default=15.0, gt=0)
+
+
 class Settings(_Strict):
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -198,6 +206,7 @@ class Settings(_Strict):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
 
 
 def default_settings() -> Settings:
