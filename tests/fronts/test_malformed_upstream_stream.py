@@ -83,7 +83,9 @@ def test_chat_before_the_first_byte(gateway: GatewayProcess) -> None:
     reply = _post(gateway, "/v1/chat/completions", _chat("bad-first"))
     assert reply.status_code == 502, reply.text
     assert reply.json()["error"]["type"] == "upstream_error"
-    assert "malformed stream" in reply.json()["error"]["message"]
+    assert reply.json()["error"]["message"] == (
+        "The upstream provider 'up' sent a malformed stream event (a line is not UTF-8)."
+    )
     _no_traceback(gateway)
 
 

@@ -23,7 +23,7 @@ from relaygate.errors import (
 from relaygate.providers.failures import malformed_reply
 from relaygate.providers.upstream_connection import ReplyBroken, UpstreamConnection, UpstreamReply
 from relaygate.providers.upstream_pool import ConnectionPool, Target, parse_url, request_head
-from relaygate.streaming.sse import SSEParser
+from relaygate.streaming.sse import ServerSentEvent, SSEParser
 
 FINISH_SECONDS = 0.25
 
@@ -200,17 +200,22 @@ class HttpExecutor:
         if reply.content_type != "text/event-stream":
             raise malformed_reply(self._provider_name, "text/event-stream", reply.content_type)
         parser = SSEParser()
+        async for chunk in self.iter_body(reply):
+            for event in self._parsed(parser, chunk):
+                if event.data == "[DONE]":
+                    await self.finish(reply)
+                    return
+                yield self._event_object(event.data)
+        for event in self._parsed(parser, None):
+            if event.data != "[DONE]":
+                yield self._event_object(event.data)
+
+    def _parsed(self, parser: SSEParser, chunk: bytes | None) -> list[ServerSentEvent]:
+        """The events `chunk` completes (None: the end of the body); the parser's
+        MalformedStream is reworded with the provider's name."""
         try:
-            async for chunk in self.iter_body(reply):
-                for event in parser.feed(chunk):
-                    if event.data == "[DONE]":
-                        await self.finish(reply)
-                        return
-                    yield self._event_object(event.data)
-            for event in parser.close():
-                if event.data != "[DONE]":
-                    yield self._event_object(event.data)
-        except MalformedStream as exc:  # the parser's, reworded with the provider's name
+            return parser.close() if chunk is None else parser.feed(chunk)
+        except MalformedStream as exc:
             raise self._malformed_event("a line is not UTF-8") from exc
 
     def _event_object(self, data: str) -> dict[str, Any]:
