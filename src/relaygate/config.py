@@ -216,6 +216,14 @@ class HookSettings(_Strict):
         return value
 
 
+class ResponsesSettings(_Strict):
+    """Background responses: each run is held under a lease that its gateway process renews
+    every third of `lease_seconds`; a run whose lease ran out (its process is gone) is
+    ended `failed` by whichever instance notices first."""
+
+    lease_seconds: float = Field(default=15.0, gt=0)
+
+
 class Settings(_Strict):
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -228,6 +236,9 @@ class Settings(_Strict):
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     hooks: list[HookSettings] = Field(default_factory=list)
+
+
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
 
 
 def default_settings() -> Settings:

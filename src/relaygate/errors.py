@@ -16,6 +16,7 @@ translate their vendor's failures into them once, at their edge, chaining the or
     ├── Refused                       any 4xx/5xx a hook chose (relaygate.hooks)
     └── UpstreamError                 502 upstream_error
         ├── UpstreamRejected          4xx relayed from the upstream, with its message
+        ├── MalformedStream           502 (an upstream event stream that cannot be read)
         ├── UpstreamUnavailable       503 (overloaded, breaker open)
         └── UpstreamTimeout           504
 
@@ -139,6 +140,11 @@ class UpstreamRejected(UpstreamError):
 
     type = "invalid_request_error"
     default_code = "upstream_rejected"
+
+
+class MalformedStream(UpstreamError):
+    """An upstream's event stream cannot be read: a line that is not UTF-8 (the SSE parser
+    raises it), an event that is not a JSON object."""
 
 
 class UpstreamUnavailable(UpstreamError):

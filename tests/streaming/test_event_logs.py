@@ -61,3 +61,19 @@ async def test_concurrent_writers_get_distinct_sequences(logs: tuple[EventLog, E
     await first.close(log_id)
     replayed = [event.sequence async for event in second.follow(log_id, live=False)]
     assert replayed == list(range(1, 41))
+
+
+async def test_a_redis_follower_outlives_silence_longer_than_the_socket_timeout() -> None:
+    """XREAD BLOCK ends before the client's socket timeout, so an idle wait is no error."""
+    redis = Redis.from_url(f"{REDIS_URL}?socket_timeout=0.3")
+    log, log_id = RedisEventLog(redis), f"test-{uuid.uuid4().hex}"
+    try:
+        follower = anext(aiter(log.follow(log_id)))
+        waiting = asyncio.ensure_future(follower)
+        await asyncio.sleep(1.0)  # three socket timeouts of silence
+        assert not waiting.done()
+        await log.append(log_id, {"n": 1})
+        assert (await asyncio.wait_for(waiting, 2)).data == {"n": 1}
+    finally:
+        await log.close(log_id)
+        await redis.aclose()

@@ -1,4 +1,6 @@
-"""The agent services: storage, sessions, tools, realtime chat, agent messages, MCP export.
+"""The agent services: storage, sessions, tools, realtime chat, agent messages, MCP export,
+and the leases of background responses (whose first sweep ends the runs a stopped
+instance left behind).
 
 They are started on the first request that needs one (`Gateway.agents()`), not at start-up:
 SQLAlchemy, jsonschema and the sandbox cost a gateway used only as a relay ~35 MiB."""
@@ -17,6 +19,7 @@ from relaygate.agents.tools.setup import start_tools
 from relaygate.config import Settings
 from relaygate.pipeline.auth import KeyStore
 from relaygate.pipeline.chain import Pipeline
+from relaygate.pipeline.run_leases import RunLeases
 from relaygate.realtime.service import Realtime
 from relaygate.routing.registry import ModelRegistry
 from relaygate.store.db import Database
@@ -32,8 +35,10 @@ class AgentServices:
     sessions: SessionService  # conversations: history, memory, TTL sweeper
     tools: ToolService  # registry, policies, sandbox, workspaces
     mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
+    leases: RunLeases  # background responses: this process's runs, others' orphans
 
     async def close(self) -> None:
+        await self.leases.close()
         await self.mcp_export.close()
         await self.tools.close()
         await self.sessions.close()
@@ -66,6 +71,8 @@ async def start_agent_services(
     sessions.start()
     realtime = Realtime(settings.realtime, registry, sessions, database, shared_bus=shared_bus)
     realtime.start()
+    leases = RunLeases(database, event_log, settings.responses.lease_seconds)
+    await leases.start()
     return AgentServices(
         database=database,
         mailbox=Mailbox(database, bus),
@@ -73,4 +80,5 @@ async def start_agent_services(
         sessions=sessions,
         tools=tools,
         mcp_export=McpExportOnDemand(tools, keys),
+        leases=leases,
     )

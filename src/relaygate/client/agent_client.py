@@ -12,6 +12,7 @@ import orjson
 
 from relaygate.client.errors import GatewayClientError
 from relaygate.client.types import CompletedResponse, StreamEvent
+from relaygate.errors import MalformedStream
 from relaygate.streaming.sse import SSEParser
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
@@ -116,7 +117,7 @@ class GatewayAgentClient:
                     parsed = _stream_event(event.event, event.data, event.id)
                     if parsed is not None:
                         yield parsed
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, MalformedStream) as exc:
             raise GatewayClientError(f"{method} {path} failed: {exc}") from exc
 
     # --- models and tools -------------------------------------------------------------

@@ -47,10 +47,12 @@ async def stream_session(request: Request) -> Response:
         "expires_at": round(row.expires_at, 3),
         "resumed": resume is not None,
     }
-    first = f"retry: {service.settings.retry_ms}\n".encode() + event_frame(
-        SessionEvent.MESSAGE.value, welcome, service.events.event_id(position)
-    )
+    # the welcome's id is where this stream starts: on a resume, what the client had (the
+    # replay follows it), so a client that drops right after the welcome misses nothing
     after = position if resume is None else min(resume, position)
+    first = f"retry: {service.settings.retry_ms}\n".encode() + event_frame(
+        SessionEvent.MESSAGE.value, welcome, service.events.event_id(after)
+    )
     drained = service.drain_waiter(gateway.draining)
     return StreamingResponse(
         _frames(service, session_id, first, after, drained),

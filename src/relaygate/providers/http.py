@@ -13,11 +13,17 @@ from typing import Any
 import orjson
 
 from relaygate.config import ProviderSettings
-from relaygate.errors import GatewayError, ShuttingDown, UpstreamError, UpstreamTimeout
+from relaygate.errors import (
+    GatewayError,
+    MalformedStream,
+    ShuttingDown,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from relaygate.providers.failures import malformed_reply
 from relaygate.providers.upstream_connection import ReplyBroken, UpstreamConnection, UpstreamReply
 from relaygate.providers.upstream_pool import ConnectionPool, Target, parse_url, request_head
-from relaygate.streaming.sse import SSEParser
+from relaygate.streaming.sse import ServerSentEvent, SSEParser
 
 FINISH_SECONDS = 0.25
 
@@ -195,14 +201,22 @@ class HttpExecutor:
             raise malformed_reply(self._provider_name, "text/event-stream", reply.content_type)
         parser = SSEParser()
         async for chunk in self.iter_body(reply):
-            for event in parser.feed(chunk):
+            for event in self._parsed(parser, chunk):
                 if event.data == "[DONE]":
                     await self.finish(reply)
                     return
                 yield self._event_object(event.data)
-        for event in parser.close():
+        for event in self._parsed(parser, None):
             if event.data != "[DONE]":
                 yield self._event_object(event.data)
+
+    def _parsed(self, parser: SSEParser, chunk: bytes | None) -> list[ServerSentEvent]:
+        """The events `chunk` completes (None: the end of the body); the parser's
+        MalformedStream is reworded with the provider's name."""
+        try:
+            return parser.close() if chunk is None else parser.feed(chunk)
+        except MalformedStream as exc:
+            raise self._malformed_event("a line is not UTF-8") from exc
 
     def _event_object(self, data: str) -> dict[str, Any]:
         try:
@@ -210,10 +224,13 @@ class HttpExecutor:
         except orjson.JSONDecodeError:
             value = None
         if not isinstance(value, dict):
-            raise UpstreamError(
-                f"The upstream provider '{self._provider_name}' sent a malformed stream event."
-            )
+            raise self._malformed_event("not a JSON object")
         return value
+
+    def _malformed_event(self, why: str) -> MalformedStream:
+        return MalformedStream(
+            f"The upstream provider '{self._provider_name}' sent a malformed stream event ({why})."
+        )
 
     async def finish(self, reply: UpstreamReply) -> None:
         """Read the rest of a body whose content is complete (a stream after `[DONE]`: only the

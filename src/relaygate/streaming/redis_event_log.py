@@ -25,14 +25,27 @@ return sequence
 _CLOSED = b"__closed__"
 
 
-class RedisEventLog:
-    """`EventLog` on Redis Streams; readers replay with XRANGE, then follow with XREAD BLOCK."""
+BLOCK_MS = 2000
 
-    def __init__(self, redis: Redis, keep_seconds: int = 3600, block_ms: int = 5000,
+
+def _block_within_timeout(redis: Redis, block_ms: int) -> int:
+    """An XREAD BLOCK that ends before the client's socket timeout (redis-py's default is
+    5 s): one that does not makes every silence that long a TimeoutError, not an answer."""
+    timeout = redis.connection_pool.connection_kwargs.get("socket_timeout")
+    if timeout is None:
+        return block_ms
+    return max(1, min(block_ms, int(float(timeout) * 1000) // 2))
+
+
+class RedisEventLog:
+    """`EventLog` on Redis Streams; readers replay with XRANGE, then follow with XREAD BLOCK
+    (an empty answer after a silence is a new wait, however long the silence lasts)."""
+
+    def __init__(self, redis: Redis, keep_seconds: int = 3600, block_ms: int = BLOCK_MS,
                  prefix: str = "relaygate:log:") -> None:
         self._redis = redis
         self._keep = keep_seconds
-        self._block_ms = block_ms
+        self._block_ms = _block_within_timeout(redis, block_ms)
         self._prefix = prefix
         self._append = redis.register_script(_APPEND)
 

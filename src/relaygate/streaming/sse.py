@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from relaygate.errors import MalformedStream
+
 DONE = b"data: [DONE]\n\n"
 
 
@@ -29,7 +31,10 @@ class ServerSentEvent:
 
 
 class SSEParser:
-    """Incremental parser: feed bytes, get complete events (WHATWG rules, simplified)."""
+    """Incremental parser: feed bytes, get complete events (WHATWG rules, simplified).
+
+    A line that is not UTF-8 raises MalformedStream (an UpstreamError: every front renders
+    it, as a 502 before the first byte and as its error event mid-stream)."""
 
     def __init__(self) -> None:
         self._buffer = b""
@@ -44,7 +49,12 @@ class SSEParser:
             newline = self._buffer.find(b"\n")
             if newline < 0:
                 return events
-            line = self._buffer[:newline].rstrip(b"\r").decode("utf-8")
+            try:
+                line = self._buffer[:newline].rstrip(b"\r").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise MalformedStream(
+                    "The upstream sent a malformed stream: a line is not UTF-8."
+                ) from exc
             self._buffer = self._buffer[newline + 1 :]
             if not line:
                 if self._data:

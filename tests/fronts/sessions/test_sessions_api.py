@@ -105,6 +105,29 @@ def test_resume_with_last_event_id_replays_what_was_missed(
     assert sequences == list(range(sequences[0], sequences[0] + len(missed)))
 
 
+def test_a_client_dropped_after_the_resume_welcome_misses_nothing(
+    api: httpx.Client, server: SessionsGateway
+) -> None:
+    """The welcome of a resumed stream carries the id the client resumed from (never one
+    beyond what it has delivered): reconnecting with it replays the same events."""
+    session_id = create_session(api, model="echo")
+    url = f"{server.base_url}/api/sessions/{session_id}/stream"
+    with SSEReader(url, ACME) as stream:
+        assert stream.next() is not None  # welcome
+        api.post(f"/api/sessions/{session_id}/messages", json={"message": "first turn"})
+        last_seen = stream.until(completed)[-1].id
+    assert last_seen is not None
+    api.post(f"/api/sessions/{session_id}/messages", json={"message": "second turn"})
+    with SSEReader(url, {**ACME, "Last-Event-ID": last_seen}) as stream:
+        welcome = stream.next()  # and the client drops right after it
+    assert welcome is not None and welcome.data["resumed"] is True
+    assert welcome.id == last_seen
+    with SSEReader(url, {**ACME, "Last-Event-ID": welcome.id}) as stream:
+        assert stream.next() is not None  # welcome
+        missed = stream.until(completed)
+    assert [e.data["message"]["content"] for e in missed if completed(e)] == ["second turn"]
+
+
 def test_idle_stream_gets_retry_hint_and_keepalives(
     api: httpx.Client, server: SessionsGateway
 ) -> None:

@@ -120,10 +120,16 @@ async def create_response(request: Request) -> Response:
         origin = Origin(principal, context.request_id, Endpoint.RESPONSES)
         run = ResponseRun(gateway, origin, prepared, new_state(prepared, Status.QUEUED))
         queued = encode_response(run.state)
-        await run.persist()  # retrievable before this call returns
-        for event in run.encoder.start():  # logged before the task starts: resumable at once
-            await gateway.event_log.append(run.state.id, event)
-        gateway.background.start(run.state.id, run_background(run))
+        leases = (await gateway.agents()).leases
+        lost = await leases.claim(run.state.id, principal.tenant)  # held before it is stored
+        try:
+            await run.persist()  # retrievable before this call returns
+            for event in run.encoder.start():  # logged before the task: resumable at once
+                await gateway.event_log.append(run.state.id, event)
+        except BaseException:
+            await leases.release(run.state.id)
+            raise
+        gateway.background.start(run.state.id, run_background(run, leases, lost))
         if options.stream:
             return sse_response(sse_frames(follow_log(gateway, run.state.id, 0), gateway))
         return json_response(queued)

@@ -3,6 +3,7 @@ list input items. Every lookup is by tenant: another tenant's id is a 404."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from starlette.requests import Request
@@ -10,10 +11,14 @@ from starlette.responses import Response
 
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.fronts.common import authenticate, context_of, gateway_of, int_query, list_page
-from relaygate.fronts.responses.background import RUNNING, stop
+from relaygate.fronts.responses.background import settle, stop
 from relaygate.fronts.responses.context import response_store
 from relaygate.fronts.responses.create import follow_log, json_response, sse_frames, sse_response
+from relaygate.pipeline.run_leases import RUNNING
 from relaygate.services import Gateway
+from relaygate.streaming.sse import DONE, event_frame
+from relaygate.translate.responses.response import TERMINAL, Status
+from relaygate.translate.responses.terminal import terminal_event
 
 
 def _not_found(response_id: str) -> NotFound:
@@ -21,13 +26,15 @@ def _not_found(response_id: str) -> NotFound:
 
 
 async def _owned(request: Request) -> tuple[Gateway, str, str, dict[str, Any]]:
-    """(gateway, tenant, id, stored body) for the caller's response; 404 otherwise."""
+    """(gateway, tenant, id, stored body) for the caller's response; 404 otherwise. A
+    background run whose instance is gone is ended (`failed`) first."""
     gateway = gateway_of(request)
     principal = await authenticate(request, gateway, context_of(request))
     response_id = request.path_params["response_id"]
     body = await (await response_store(gateway)).get(principal.tenant, response_id)
     if body is None:
         raise _not_found(response_id)
+    body = await settle(gateway, principal.tenant, response_id, body)
     return gateway, principal.tenant, response_id, body
 
 
@@ -42,12 +49,22 @@ async def retrieve(request: Request) -> Response:
         )
     after = int_query(request, "starting_after", 0, 0, 2**31)
     if not await gateway.event_log.exists(response_id):
+        if Status(body["status"]) in TERMINAL:  # its events died with an in-process log
+            return sse_response(_terminal_only(body, after))
         raise NotFound(
             f"The events of response '{response_id}' are no longer available.",
             param="response_id",
             code="events_expired",
         )
     return sse_response(sse_frames(follow_log(gateway, response_id, after), gateway))
+
+
+async def _terminal_only(body: dict[str, Any], after: int) -> AsyncGenerator[bytes, None]:
+    """The stream of a finished response whose events are gone: its terminal event alone
+    (numbered after the client's last), then `[DONE]`."""
+    event = terminal_event(body, after + 1)
+    yield event_frame(str(event["type"]), event)
+    yield DONE
 
 
 async def delete(request: Request) -> Response:

@@ -15,6 +15,7 @@ from typing import Any
 from relaygate.translate.responses.ids import new_id
 from relaygate.translate.responses.items import Item
 from relaygate.translate.responses.response import ResponseState, Status, encode_response
+from relaygate.translate.responses.terminal import CANCELLED_ERROR
 from relaygate.types import (
     ErrorEvent,
     Finish,
@@ -179,13 +180,7 @@ class ResponseStreamEncoder:
         """The run was stopped: close items; `error` tells followers why the stream ends."""
         events = self._close_all("incomplete")
         self.state.status = Status.CANCELLED
-        payload = {
-            "type": "invalid_request_error",
-            "code": "response_cancelled",
-            "message": "The response was cancelled.",
-            "param": None,
-        }
-        return [*events, self._event("error", error=payload)]
+        return [*events, self._event("error", error=dict(CANCELLED_ERROR))]
 
     def interrupt(self, reason: str) -> None:
         """The stream was abandoned before its end: what was produced stays, the open
