@@ -89,9 +89,19 @@ def test_stored_responses_continue_on_a_new_connection(rgw: ResponsesGateway,
     assert error["error"]["code"] == "previous_response_not_found"
 
 
-def test_transport_fields_and_bad_messages_are_refused(ws: ClientConnection) -> None:
-    assert _error(_turn(ws, model="echo", input="x", stream=True))["error"]["param"] == "stream"
+def test_http_transport_fields_are_ignored(ws: ClientConnection) -> None:
+    """The OpenAI Agents SDK sends `stream: true` in every frame; it streams here anyway."""
+    for fields in ({"stream": True}, {"stream": False, "background": False},
+                   {"stream": True, "stream_options": {"include_obfuscation": False}}):
+        events = _turn(ws, model="echo", input="hello there", **fields)
+        validate_events(events)
+        assert events[-1]["type"] == "response.completed", fields
+        assert events[-1]["response"]["output"][0]["content"][0]["text"] == "hello there"
+
+
+def test_background_and_bad_messages_are_refused(ws: ClientConnection) -> None:
     assert _error(_turn(ws, model="echo", background=True))["error"]["param"] == "background"
+    assert _error(_turn(ws, model="echo", input="x", stream="often"))["error"]["param"] == "stream"
     ws.send("not json")
     assert json.loads(ws.recv(timeout=5))["error"]["code"] == "invalid_json"
     ws.send(json.dumps({"type": "response.cancel"}))

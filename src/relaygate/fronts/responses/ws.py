@@ -1,7 +1,9 @@
 """WebSocket mode on `/v1/responses`: the client sends `{"type": "response.create", ...}`
-(the create body without stream/background) and receives the same events as SSE, one
-JSON text frame each. Turns run one at a time per connection; `generate: false` makes
-a response without calling the model (a warm-up to chain from).
+(the create body) and receives the same events as SSE, one JSON text frame each. Every
+response streams here: `stream` and `stream_options` are accepted and ignored (the OpenAI
+Agents SDK sends `stream: true` in every frame), `background: true` is refused. Turns run
+one at a time per connection; `generate: false` makes a response without calling the model
+(a warm-up to chain from).
 
 Continuation by `previous_response_id` reads a connection-local cache first (this is
 what makes `store: false` chains work), then the store. An unknown id answers
@@ -32,7 +34,6 @@ from relaygate.translate.responses.response import Status
 from relaygate.types import StreamEvent
 
 CACHE_SIZE = 16  # responses remembered per connection
-_TRANSPORT_FIELDS = ("stream", "stream_options", "background")
 
 
 def error_event(error: GatewayError) -> dict[str, Any]:
@@ -84,15 +85,15 @@ class _Connection:
                 raise InvalidRequest(
                     "Expected a JSON object with type 'response.create'.", param="type"
                 )
-            for field in _TRANSPORT_FIELDS:
-                if field in message:
-                    raise InvalidRequest(
-                        f"'{field}' is not used over WebSocket: every response streams here.",
-                        param=field,
-                    )
             generate = message.get("generate", True)
             body = {k: v for k, v in message.items() if k not in ("type", "generate")}
             parsed = parse_request(body)
+            if parsed.options.background:
+                raise InvalidRequest(
+                    "'background' is not available over WebSocket: a response runs while "
+                    "its connection is open.",
+                    param="background",
+                )
             previous = parsed.options.previous_response_id
             prior = await self.prior(previous)
             prepared = await prepare(
