@@ -116,6 +116,8 @@ def test_full_request_body_echoes_as_a_valid_response(http: httpx.Client) -> Non
         ({"model": "mock", "background": True, "store": False}, 400, "store"),
         ({"model": "mock", "previous_response_id": "resp_missing"}, 400, "previous_response_id"),
         ({"model": "mock", "tools": [{"type": "web_search"}]}, 400, "tools"),
+        ({"model": "mock", "input": [{"type": "function_call_output", "call_id": "call_x",
+                                      "output": "4"}]}, 400, "input[0].call_id"),
     ],
 )
 def test_errors_have_the_openai_shape(http: httpx.Client, body: dict[str, Any], status: int,

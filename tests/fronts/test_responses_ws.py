@@ -117,6 +117,26 @@ def test_tool_call_turn_streams_arguments(ws: ClientConnection) -> None:
     assert json.loads(done["arguments"]) == {"a": 2}
 
 
+def test_output_for_a_call_never_made_fails_and_evicts(ws: ClientConnection) -> None:
+    tool = {"type": "function", "name": "calculator",
+            "parameters": {"type": "object", "properties": {"a": {"type": "number"}}}}
+    body = {"model": "mock", "store": False, "tools": [tool]}
+    first = _turn(ws, input="Calculate 2 + 2", **body)[-1]["response"]
+    call_id = next(item["call_id"] for item in first["output"] if item["type"] == "function_call")
+    stray = {"type": "function_call_output", "call_id": "call_never_made", "output": "4"}
+    failed = _error(_turn(ws, input=[stray], previous_response_id=first["id"], **body))
+    assert failed["status"] == 400 and failed["error"]["param"] == "input[0].call_id"
+    assert "call_never_made" in failed["error"]["message"]
+    answer = {"type": "function_call_output", "call_id": call_id, "output": "4"}
+    again = _error(_turn(ws, input=[answer], previous_response_id=first["id"], **body))
+    assert again["error"]["code"] == "previous_response_not_found"
+    fresh = _turn(ws, input="Calculate 2 + 2", **body)[-1]["response"]
+    fresh_call = next(item for item in fresh["output"] if item["type"] == "function_call")
+    answered = _turn(ws, input=[{**answer, "call_id": fresh_call["call_id"]}],
+                     previous_response_id=fresh["id"], **body)
+    assert answered[-1]["type"] == "response.completed"
+
+
 def test_unauthenticated_socket_gets_an_error(rgw: ResponsesGateway) -> None:
     url = rgw.base_url.replace("http://", "ws://") + "/v1/responses"
     with connect(url) as anonymous:

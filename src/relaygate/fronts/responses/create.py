@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
 from relaygate.fronts.responses.background import run_background
+from relaygate.fronts.responses.context import check_call_outputs
 from relaygate.fronts.responses.engine import TERMINAL_EVENTS, ResponseRun, new_state, prepare
 from relaygate.fronts.usage import source_header
 from relaygate.services import Gateway
@@ -114,6 +115,7 @@ async def create_response(request: Request) -> Response:
             "Background responses must be stored: set store to true.", param="store"
         )
     prepared = await prepare(gateway, principal.tenant, parsed, stream=True, principal=principal)
+    check_call_outputs(prepared.prior, prepared.input_items)
     context.provider = prepared.route.provider.name
 
     if options.background:

@@ -7,9 +7,10 @@ one at a time per connection; `generate: false` makes a response without calling
 
 Continuation by `previous_response_id` reads a connection-local cache first (this is
 what makes `store: false` chains work), then the store. An unknown id answers
-`previous_response_not_found`; a failed turn evicts the id it continued from, so a
-client never continues from state the gateway no longer trusts. A client that goes away
-mid-turn stops it; a stored response keeps its output as `incomplete`, as over HTTP.
+`previous_response_not_found`; a `function_call_output` must answer a call the chain made.
+A failed turn evicts the id it continued from, so a client never continues from state the
+gateway no longer trusts. A client that goes away mid-turn stops it; a stored response
+keeps its output as `incomplete`, as over HTTP.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from relaygate.errors import AuthenticationFailed, GatewayError, InvalidRequest
-from relaygate.fronts.responses.context import chain_before, response_store
+from relaygate.fronts.responses.context import (
+    chain_before,
+    check_call_outputs,
+    response_store,
+)
 from relaygate.fronts.responses.create import streamed
 from relaygate.fronts.responses.engine import ResponseRun, new_state, prepare
 from relaygate.pipeline.auth import Principal, key_from_headers
@@ -100,6 +105,7 @@ class _Connection:
                 self.gateway, self.principal.tenant, parsed, stream=True, prior=prior,
                 principal=self.principal,
             )
+            check_call_outputs(prepared.prior, prepared.input_items)
             run = ResponseRun(self.gateway, self.principal.tenant, prepared, new_state(prepared))
             # `generate: false` warms up state: a response with no output to chain from
             canonical = await run.open_stream() if generate is not False else _nothing()
