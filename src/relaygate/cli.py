@@ -14,7 +14,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from relaygate.app import create_app
-from relaygate.config import ConfigError, Settings, load_settings
+from relaygate.config import ConfigError, Settings, config_warnings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
@@ -122,6 +122,8 @@ def config_check(args: argparse.Namespace) -> int:
         print(f"{name:<{width}}{provider:<16}{upstream}")
     keys = len(settings.keys)
     print(f"\n{keys} API key(s) configured" if keys else "\nno API keys: the gateway runs open")
+    for warning in config_warnings(settings):
+        print(f"relaygate: warning: {warning}", file=sys.stderr)
     return 0
 
 
