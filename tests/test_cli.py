@@ -1,16 +1,20 @@
-"""The `relaygate` command: `config check`, and `serve` refusing a bad file."""
+"""The `relaygate` command: `config check`, and `serve` refusing a bad file or warning
+about a file that serves no model names."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from relaygate.cli import main
+from tests.support.servers import run_gateway
 
 CONFIG = {
     "providers": {
@@ -105,3 +109,73 @@ def test_serve_process_refuses_a_bad_file(tmp_path: Path) -> None:
     assert "line 3: server.max_body_bytes" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Uvicorn running" not in result.stderr + result.stdout
+
+
+NO_MODELS = {"providers": {"up": {"type": "openai", "base_url": "http://127.0.0.1:9/v1"},
+                           "mock": {"type": "mock"}}}
+DUPLICATE = (
+    "providers:\n  mock:\n    type: mock\n"
+    "models:\n  - name: fast\n    provider: mock\n  - name: slow\n    provider: mock\n"
+    "  - name: fast\n    provider: mock\n    model: echo\n"
+)
+
+
+def test_config_check_warns_when_no_models_are_configured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(yaml.safe_dump(NO_MODELS))
+    assert main(["config", "check", "--config", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: no `models:` configured" in err
+    assert "`mock:<upstream model>`" in err and "add a `models:` list" in err
+
+
+def test_config_check_stays_quiet_when_models_are_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    monkeypatch.setenv("UP_KEY", "sk-up-secret")
+    assert main(["config", "check", "--config", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_config_check_refuses_duplicate_model_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(DUPLICATE)
+    with pytest.raises(SystemExit) as caught:
+        main(["config", "check", "--config", str(path)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 9: models.2.name: duplicate model name 'fast'" in err
+    assert "also models.0, line 5" in err
+
+
+def test_serve_process_refuses_duplicate_model_names(tmp_path: Path) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(DUPLICATE)
+    env = {key: value for key, value in os.environ.items() if key != "RELAYGATE_CONFIG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "relaygate", "serve", "--config", str(path)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "duplicate model name 'fast'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Uvicorn running" not in result.stderr + result.stdout
+
+
+def test_start_up_warns_when_no_models_are_configured(tmp_path: Path) -> None:
+    with run_gateway(tmp_path, {"providers": {"mock": {"type": "mock"}}}) as gateway:
+        body = {"messages": [{"role": "user", "content": "hi there"}]}
+        url = f"{gateway.base_url}/v1/chat/completions"
+        named = httpx.post(url, json={**body, "model": "echo"}, timeout=10)
+        qualified = httpx.post(url, json={**body, "model": "mock:echo"}, timeout=10)
+        logs = gateway.logs()
+    assert named.status_code == 404 and qualified.status_code == 200
+    warning = next(json.loads(line) for line in logs.splitlines() if "`models:`" in line)
+    assert warning["level"] == "warning"
+    assert "`mock:<upstream model>`" in warning["event"] and "add a `models:` list" in warning["event"]

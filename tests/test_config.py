@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from relaygate.config import ConfigError, ProviderType, load_settings, parse_settings
+from relaygate.config import (
+    ConfigError,
+    ProviderType,
+    config_warnings,
+    default_settings,
+    load_settings,
+    parse_settings,
+)
 
 GOOD = """\
 server:
@@ -139,3 +146,19 @@ def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
 def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "absent.yaml", environ={})
+
+
+def test_duplicate_model_names_are_refused() -> None:
+    text = ("providers:\n  m:\n    type: mock\n"
+            "models:\n  - name: a\n    provider: m\n  - name: a\n    provider: m\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "gw.yaml", environ={})
+    assert "gw.yaml: line 7: models.1.name: duplicate model name 'a' (also models.0, line 5)" in str(
+        caught.value
+    )
+
+
+def test_only_a_file_without_models_is_warned_about() -> None:
+    bare = parse_settings("providers:\n  m:\n    type: mock\n", "gw.yaml", environ={})
+    assert ["`m:<upstream model>`" in warning for warning in config_warnings(bare)] == [True]
+    assert config_warnings(default_settings()) == []

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from relaygate.config import Settings
+from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
 from relaygate.fronts import gemini as gemini_front
@@ -58,6 +58,8 @@ def create_app(settings: Settings) -> Starlette:
                 "NO API KEYS CONFIGURED: the gateway is OPEN; every caller is tenant 'default'. "
                 "Add `keys:` to the config file before exposing it."
             )
+        for warning in config_warnings(settings):
+            _log.warning(warning)
         _log.info(
             "started",
             models=gateway.registry.model_names(),

@@ -14,7 +14,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from relaygate.app import create_app
-from relaygate.config import ConfigError, Settings, load_settings
+from relaygate.config import ConfigError, Settings, config_warnings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.pipeline.hooks import Hooks
 from relaygate.providers.factory import build_providers
@@ -128,6 +128,8 @@ def config_check(args: argparse.Namespace) -> int:
     print(f"\n{keys} API key(s) configured" if keys else "\nno API keys: the gateway runs open")
     for hook in settings.hooks:
         print(f"hook {hook.on.value}: {hook.call} (loaded)")
+    for warning in config_warnings(settings):
+        print(f"relaygate: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -327,7 +327,25 @@ def _interpolate_tree(value: Any, env: dict[str, str]) -> Any:
     return value
 
 
+def _check_unique_models(settings: Settings, source: str, node: yaml.Node | None) -> None:
+    """Two `models:` entries with one name would silently keep the last: refuse them."""
+    first_index: dict[str, int] = {}
+    for index, model in enumerate(settings.models):
+        if model.name not in first_index:
+            first_index[model.name] = index
+            continue
+        first = first_index[model.name]
+        line = _line_of(node, ("models", index, "name"))
+        first_line = _line_of(node, ("models", first, "name"))
+        raise ConfigError(
+            f"{source}: line {line}: models.{index}.name: duplicate model name "
+            f"{model.name!r} (also models.{first}, line {first_line}); a name routes to one "
+            "model: rename one of them, or point an alias at it"
+        )
+
+
 def _check_references(settings: Settings, source: str, node: yaml.Node | None) -> None:
+    _check_unique_models(settings, source, node)
     model_names = {model.name for model in settings.models}
     for index, model in enumerate(settings.models):
         if model.provider not in settings.providers:
@@ -346,6 +364,18 @@ def _check_references(settings: Settings, source: str, node: yaml.Node | None) -
             raise ConfigError(
                 f"{source}: line {line}: keys.{index}: give exactly one of key, key_sha256"
             )
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """What a valid configuration probably did not mean (`config check` and start-up say it)."""
+    if settings.models or not settings.providers:
+        return []
+    example = f"{sorted(settings.providers)[0]}:<upstream model>"
+    return [
+        "no `models:` configured: every model name a client sends is 404 model_not_found "
+        f"unless it names a provider, as `{example}`; add a `models:` list "
+        "(entries of name, provider, model) to serve names of your own"
+    ]
 
 
 def _apply_environment(settings: Settings, environ: dict[str, str]) -> Settings:

@@ -15,6 +15,7 @@ import anthropic
 import httpx
 import pytest
 
+from tests.support.anthropic_schema import check_message, check_stream_event
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.servers import GatewayProcess, ThreadedServer, run_gateway
@@ -233,6 +234,33 @@ def anthropic_error(reply: httpx.Response, status: int, kind: str) -> str:
 
 def user(text: str = "hi") -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("prompt", ["repeat after me", "Calculate 5 + 3"])
+def test_replies_have_every_field_of_todays_schema(
+    gateway: GatewayProcess, route: str, prompt: str
+) -> None:
+    """Whole and streamed, strictly valid against the SDK's models with no field missing:
+    `citations`, `caller`, `stop_details`, `container`, and all of `usage`."""
+    body = {"model": ROUTES[route][1], "max_tokens": 100, "messages": user(prompt),
+            "tools": [CALCULATOR]}
+    whole = post(gateway, body)
+    assert whole.status_code == 200, whole.text
+    message = check_message(whole.json())
+    kinds = [block.type for block in message.content]
+    assert kinds[-1] == ("text" if prompt.startswith("repeat") else "tool_use")
+    with httpx.stream("POST", f"{gateway.base_url}/v1/messages", headers={"x-api-key": KEY},
+                      json={**body, "stream": True}, timeout=10) as reply:
+        events = [json.loads(line[6:]) for line in reply.iter_lines()
+                  if line.startswith("data: ")]
+    for event in events:
+        if event["type"] != "ping":
+            check_stream_event(event)
+    started = [event["content_block"]["type"] for event in events
+               if event["type"] == "content_block_start"]
+    assert started == kinds
+    assert [event["type"] for event in events][-2:] == ["message_delta", "message_stop"]
 
 
 def test_malformed_json(gateway: GatewayProcess) -> None:

@@ -266,3 +266,75 @@ def test_malformed_upstream_is_a_gateway_error(gateway: GatewayProcess) -> None:
         reply = post(gateway, f"/v1beta/models/gem:malformed:{action}", user("x"))
         assert reply.status_code == 502, (action, reply.text)
         assert reply.json()["error"]["status"] == "UNAVAILABLE"
+
+
+# --- API version v1, google-genai's default ----------------------------------------------
+# The requests below are the exact shape google-genai 3.6 sends with `Client(api_key=...)`
+# (recorded from the SDK against a local server): path, headers and body.
+
+GENAI_HEADERS = {
+    "x-goog-api-key": KEY,
+    "user-agent": "google-genai-sdk/3.6.1 gl-python/3.11.7",
+    "x-goog-api-client": "google-genai-sdk/3.6.1 gl-python/3.11.7",
+    "content-type": "application/json",
+}
+GENAI_BODY = {"contents": [{"parts": [{"text": "hello over there"}], "role": "user"}]}
+
+
+def genai(gateway: GatewayProcess, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    return httpx.request(method, f"{gateway.base_url}{path}", headers=GENAI_HEADERS,
+                         timeout=10, **kwargs)
+
+
+@pytest.mark.parametrize("model", ["echo", "gemini-fast"])
+def test_v1_generate_content_as_google_genai_sends_it(gateway: GatewayProcess,
+                                                       model: str) -> None:
+    reply = genai(gateway, "POST", f"/v1/models/{model}:generateContent", json=GENAI_BODY)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["candidates"][0]["content"]["parts"][0]["text"] == "hello over there"
+    streamed = genai(gateway, "POST", f"/v1/models/{model}:streamGenerateContent?alt=sse",
+                     json=GENAI_BODY)
+    assert streamed.status_code == 200, streamed.text
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    text = "".join(part.get("text", "") for chunk in sse_chunks(streamed.text)
+                   for part in chunk["candidates"][0]["content"]["parts"])
+    assert text == "hello over there"
+    counted = genai(gateway, "POST", f"/v1/models/{model}:countTokens", json=GENAI_BODY)
+    assert counted.status_code == 200 and counted.json()["totalTokens"] > 0
+
+
+def test_v1_model_list_and_get_answer_google_genai_in_geminis_shape(
+    gateway: GatewayProcess,
+) -> None:
+    listed = genai(gateway, "GET", "/v1/models")
+    assert listed.status_code == 200
+    names = [model["name"] for model in listed.json()["models"]]
+    assert {"models/echo", "models/gemini-fast"} <= set(names)
+    one = genai(gateway, "GET", "/v1/models/gemini-fast")
+    assert one.status_code == 200 and one.json()["name"] == "models/gemini-fast"
+    assert "generateContent" in one.json()["supportedGenerationMethods"]
+    missing = genai(gateway, "GET", "/v1/models/no-such-model")
+    assert missing.status_code == 404 and missing.json()["error"]["status"] == "NOT_FOUND"
+
+
+def test_v1_errors_are_in_geminis_shape(gateway: GatewayProcess) -> None:
+    unknown = genai(gateway, "POST", "/v1/models/no-such-model:generateContent", json=GENAI_BODY)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["status"] == "NOT_FOUND"
+    assert unknown.json()["error"]["code"] == 404
+    anonymous = httpx.post(f"{gateway.base_url}/v1/models/echo:generateContent",
+                           json=GENAI_BODY, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_v1_model_paths_stay_openais_for_openai_clients(gateway: GatewayProcess) -> None:
+    bearer = {"Authorization": f"Bearer {KEY}"}
+    listed = httpx.get(f"{gateway.base_url}/v1/models", headers=bearer, timeout=10).json()
+    assert listed["object"] == "list" and "models" not in listed
+    assert {"id": "echo", "object": "model", "created": 0, "owned_by": "mock"} in listed["data"]
+    one = httpx.get(f"{gateway.base_url}/v1/models/echo", headers=bearer, timeout=10)
+    assert one.json() == {"id": "echo", "object": "model", "created": 0, "owned_by": "mock"}
+    missing = httpx.get(f"{gateway.base_url}/v1/models/nope", headers=bearer, timeout=10)
+    assert missing.status_code == 404
+    assert set(missing.json()["error"]) == {"message", "type", "param", "code"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import openai
 import pytest
 
@@ -127,3 +128,21 @@ def test_bad_message_raises_bad_request(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model="mock", messages=[{"role": "wizard", "content": "x"}])  # type: ignore[list-item]
     assert caught.value.param == "messages[0].role"
+
+
+def _fingerprint_is_absent_or_a_string(body: dict[str, object]) -> bool:
+    return "system_fingerprint" not in body or isinstance(body["system_fingerprint"], str)
+
+
+def test_replies_never_send_a_null_system_fingerprint(gateway: GatewayProcess) -> None:
+    """OpenAI's schema types `system_fingerprint` as a string: null fails strict clients."""
+    url = f"{gateway.base_url}/v1/chat/completions"
+    body = {"model": "echo", "messages": [{"role": "user", "content": "one two"}]}
+    whole = httpx.post(url, json=body, timeout=10).json()
+    assert whole["object"] == "chat.completion"
+    assert _fingerprint_is_absent_or_a_string(whole)
+    with httpx.stream("POST", url, json={**body, "stream": True}, timeout=10) as reply:
+        lines = [line for line in reply.iter_lines() if line.startswith("data: {")]
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines]
+    assert chunks and all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
+    assert all(_fingerprint_is_absent_or_a_string(chunk) for chunk in chunks)

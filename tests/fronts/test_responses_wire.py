@@ -116,6 +116,8 @@ def test_full_request_body_echoes_as_a_valid_response(http: httpx.Client) -> Non
         ({"model": "mock", "background": True, "store": False}, 400, "store"),
         ({"model": "mock", "previous_response_id": "resp_missing"}, 400, "previous_response_id"),
         ({"model": "mock", "tools": [{"type": "web_search"}]}, 400, "tools"),
+        ({"model": "mock", "input": [{"type": "function_call_output", "call_id": "call_x",
+                                      "output": "4"}]}, 400, "input[0].call_id"),
     ],
 )
 def test_errors_have_the_openai_shape(http: httpx.Client, body: dict[str, Any], status: int,
@@ -131,3 +133,23 @@ def test_unknown_and_unauthenticated(rgw: ResponsesGateway) -> None:
     assert httpx.get(f"{rgw.base_url}/v1/responses/resp_x", headers=HEADERS).status_code == 404
     anonymous = httpx.post(f"{rgw.base_url}/v1/responses", json={"model": "mock", "input": "x"})
     assert anonymous.status_code == 401
+
+
+def test_compact_takes_the_items_create_takes(http: httpx.Client) -> None:
+    """Items may omit `type` (it defaults to `message`; OpenAI's `EasyInputMessage`) on
+    both endpoints: one parser reads both."""
+    items = [{"role": "user", "content": "hi"},
+             {"role": "assistant", "content": "hello, how can I help?"},
+             {"role": "user", "content": [{"type": "input_text", "text": "plan my trip"}]}]
+    created = http.post("/v1/responses", json={"model": "mock", "input": items})
+    assert created.status_code == 200, created.text
+    compacted = http.post("/v1/responses/compact", json={"model": "mock", "input": items})
+    assert compacted.status_code == 200, compacted.text
+    data = compacted.json()
+    validate("CompactResource", data)
+    users = [item for item in data["output"] if item["type"] == "message"]
+    assert [item["content"][0]["text"] for item in users] == ["hi", "plan my trip"]
+    assert data["output"][-1]["type"] == "compaction"
+    bad = http.post("/v1/responses/compact", json={"model": "mock", "input": [{"content": "x"}]})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "input[0].type"

@@ -89,9 +89,19 @@ def test_stored_responses_continue_on_a_new_connection(rgw: ResponsesGateway,
     assert error["error"]["code"] == "previous_response_not_found"
 
 
-def test_transport_fields_and_bad_messages_are_refused(ws: ClientConnection) -> None:
-    assert _error(_turn(ws, model="echo", input="x", stream=True))["error"]["param"] == "stream"
+def test_http_transport_fields_are_ignored(ws: ClientConnection) -> None:
+    """The OpenAI Agents SDK sends `stream: true` in every frame; it streams here anyway."""
+    for fields in ({"stream": True}, {"stream": False, "background": False},
+                   {"stream": True, "stream_options": {"include_obfuscation": False}}):
+        events = _turn(ws, model="echo", input="hello there", **fields)
+        validate_events(events)
+        assert events[-1]["type"] == "response.completed", fields
+        assert events[-1]["response"]["output"][0]["content"][0]["text"] == "hello there"
+
+
+def test_background_and_bad_messages_are_refused(ws: ClientConnection) -> None:
     assert _error(_turn(ws, model="echo", background=True))["error"]["param"] == "background"
+    assert _error(_turn(ws, model="echo", input="x", stream="often"))["error"]["param"] == "stream"
     ws.send("not json")
     assert json.loads(ws.recv(timeout=5))["error"]["code"] == "invalid_json"
     ws.send(json.dumps({"type": "response.cancel"}))
@@ -105,6 +115,26 @@ def test_tool_call_turn_streams_arguments(ws: ClientConnection) -> None:
     validate_events(events)
     done = next(e for e in events if e["type"] == "response.function_call_arguments.done")
     assert json.loads(done["arguments"]) == {"a": 2}
+
+
+def test_output_for_a_call_never_made_fails_and_evicts(ws: ClientConnection) -> None:
+    tool = {"type": "function", "name": "calculator",
+            "parameters": {"type": "object", "properties": {"a": {"type": "number"}}}}
+    body = {"model": "mock", "store": False, "tools": [tool]}
+    first = _turn(ws, input="Calculate 2 + 2", **body)[-1]["response"]
+    call_id = next(item["call_id"] for item in first["output"] if item["type"] == "function_call")
+    stray = {"type": "function_call_output", "call_id": "call_never_made", "output": "4"}
+    failed = _error(_turn(ws, input=[stray], previous_response_id=first["id"], **body))
+    assert failed["status"] == 400 and failed["error"]["param"] == "input[0].call_id"
+    assert "call_never_made" in failed["error"]["message"]
+    answer = {"type": "function_call_output", "call_id": call_id, "output": "4"}
+    again = _error(_turn(ws, input=[answer], previous_response_id=first["id"], **body))
+    assert again["error"]["code"] == "previous_response_not_found"
+    fresh = _turn(ws, input="Calculate 2 + 2", **body)[-1]["response"]
+    fresh_call = next(item for item in fresh["output"] if item["type"] == "function_call")
+    answered = _turn(ws, input=[{**answer, "call_id": fresh_call["call_id"]}],
+                     previous_response_id=fresh["id"], **body)
+    assert answered[-1]["type"] == "response.completed"
 
 
 def test_unauthenticated_socket_gets_an_error(rgw: ResponsesGateway) -> None:

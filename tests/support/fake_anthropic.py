@@ -18,6 +18,7 @@ tests/samples/anthropic/error_<status>.json, `retry-after: 7` on 429/529), `hang
 `cut-stream` (the connection drops mid-stream), `no-usage` (no `usage` anywhere, as a
 broken proxy might). Every request is kept in `requests`, its headers in `headers`.
 `/v1/messages/count_tokens` answers the input count a Messages call would report.
+Replies have today's shape, every field the schema requires included (nulls as the API's).
 """
 
 from __future__ import annotations
@@ -144,9 +145,20 @@ def usage(body: dict[str, Any], output: str) -> dict[str, Any]:
         "input_tokens": prompt,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": cached,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
         "output_tokens": max(1, len(output.split())),
+        "output_tokens_details": {"thinking_tokens": 0},
+        "server_tool_use": None,
         "service_tier": "standard",
+        "inference_geo": "global",  # where it ran: only a relay carries it (the gateway has none)
     }
+
+
+def delta_usage(counts: dict[str, Any]) -> dict[str, Any]:
+    """The cumulative usage a `message_delta` carries (fewer fields than a message's)."""
+    keys = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+            "output_tokens", "output_tokens_details", "server_tool_use")
+    return {key: counts[key] for key in keys}
 
 
 def _error(status: int) -> Response:
@@ -212,14 +224,15 @@ class FakeAnthropic:
         if thinking is not None:
             content.append({"type": "thinking", "thinking": thinking, "signature": "sig_fake_1"})
         if text:
-            content.append({"type": "text", "text": text})
+            content.append({"type": "text", "text": text, "citations": None})
         if tool_input is not None:
             name = body["tools"][0]["name"]
-            content.append({"type": "tool_use", "id": "toolu_fake_1", "name": name, "input": tool_input})
+            content.append({"type": "tool_use", "id": "toolu_fake_1", "name": name, "input": tool_input,
+                            "caller": {"type": "direct"}})
         reply = {
             "id": "msg_fake123", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": stop_reason, "stop_sequence": stop_sequence,
-            "usage": usage(body, text),
+            "stop_details": None, "container": None, "usage": usage(body, text),
         }
         if model == "no-usage":
             del reply["usage"]
@@ -232,11 +245,12 @@ class FakeAnthropic:
         counts = usage(body, text)
         opening: dict[str, Any] = {
             "id": "msg_fake123", "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {**counts, "output_tokens": 1}}
+            "content": [], "stop_reason": None, "stop_sequence": None, "stop_details": None,
+            "container": None, "usage": {**counts, "output_tokens": 1}}
         closing: dict[str, Any] = {"type": "message_delta",
-                               "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-                               "usage": {"output_tokens": counts["output_tokens"]}}
+                               "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence,
+                                         "stop_details": None, "container": None},
+                               "usage": delta_usage(counts)}
         if model == "no-usage":
             del opening["usage"], closing["usage"]
         try:
@@ -254,7 +268,7 @@ class FakeAnthropic:
                 index += 1
             if text:
                 yield frame({"type": "content_block_start", "index": index,
-                             "content_block": {"type": "text", "text": ""}})
+                             "content_block": {"type": "text", "text": "", "citations": None}})
                 yield frame({"type": "ping"})
                 for position, word in enumerate(text.split(" ")):
                     if model == "error-stream" and position == 2:
@@ -269,7 +283,8 @@ class FakeAnthropic:
             if tool_input is not None:
                 name = body["tools"][0]["name"]
                 yield frame({"type": "content_block_start", "index": index, "content_block": {
-                    "type": "tool_use", "id": "toolu_fake_1", "name": name, "input": {}}})
+                    "type": "tool_use", "id": "toolu_fake_1", "name": name, "input": {},
+                    "caller": {"type": "direct"}}})
                 arguments = json.dumps(tool_input)
                 for fragment in ["", *(arguments[s:s + 7] for s in range(0, len(arguments), 7))]:
                     yield frame({"type": "content_block_delta", "index": index,

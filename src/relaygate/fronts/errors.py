@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.errors import GatewayError
+from relaygate.fronts.dialect import speaks_gemini
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.context import RequestContext
 from relaygate.translate.error_bodies import (
@@ -24,13 +25,15 @@ _log = get_logger("relaygate.errors")
 # Routing as data: which error format each path prefix speaks (first match wins).
 ERROR_FORMATS: list[tuple[str, ErrorBody]] = [
     ("/v1/messages", anthropic_error_body),
-    ("/v1beta/", gemini_error_body),
 ]
 
 
-def error_body_for(path: str) -> ErrorBody:
+def error_body_for(request: Request) -> ErrorBody:
+    """The error format of the API the request speaks (Gemini's also under `/v1`)."""
+    if speaks_gemini(request):
+        return gemini_error_body
     for prefix, body in ERROR_FORMATS:
-        if path.startswith(prefix):
+        if request.url.path.startswith(prefix):
             return body
     return openai_error_body
 
@@ -42,7 +45,7 @@ def error_response(request: Request, error: GatewayError) -> Response:
     headers = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(int(error.retry_after))
-    body = error_body_for(request.url.path)(error)
+    body = error_body_for(request)(error)
     return Response(
         orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json"
     )

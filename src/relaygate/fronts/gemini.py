@@ -171,4 +171,7 @@ routes = [
     Route("/v1beta/models", list_models, methods=["GET"]),
     Route("/v1beta/models/{model_action:path}", model_action, methods=["POST"]),
     Route("/v1beta/models/{model:path}", get_model, methods=["GET"]),
+    # API version v1 (google-genai's default): the GETs share OpenAI's paths, so
+    # fronts/health.py answers them and hands a Gemini client's to the two above
+    Route("/v1/models/{model_action:path}", model_action, methods=["POST"]),
 ]

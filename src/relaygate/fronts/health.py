@@ -1,4 +1,5 @@
-"""Liveness, readiness and the model list."""
+"""Liveness, readiness and the model list (in Gemini's shape for a Gemini client, see
+`fronts/dialect.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from relaygate.fronts import gemini
 from relaygate.fronts.common import authenticate, context_of, gateway_of
+from relaygate.fronts.dialect import speaks_gemini
 
 
 async def healthz(request: Request) -> Response:
@@ -27,6 +30,8 @@ async def readyz(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
+    if speaks_gemini(request):  # google-genai's `models.list()` on API version v1
+        return await gemini.list_models(request)
     gateway = gateway_of(request)
     await authenticate(request, gateway, context_of(request))
     data = [
@@ -43,6 +48,8 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
+    if speaks_gemini(request):
+        return await gemini.get_model(request)
     gateway = gateway_of(request)
     await authenticate(request, gateway, context_of(request))
     name = request.path_params["model"]

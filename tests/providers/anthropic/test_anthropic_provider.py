@@ -50,7 +50,7 @@ def test_messages_front_plain_reply(
     )
     fast_path = "fast_path: true" in gateway.config_path.read_text()
     # the relay hands over the upstream's bytes, fields the translation does not carry included
-    assert reply.usage.service_tier == ("standard" if fast_path else None)
+    assert reply.usage.inference_geo == ("global" if fast_path else None)
     assert [block.type for block in reply.content] == ["text"]
     assert reply.content[0].text == "hi you"  # type: ignore[union-attr]
     assert reply.stop_reason == "end_turn"

@@ -20,6 +20,7 @@ from relaygate.translate.anthropic.response import encode_result as encode_anthr
 from relaygate.translate.openai_chat.request import decode_request as decode_chat
 from relaygate.translate.openai_chat.request import encode_request as encode_chat
 from relaygate.translate.openai_chat.response import encode_result as encode_chat_result
+from tests.support.anthropic_schema import check_message
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "anthropic"
 GOLDEN = SAMPLES / "golden"
@@ -70,7 +71,9 @@ def test_anthropic_response_to_openai_chat(case: str) -> None:
 def test_anthropic_response_round_trips(case: str) -> None:
     """Upstream Anthropic body → canonical → Anthropic front body keeps what clients read."""
     original = load(SAMPLES / f"{case}.json")
+    check_message(original)  # the recorded sample is today's shape, field for field
     again = encode_anthropic_result(decode_response(original))
+    check_message(again)
     assert again["id"] == original["id"]
     assert again["stop_reason"] == original["stop_reason"]
     assert again["stop_sequence"] == original["stop_sequence"]
@@ -79,5 +82,6 @@ def test_anthropic_response_round_trips(case: str) -> None:
     ]
     for key in ("input_tokens", "output_tokens"):
         assert again["usage"][key] == original["usage"][key]
-    for key in ("cache_creation_input_tokens", "cache_read_input_tokens"):
-        assert again["usage"][key] == original["usage"].get(key, 0)
+    for key in ("cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens_details"):
+        assert again["usage"][key] == original["usage"][key], key
+    assert again["stop_details"] == original["stop_details"]

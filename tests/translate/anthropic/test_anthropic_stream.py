@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from relaygate.streaming.sse import SSEParser
 from relaygate.translate.anthropic.stream import EventDecoder, EventEncoder
@@ -22,6 +23,7 @@ from relaygate.types import (
     Usage,
     UsageEvent,
 )
+from tests.support.anthropic_schema import check_stream_event
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "anthropic"
 
@@ -90,7 +92,9 @@ def test_thinking_stream_keeps_text_and_signature() -> None:
         "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds4Kbbmg3kT4f6U6m8jOhtpbSHgrT2xbamoTC8qvaXTNsQ6Wu4j8IRbkxWxIXsFsU1aq4GAjtOEDp"
     ]
     assert got["text"] == "The greatest common divisor of 1071 and 462 is **21**."
-    assert got["usage"] == Usage(input_tokens=108, output_tokens=152, cached_tokens=40)
+    assert got["usage"] == Usage(
+        input_tokens=108, output_tokens=152, cached_tokens=40, reasoning_tokens=60
+    )
 
 
 def test_error_event_mid_stream() -> None:
@@ -152,14 +156,42 @@ def test_encoder_event_order_follows_anthropic() -> None:
     assert [s["index"] for s in starts] == [0, 1, 2]
     assert [s["content_block"]["type"] for s in starts] == ["thinking", "text", "tool_use"]
     delta = parsed[-2][1]
-    assert delta["delta"] == {"stop_reason": "tool_use", "stop_sequence": None}
+    assert delta["delta"] == {
+        "stop_reason": "tool_use", "stop_sequence": None, "stop_details": None, "container": None
+    }
     assert delta["usage"] == {
         "input_tokens": 6,
         "output_tokens": 5,
         "cache_creation_input_tokens": 0,
         "cache_read_input_tokens": 4,
+        "server_tool_use": None,
+        "output_tokens_details": {"thinking_tokens": 0},
         "relaygate_usage_source": "upstream",  # ours, an extra field (docs/tokens.md)
     }
+    for name, data in parsed:  # today's schema, every field present (the SDK's models)
+        if name != "ping":
+            check_stream_event(data)
+
+
+def test_recorded_samples_have_todays_shape() -> None:
+    """The recorded upstream streams are what Anthropic sends today, field for field."""
+    for name in ("stream_text.sse", "stream_tool_use.sse", "stream_thinking.sse"):
+        for event in SSEParser().feed(sample(name)):
+            if event.event != "ping":
+                check_stream_event(orjson.loads(event.data))
+
+
+@pytest.mark.parametrize(
+    ("finish", "details"),
+    [(FinishReason.STOP, None),
+     (FinishReason.CONTENT_FILTER, {"type": "refusal", "category": None, "explanation": None})],
+)
+def test_message_delta_says_why_it_stopped(finish: FinishReason, details: object) -> None:
+    parsed = [orjson.loads(e.data) for e in SSEParser().feed(encode_all([Finish(finish)]))]
+    delta = next(data for data in parsed if data["type"] == "message_delta")
+    check_stream_event(delta)
+    assert delta["delta"]["stop_details"] == details
+    assert delta["usage"]["output_tokens"] == 0 and delta["usage"]["input_tokens"] is None
 
 
 def test_usage_after_finish_and_before_finish_give_the_same_close() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,8 +23,8 @@ from relaygate.translate.responses.items import (
     items_to_messages,
     normalise_input,
 )
+from relaygate.translate.responses.request import validate_body
 from relaygate.translate.responses.response import encode_usage
-from relaygate.translate.validation import validate_wire
 from relaygate.types import Message, ModelCall, Role, TextPart
 
 SUMMARY_PROMPT = (
@@ -34,20 +33,12 @@ SUMMARY_PROMPT = (
 )
 
 
-class CompactRequest(wire._Wire):
-    model: str = Field(min_length=1)
-    input: str | list[wire.Item] | None = None
-    previous_response_id: str | None = None
-    instructions: str | None = None
-    prompt_cache_key: str | None = Field(default=None, max_length=64)
-
-
 async def compact(request: Request) -> Response:
     gateway = gateway_of(request)
     context = context_of(request)
     principal = await authenticate(request, gateway, context)
     _, body = await read_json_object(request, gateway)
-    parsed = validate_wire(CompactRequest, body, wire.ITEM_TAGS)
+    parsed = validate_body(wire.CompactRequest, body)
     context.model = parsed.model
     store = await response_store(gateway)
     prior = await chain_before(store, principal.tenant, parsed.previous_response_id)

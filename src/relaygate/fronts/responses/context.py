@@ -89,6 +89,20 @@ async def resolve_references(
     return resolved
 
 
+def check_call_outputs(prior: list[Item], input_items: list[Item]) -> None:
+    """Every `function_call_output` must answer a function call of the chain or of an
+    earlier input item; 400 naming its `call_id` otherwise."""
+    made = {item.get("call_id") for item in prior if item["type"] == "function_call"}
+    for index, item in enumerate(input_items):
+        if item["type"] == "function_call":
+            made.add(item.get("call_id"))
+        elif item["type"] == "function_call_output" and item.get("call_id") not in made:
+            raise InvalidRequest(
+                f"No tool call found for function call output with call_id '{item['call_id']}'.",
+                param=f"input[{index}].call_id",
+            )
+
+
 def _units(messages: list[Message]) -> list[list[Message]]:
     units: list[list[Message]] = []
     for message in messages:

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
 from relaygate.fronts.responses.background import run_background
+from relaygate.fronts.responses.context import check_call_outputs
 from relaygate.fronts.responses.engine import TERMINAL_EVENTS, ResponseRun, new_state, prepare
 from relaygate.fronts.usage import source_header
 from relaygate.pipeline.call import Endpoint, Origin
@@ -115,6 +116,7 @@ async def create_response(request: Request) -> Response:
             "Background responses must be stored: set store to true.", param="store"
         )
     prepared = await prepare(gateway, principal.tenant, parsed, stream=True, principal=principal)
+    check_call_outputs(prepared.prior, prepared.input_items)
 
     if options.background:  # its calls outlive this request: they are not on its log line
         origin = Origin(principal, context.request_id, Endpoint.RESPONSES)

@@ -1,13 +1,16 @@
 """WebSocket mode on `/v1/responses`: the client sends `{"type": "response.create", ...}`
-(the create body without stream/background) and receives the same events as SSE, one
-JSON text frame each. Turns run one at a time per connection; `generate: false` makes
-a response without calling the model (a warm-up to chain from).
+(the create body) and receives the same events as SSE, one JSON text frame each. Every
+response streams here: `stream` and `stream_options` are accepted and ignored (the OpenAI
+Agents SDK sends `stream: true` in every frame), `background: true` is refused. Turns run
+one at a time per connection; `generate: false` makes a response without calling the model
+(a warm-up to chain from).
 
 Continuation by `previous_response_id` reads a connection-local cache first (this is
 what makes `store: false` chains work), then the store. An unknown id answers
-`previous_response_not_found`; a failed turn evicts the id it continued from, so a
-client never continues from state the gateway no longer trusts. A client that goes away
-mid-turn stops it; a stored response keeps its output as `incomplete`, as over HTTP.
+`previous_response_not_found`; a `function_call_output` must answer a call the chain made.
+A failed turn evicts the id it continued from, so a client never continues from state the
+gateway no longer trusts. A client that goes away mid-turn stops it; a stored response
+keeps its output as `incomplete`, as over HTTP.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from relaygate.errors import GatewayError, InvalidRequest
-from relaygate.fronts.responses.context import chain_before, response_store
+from relaygate.fronts.responses.context import (
+    chain_before,
+    check_call_outputs,
+    response_store,
+)
 from relaygate.fronts.responses.create import streamed
 from relaygate.fronts.responses.engine import ResponseRun, new_state, prepare
 from relaygate.pipeline.auth import Principal
@@ -34,7 +41,6 @@ from relaygate.translate.responses.response import Status
 from relaygate.types import StreamEvent
 
 CACHE_SIZE = 16  # responses remembered per connection
-_TRANSPORT_FIELDS = ("stream", "stream_options", "background")
 
 
 def error_event(error: GatewayError) -> dict[str, Any]:
@@ -86,21 +92,22 @@ class _Connection:
                 raise InvalidRequest(
                     "Expected a JSON object with type 'response.create'.", param="type"
                 )
-            for field in _TRANSPORT_FIELDS:
-                if field in message:
-                    raise InvalidRequest(
-                        f"'{field}' is not used over WebSocket: every response streams here.",
-                        param=field,
-                    )
             generate = message.get("generate", True)
             body = {k: v for k, v in message.items() if k not in ("type", "generate")}
             parsed = parse_request(body)
+            if parsed.options.background:
+                raise InvalidRequest(
+                    "'background' is not available over WebSocket: a response runs while "
+                    "its connection is open.",
+                    param="background",
+                )
             previous = parsed.options.previous_response_id
             prior = await self.prior(previous)
             prepared = await prepare(
                 self.gateway, self.principal.tenant, parsed, stream=True, prior=prior,
                 principal=self.principal,
             )
+            check_call_outputs(prepared.prior, prepared.input_items)
             origin = Origin(self.principal, f"req_{uuid.uuid4().hex}", Endpoint.RESPONSES)
             run = ResponseRun(self.gateway, origin, prepared, new_state(prepared))
             # `generate: false` warms up state: a response with no output to chain from

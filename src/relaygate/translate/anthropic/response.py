@@ -2,6 +2,13 @@
 
 Anthropic's `input_tokens` excludes cache reads and writes; the canonical
 `Usage.input_tokens` (like OpenAI's prompt_tokens) includes them.
+
+Replies carry every field today's schema requires, with the values a real reply has where
+the gateway has none of its own: `citations: null` on text, `caller: {"type": "direct"}` on
+tool_use, `container`/`stop_details` null (a refusal's details with a null category), and
+in usage `server_tool_use`/`inference_geo` null, `service_tier: "standard"`,
+`output_tokens_details.thinking_tokens`, and `cache_creation` by TTL (null when the split
+of cache writes is unknown: the canonical usage keeps only their sum).
 """
 
 from __future__ import annotations
@@ -50,27 +57,69 @@ def encode_stop_reason(reason: FinishReason, stop_sequence: str | None = None) -
     return _STOP_REASON_OUT[reason]
 
 
+DIRECT_CALLER = {"type": "direct"}  # a tool_use the model made itself (not a server tool)
+
+
 def decode_usage(usage: dict[str, Any] | None) -> Usage:
     if not usage:
         return Usage(source=UsageSource.ESTIMATED)
     cache_read = int(usage.get("cache_read_input_tokens") or 0)
     cache_write = int(usage.get("cache_creation_input_tokens") or 0)
+    details = usage.get("output_tokens_details")
+    thinking = details.get("thinking_tokens") if isinstance(details, dict) else None
     return Usage(
         input_tokens=int(usage.get("input_tokens") or 0) + cache_read + cache_write,
         output_tokens=int(usage.get("output_tokens") or 0),
         cached_tokens=cache_read,
         cache_creation_tokens=cache_write,
+        reasoning_tokens=int(thinking or 0),
     )
 
 
+def _cache_creation(usage: Usage) -> dict[str, int] | None:
+    if usage.cache_creation_tokens:
+        return None  # written, but for which TTL is not known here
+    return {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}
+
+
 def encode_usage(usage: Usage) -> dict[str, Any]:
+    """The `usage` of a message (and of `message_start`)."""
     uncached = usage.input_tokens - usage.cached_tokens - usage.cache_creation_tokens
     return {
         "input_tokens": max(0, uncached),
         "output_tokens": usage.output_tokens,
         "cache_creation_input_tokens": usage.cache_creation_tokens,
         "cache_read_input_tokens": usage.cached_tokens,
+        "cache_creation": _cache_creation(usage),
+        "server_tool_use": None,
+        "service_tier": "standard",
+        "inference_geo": None,
+        "output_tokens_details": {"thinking_tokens": usage.reasoning_tokens},
     }
+
+
+def encode_delta_usage(usage: Usage | None) -> dict[str, Any]:
+    """The cumulative `usage` of `message_delta` (nulls for what is not known yet)."""
+    if usage is None:
+        return {
+            "input_tokens": None,
+            "output_tokens": 0,
+            "cache_creation_input_tokens": None,
+            "cache_read_input_tokens": None,
+            "server_tool_use": None,
+            "output_tokens_details": None,
+        }
+    whole = encode_usage(usage)
+    keys = ("input_tokens", "output_tokens", "cache_creation_input_tokens",
+            "cache_read_input_tokens", "server_tool_use", "output_tokens_details")
+    return {key: whole[key] for key in keys}
+
+
+def stop_details(reason: FinishReason) -> dict[str, Any] | None:
+    """Structured detail of the stop: a refusal's (category unknown), else none."""
+    if reason is FinishReason.CONTENT_FILTER:
+        return {"type": "refusal", "category": None, "explanation": None}
+    return None
 
 
 def message_id(result_id: str) -> str:
@@ -105,13 +154,14 @@ def encode_content(message: Message) -> list[dict[str, Any]]:
         )
     text = message.text
     if text:
-        blocks.append({"type": "text", "text": text})
+        blocks.append({"type": "text", "text": text, "citations": None})
     blocks += [
         {
             "type": "tool_use",
             "id": call.id,
             "name": call.name,
             "input": tool_input_object(call.arguments),
+            "caller": dict(DIRECT_CALLER),
         }
         for call in message.tool_calls
     ]
@@ -128,6 +178,8 @@ def encode_result(result: ModelResult) -> dict[str, Any]:
         "content": encode_content(result.message),
         "stop_reason": encode_stop_reason(result.finish_reason, result.stop_sequence),
         "stop_sequence": result.stop_sequence,
+        "stop_details": stop_details(result.finish_reason),
+        "container": None,
         "usage": encode_usage(result.usage),
     }
 

@@ -16,10 +16,13 @@ import orjson
 
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.anthropic.response import (
+    DIRECT_CALLER,
     decode_stop_reason,
     decode_usage,
+    encode_delta_usage,
     encode_stop_reason,
     encode_usage,
+    stop_details,
 )
 from relaygate.types import (
     ErrorEvent,
@@ -84,7 +87,9 @@ class EventEncoder:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": self._input_tokens, "output_tokens": 0},
+            "stop_details": None,
+            "container": None,
+            "usage": encode_usage(Usage(input_tokens=self._input_tokens)),
         }
         return [self._frame("message_start", {"message": message}), self._frame("ping", {})]
 
@@ -111,7 +116,10 @@ class EventEncoder:
         return self._frame("content_block_delta", {"index": index, "delta": delta})
 
     def _tool_start(self, tool_index: int, call_id: str, name: str) -> list[bytes]:
-        block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+        block = {
+            "type": "tool_use", "id": call_id, "name": name, "input": {},
+            "caller": dict(DIRECT_CALLER),
+        }
         index, frames = self._open_block("tool_use", block)
         self._tool_blocks[tool_index] = index
         return frames
@@ -121,7 +129,7 @@ class EventEncoder:
         frames = self.start()
         if isinstance(event, TextDelta):
             if event.text:
-                index, opened = self._ensure("text", {"type": "text", "text": ""})
+                index, opened = self._ensure("text", {"type": "text", "text": "", "citations": None})
                 frames += [*opened, self._delta(index, {"type": "text_delta", "text": event.text})]
         elif isinstance(event, ReasoningDelta):
             index, opened = self._ensure(
@@ -159,13 +167,14 @@ class EventEncoder:
         finish = self._finish or Finish(FinishReason.STOP)
         if finish.reason is FinishReason.STOP and self._tool_blocks:
             finish = Finish(FinishReason.TOOL_CALLS)
-        usage: dict[str, Any] = {"output_tokens": 0}
+        usage = encode_delta_usage(self._usage)
         if self._usage is not None:  # which usage it is (docs/tokens.md): an extra field
-            source = {"relaygate_usage_source": self._usage.source.value}
-            usage = {**encode_usage(self._usage), **source}
+            usage["relaygate_usage_source"] = self._usage.source.value
         delta = {
             "stop_reason": encode_stop_reason(finish.reason, finish.stop_sequence),
             "stop_sequence": finish.stop_sequence,
+            "stop_details": stop_details(finish.reason),
+            "container": None,
         }
         frames.append(self._frame("message_delta", {"delta": delta, "usage": usage}))
         frames.append(self._frame("message_stop", {}))

@@ -57,6 +57,7 @@ def encode_result(result: ModelResult) -> dict[str, Any]:
             }
             for call in result.message.tool_calls
         ]
+    # no `system_fingerprint`: OpenAI's schema types it as a string, and there is none to give
     return {
         "id": result.id,
         "object": "chat.completion",
@@ -71,7 +72,6 @@ def encode_result(result: ModelResult) -> dict[str, Any]:
             }
         ],
         "usage": encode_usage(result.usage),
-        "system_fingerprint": None,
     }
 
 

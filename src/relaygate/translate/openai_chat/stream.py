@@ -29,12 +29,11 @@ class ChunkEncoder:
     """Canonical events → `chat.completion.chunk` bodies, in OpenAI's order."""
 
     def __init__(self, response_id: str, model: str, created: int, include_usage: bool) -> None:
-        self._base = {
+        self._base = {  # no `system_fingerprint`, as in whole replies (response.py)
             "id": response_id,
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
-            "system_fingerprint": None,
         }
         self._include_usage = include_usage
         self._started = False

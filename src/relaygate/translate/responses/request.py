@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from relaygate.errors import InvalidRequest
 from relaygate.translate.responses import wire
@@ -23,6 +23,7 @@ from relaygate.types import (
 
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 LOGPROBS = "message.output_text.logprobs"  # the `include` value that asks for logprobs
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 @dataclass(slots=True)
@@ -162,9 +163,15 @@ def _with_item_types(body: Any) -> Any:
     return {**body, "input": items}
 
 
+def validate_body(model: type[BodyT], body: Any) -> BodyT:
+    """Validate a Responses body (`create` or `compact`): the one parser of `input` items,
+    which may omit `type`; raises InvalidRequest naming the bad field."""
+    return validate_wire(model, _with_item_types(body), wire.ITEM_TAGS)
+
+
 def parse_request(body: Any) -> ParsedRequest:
     """Validate a `POST /v1/responses` body; raises InvalidRequest naming the bad field."""
-    request = validate_wire(wire.CreateResponse, _with_item_types(body), wire.ITEM_TAGS)
+    request = validate_body(wire.CreateResponse, body)
     if not request.model:
         raise InvalidRequest("Missing required parameter: 'model'.", param="model")
     functions, hosted = _tools(request.tools)

@@ -239,6 +239,16 @@ class CreateResponse(_Wire):
     user: str | None = None
 
 
+class CompactRequest(_Wire):
+    """`CompactResponseMethodPublicBody`: the body of `POST /v1/responses/compact`."""
+
+    model: str = Field(min_length=1)
+    input: str | list[Item] | None = None
+    previous_response_id: str | None = None
+    instructions: str | None = None
+    prompt_cache_key: str | None = Field(default=None, max_length=64)
+
+
 ITEM_TAGS = frozenset(
     {
         "message",
