@@ -63,8 +63,11 @@ def test_http_keys_and_bodies_stay_out_of_the_log(gateway: GatewayProcess) -> No
     messages = httpx.post(
         f"{gateway.base_url}/v1/messages",
         headers={"x-api-key": KEY},
-        json={"model": "echo", "max_tokens": 16,
-              "messages": [{"role": "user", "content": "heron-messages-payload"}]},
+        json={
+            "model": "echo",
+            "max_tokens": 16,
+            "messages": [{"role": "user", "content": "heron-messages-payload"}],
+        },
     )
     assert messages.status_code == 200
     gemini = httpx.post(
@@ -99,10 +102,18 @@ def test_a_session_turn_leaves_no_message_text_in_the_log(gateway: GatewayProces
     ("message", "args", "expected"),
     [
         ("< %s: %s", ("authorization", f"Bearer {KEY}"), "< authorization: ***"),
-        ("headers %r", ({"x-api-key": KEY, "accept": "*/*"},), "headers {'x-api-key': '***', 'accept': '*/*'}"),
+        (
+            "headers %r",
+            ({"x-api-key": KEY, "accept": "*/*"},),
+            "headers {'x-api-key': '***', 'accept': '*/*'}",
+        ),
         ("X-Goog-Api-Key=%s", (KEY,), "X-Goog-Api-Key=***"),
         ("token Bearer %s sent", (KEY,), "token Bearer *** sent"),
-        ('"GET /ws/chat/r?api_key=%s&participant=a"', (KEY,), '"GET /ws/chat/r?api_key=***&participant=a"'),
+        (
+            '"GET /ws/chat/r?api_key=%s&participant=a"',
+            (KEY,),
+            '"GET /ws/chat/r?api_key=***&participant=a"',
+        ),
         ("nothing to hide %d", (3,), "nothing to hide 3"),
     ],
 )

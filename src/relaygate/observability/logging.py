@@ -70,7 +70,11 @@ class RedactSecrets(logging.Filter):
 
 
 def _logging_config(numeric: int) -> dict[str, Any]:
-    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "filters": ["redact"]}
+    handler = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "filters": ["redact"],
+    }
     loggers: dict[str, Any] = {
         name: {"level": max(numeric, floor)} for name, floor in QUIET_LOGGERS.items()
     }
@@ -81,7 +85,10 @@ def _logging_config(numeric: int) -> dict[str, Any]:
         "filters": {"redact": {"()": RedactSecrets}},
         "formatters": {
             "plain": {"format": "%(levelname)s %(name)s %(message)s"},
-            "uvicorn": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+            "uvicorn": {
+                "()": "uvicorn.logging.DefaultFormatter",
+                "fmt": "%(levelprefix)s %(message)s",
+            },
         },
         "handlers": {
             "plain": {**handler, "formatter": "plain"},

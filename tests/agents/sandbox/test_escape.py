@@ -213,9 +213,7 @@ def test_output_and_file_size_are_capped(sandbox: Sandbox, workspace: Path) -> N
     assert (workspace / "big").stat().st_size <= SETTINGS.file_size_mb * 1024 * 1024
 
 
-def test_a_watch_stops_the_run_and_everything_it_started(
-    sandbox: Sandbox, workspace: Path
-) -> None:
+def test_a_watch_stops_the_run_and_everything_it_started(sandbox: Sandbox, workspace: Path) -> None:
     def watch() -> str | None:
         return "it wrote the flag" if (workspace / "flag").exists() else None
 

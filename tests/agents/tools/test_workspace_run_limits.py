@@ -110,7 +110,9 @@ def test_parallel_writers_are_all_stopped(gateway: GatewayProcess, workspaces: P
 def test_a_run_creating_too_many_files_is_stopped(
     gateway: GatewayProcess, workspaces: Path
 ) -> None:
-    code = "import os\nos.mkdir('many')\nfor i in range(100_000):\n    open(f'many/{i}', 'w').close()"
+    code = (
+        "import os\nos.mkdir('many')\nfor i in range(100_000):\n    open(f'many/{i}', 'w').close()"
+    )
     message = _stopped(_invoke(gateway, "many", "python", code=code), tool="python")
     assert f"files and directories, over its limit of {MAX_FILES}" in message
     usage = scan(workspaces / "many" / "shared")

@@ -26,7 +26,9 @@ def _sandboxed_tool(
         watch = await asyncio.to_thread(context.workspace.run_watch)
         run = await context.sandbox.run([*argv, arguments[field]], workspace, watch=watch)
         if run.stopped is not None:
-            raise ToolFailed(f"The {name} run was stopped before it ended. {run.stopped}", code=FULL)
+            raise ToolFailed(
+                f"The {name} run was stopped before it ended. {run.stopped}", code=FULL
+            )
         result = run.as_dict()
         notice = await asyncio.to_thread(context.workspace.measure)
         if notice is not None:
