@@ -86,7 +86,7 @@ def serve(args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         lifespan="on",
         access_log=False,
-        log_level=settings.server.log_level.lower(),
+        log_config=None,  # configure_logging set up uvicorn's loggers: levels, redaction
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds + 2),
         server_header=False,
     )

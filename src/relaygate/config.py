@@ -159,6 +159,7 @@ class ToolsSettings(_Strict):
     workspace_root: str | None = None  # default: <tmp>/relaygate-workspaces
     max_file_bytes: int = 1024 * 1024
     workspace_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)  # all files of one workspace
+    workspace_max_files: int = Field(default=10_000, gt=0)  # entries of one workspace, dirs too
     workspace_ttl_seconds: float = Field(default=7 * 24 * 3600, ge=0)  # 0: never removed
     workspace_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
     default_timeout_seconds: float = 10.0

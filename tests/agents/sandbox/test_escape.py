@@ -213,6 +213,23 @@ def test_output_and_file_size_are_capped(sandbox: Sandbox, workspace: Path) -> N
     assert (workspace / "big").stat().st_size <= SETTINGS.file_size_mb * 1024 * 1024
 
 
+def test_a_watch_stops_the_run_and_everything_it_started(sandbox: Sandbox, workspace: Path) -> None:
+    def watch() -> str | None:
+        return "it wrote the flag" if (workspace / "flag").exists() else None
+
+    script = "setsid sleep 30 & sleep 30 & echo >> log; touch flag; while :; do echo . >> log; done"
+    started = time.monotonic()
+    result = asyncio.run(sandbox.run(["/bin/bash", "-c", script], workspace, watch=watch))
+    assert result.stopped == "it wrote the flag"
+    assert result.exit_code is None and not result.timed_out
+    assert result.as_dict()["stopped"] == "it wrote the flag"
+    assert time.monotonic() - started < SETTINGS.timeout_seconds / 2
+    assert _sandbox_processes() == 0
+    size = (workspace / "log").stat().st_size
+    time.sleep(0.3)
+    assert (workspace / "log").stat().st_size == size  # nothing writes any more
+
+
 def test_refuses_without_bubblewrap(workspace: Path) -> None:
     disabled = Sandbox(SETTINGS.model_copy(update={"enabled": False}))
     with pytest.raises(SandboxUnavailable, match="bubblewrap"):

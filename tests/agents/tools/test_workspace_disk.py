@@ -17,7 +17,10 @@ from relaygate.agents.tools.cleanup import remove_stale
 from relaygate.agents.tools.disk import MAX_DEPTH, remove_tree, scan
 from relaygate.agents.tools.errors import ToolFailed
 from relaygate.agents.tools.quota import WorkspaceQuota
+from relaygate.agents.tools.run_watch import MIN_WALK_GAP
 from relaygate.agents.tools.workspace import Workspace
+
+MIB = 1024 * 1024
 
 
 def _outside(tmp_path: Path) -> Path:
@@ -122,7 +125,7 @@ print(scan(root).bytes, remove_tree(root), root.exists())
 
 
 def test_file_tools_stay_under_the_workspace_cap(tmp_path: Path) -> None:
-    quota = WorkspaceQuota(1000)
+    quota = WorkspaceQuota(1000, max_files=100)
     workspace = Workspace(tmp_path / "ws", max_file_bytes=10_000, quota=quota)
     workspace.write_text("a.txt", "a" * 600)
     with pytest.raises(ToolFailed, match="over its limit of 1000 bytes") as refused:
@@ -145,7 +148,7 @@ def test_file_tools_stay_under_the_workspace_cap(tmp_path: Path) -> None:
 def test_a_sandbox_run_over_the_cap_blocks_writing_until_files_are_deleted(
     tmp_path: Path,
 ) -> None:
-    quota = WorkspaceQuota(1000)
+    quota = WorkspaceQuota(1000, max_files=100)
     workspace = Workspace(tmp_path / "ws", max_file_bytes=10_000, quota=quota)
     workspace.require_room()
     (workspace.ensure() / "made-by-bash.bin").write_bytes(b"z" * 1500)  # as a sandbox would
@@ -160,6 +163,44 @@ def test_a_sandbox_run_over_the_cap_blocks_writing_until_files_are_deleted(
     workspace.require_room()
     workspace.write_text("small.txt", "s")
     assert workspace.measure() is None
+
+
+def test_a_workspace_with_too_many_entries_blocks_writing_until_they_are_deleted(
+    tmp_path: Path,
+) -> None:
+    workspace = Workspace(tmp_path / "ws", max_file_bytes=10_000, quota=WorkspaceQuota(1000, 5))
+    many = workspace.ensure() / "many"
+    many.mkdir()
+    for index in range(5):  # six entries with their directory
+        (many / f"f{index}").touch()
+    notice = workspace.measure()
+    assert notice is not None and "holds 6 files and directories, over its limit of 5" in notice
+    with pytest.raises(ToolFailed, match="6 files and directories") as refused:
+        workspace.require_room()
+    assert refused.value.code == "workspace_full"
+    with pytest.raises(ToolFailed, match="6 files and directories"):
+        workspace.write_text("one-more.txt", "x")
+    workspace.delete("many")
+    workspace.require_room()
+    assert workspace.measure() is None
+
+
+def test_a_run_watch_sees_the_workspace_go_over_a_cap(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "ws", max_file_bytes=10_000, quota=WorkspaceQuota(MIB, 50))
+    workspace.ensure()
+    watch = workspace.run_watch()
+    assert watch is not None
+    (workspace.root / "small.bin").write_bytes(b"s" * 1000)
+    assert watch() is None
+    (workspace.root / "big.bin").write_bytes(b"b" * 2 * MIB)  # as a sandboxed run would
+    notice = watch()  # right away: the disk in use grew by more than the room left
+    assert notice is not None and f"holds {2 * MIB + 1000} bytes, over its limit" in notice
+    (workspace.root / "big.bin").unlink()
+    for index in range(60):
+        (workspace.root / f"f{index}").touch()
+    time.sleep(MIN_WALK_GAP)  # not visible on the disk's counters: the next walk sees it
+    notice = watch()
+    assert notice is not None and "61 files and directories, over its limit of 50" in notice
 
 
 def test_remove_stale_keeps_fresh_workspaces_and_never_leaves_the_root(tmp_path: Path) -> None:

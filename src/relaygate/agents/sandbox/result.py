@@ -9,10 +9,11 @@ from typing import Any
 
 @dataclass(slots=True)
 class SandboxResult:
-    exit_code: int | None  # None when killed by the wall-clock timeout
+    exit_code: int | None  # None when killed (the wall-clock timeout, or stopped)
     stdout: str
     stderr: str
     timed_out: bool = False
+    stopped: str | None = None  # why `watch` stopped the run before it ended
     truncated: bool = False  # output beyond the cap was dropped
     duration_seconds: float = 0.0
     sandboxed: bool = True
@@ -35,6 +36,8 @@ class SandboxResult:
         }
         if self.timed_out:
             data["timed_out"] = True
+        if self.stopped:
+            data["stopped"] = self.stopped
         if self.signal_name:
             data["signal"] = self.signal_name
         if self.truncated:

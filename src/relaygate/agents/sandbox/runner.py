@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from relaygate.agents.sandbox.command import bwrap_args, drop_privileges_args, limit_args
@@ -38,6 +39,9 @@ _DEATH_SECONDS = 2.0  # how long `_stop` waits for killed processes to be gone
 _POLL_SECONDS = 0.01
 _REAP_SECONDS = 5.0
 _HOST_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+WATCH_SECONDS = 0.005  # the pause between two checks of a run's `watch`
+
+Watch = Callable[[], str | None]  # blocking; a reason to stop the run, or None
 
 
 class Sandbox:
@@ -84,9 +88,16 @@ class Sandbox:
             _log.warning("bubblewrap cannot start a sandbox here", reason=self.broken)
 
     async def run(
-        self, argv: list[str], workspace: Path, *, wall_seconds: float | None = None
+        self,
+        argv: list[str],
+        workspace: Path,
+        *,
+        wall_seconds: float | None = None,
+        watch: Watch | None = None,
     ) -> SandboxResult:
-        """Run `argv` with `workspace` as its one writable directory."""
+        """Run `argv` with `workspace` as its one writable directory. While it runs,
+        `watch` is called again and again in a worker thread: the first reason it gives
+        stops the run (killed as on the timeout) and lands in the result's `stopped`."""
         if self.available:
             assert self.bwrap is not None and self.prlimit is not None
             command = [
@@ -94,7 +105,9 @@ class Sandbox:
                 *limit_args(self.prlimit, self.settings),
                 *bwrap_args(self.bwrap, self.settings, workspace),
             ]
-            return await self._execute(command + argv, workspace, wall_seconds, sandboxed=True)
+            return await self._execute(
+                command + argv, workspace, wall_seconds, watch, sandboxed=True
+            )
         if not self.settings.allow_unsandboxed:
             reason = "disabled in config" if not self.settings.enabled else "not installed"
             if self.broken:
@@ -107,7 +120,7 @@ class Sandbox:
         prefix = self._drop_privileges()
         if self.prlimit is not None:
             prefix += limit_args(self.prlimit, self.settings)
-        return await self._execute(prefix + argv, workspace, wall_seconds, sandboxed=False)
+        return await self._execute(prefix + argv, workspace, wall_seconds, watch, sandboxed=False)
 
     def _drop_privileges(self) -> list[str]:
         uid = self.run_as
@@ -116,7 +129,13 @@ class Sandbox:
         return drop_privileges_args(self.setpriv, uid)
 
     async def _execute(
-        self, command: list[str], workspace: Path, wall_seconds: float | None, *, sandboxed: bool
+        self,
+        command: list[str],
+        workspace: Path,
+        wall_seconds: float | None,
+        watch: Watch | None,
+        *,
+        sandboxed: bool,
     ) -> SandboxResult:
         limit = wall_seconds if wall_seconds is not None else self.settings.timeout_seconds
         started = time.monotonic()
@@ -134,8 +153,9 @@ class Sandbox:
         err = _Capture(self.settings.output_bytes)
         readers = asyncio.gather(out.read(process.stdout), err.read(process.stderr))
         timed_out = False
+        stopped: str | None = None
         try:
-            await asyncio.wait_for(process.wait(), limit)
+            stopped = await asyncio.wait_for(_watched(process, watch), limit)
         except TimeoutError:
             timed_out = True
         finally:
@@ -145,14 +165,40 @@ class Sandbox:
         except TimeoutError:
             _log.warning("sandbox output still open after the command ended; dropped the rest")
         return SandboxResult(
-            exit_code=None if timed_out else process.returncode,
+            exit_code=None if timed_out or stopped else process.returncode,
             stdout=out.text(),
             stderr=err.text(),
             timed_out=timed_out,
+            stopped=stopped,
             truncated=out.dropped or err.dropped,
             duration_seconds=round(time.monotonic() - started, 3),
             sandboxed=sandboxed,
         )
+
+
+async def _watched(process: asyncio.subprocess.Process, watch: Watch | None) -> str | None:
+    """Wait for the process to end; with `watch`, call it every WATCH_SECONDS meanwhile
+    (it keeps its own checks cheap). The first reason it gives freezes the command's
+    processes and ends the wait (the caller kills them)."""
+    if watch is None:
+        await process.wait()
+        return None
+
+    def check() -> str | None:
+        reason = watch()
+        if reason is not None and process.returncode is None:
+            _frozen_tree(process.pid)  # at once: it would write on until the loop kills it
+        return reason
+
+    ended = asyncio.ensure_future(process.wait())
+    try:
+        while not (await asyncio.wait({ended}, timeout=WATCH_SECONDS))[0]:
+            reason = await asyncio.to_thread(check)
+            if reason is not None and process.returncode is None:
+                return reason
+        return None
+    finally:
+        ended.cancel()
 
 
 class _Capture:

@@ -27,6 +27,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 @dataclass(slots=True)
 class TreeUsage:
     bytes: int = 0  # the sum of st_size of the regular files
+    entries: int = 0  # files, directories, links and the rest, below the top
     newest: float = 0.0  # the latest st_mtime of the directory and of anything in it
     too_deep: bool = False  # directories nested beyond MAX_DEPTH were not measured
 
@@ -114,6 +115,7 @@ def _list(fd: int, usage: TreeUsage) -> list[str]:
             except FileNotFoundError:
                 continue
             usage.newest = max(usage.newest, info.st_mtime)
+            usage.entries += 1
             if stat.S_ISREG(info.st_mode):
                 usage.bytes += info.st_size
             elif stat.S_ISDIR(info.st_mode):

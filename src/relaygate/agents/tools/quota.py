@@ -1,11 +1,13 @@
-"""`WorkspaceQuota`: the total-size cap of every workspace (`tools.workspace_max_bytes`).
+"""`WorkspaceQuota`: the caps of every workspace, its total size (`tools.workspace_max_bytes`)
+and its number of entries (`tools.workspace_max_files`).
 
-The size of a workspace is the sum of its regular files' `st_size` (see disk.py). It is
-measured by walking the directory the first time it is needed, after every sandboxed
-run and when it is unknown; between walks the cached size moves by what the file tools
-write and delete. The file tools are refused a write that would take a workspace over
-the cap; bash and python cannot be stopped mid-write, so a run that leaves it over the
-cap says so, and every writing tool is then refused until files are deleted.
+The size of a workspace is the sum of its regular files' `st_size` (see disk.py), its
+entries everything in it (files, directories, links). Both are measured by walking the
+directory the first time they are needed, while a sandboxed run goes on and after it,
+and when they are unknown; between walks the cached size moves by what the file tools
+write. The file tools are refused a write that would take a workspace over
+the size cap; a sandboxed run is stopped as soon as a walk finds it over a cap, and
+every writing tool is then refused until files are deleted.
 Methods block on the disk: call them from a worker thread.
 """
 
@@ -25,27 +27,40 @@ _DELETE_HINT = "Delete files you no longer need with delete_file"
 @dataclass(slots=True)
 class _Measured:
     bytes: int
+    entries: int = 0
     too_deep: bool = False
 
 
 class WorkspaceQuota:
-    """The cap, and the last known size of each workspace (thread-safe)."""
+    """The caps, and the last known size of each workspace (thread-safe)."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, max_files: int) -> None:
         self.max_bytes = max_bytes
+        self.max_files = max_files
         self._sizes: dict[Path, _Measured] = {}  # the last known size per workspace path
         self._lock = threading.Lock()
 
     def measure(self, root: Path) -> str | None:
-        """Walk the workspace now; a notice for the model when it is over the cap."""
+        """Walk the workspace now; a notice for the model when it is over a cap."""
+        return self.walk(root)[0]
+
+    def walk(self, root: Path) -> tuple[str | None, int]:
+        """`measure`, and the bytes then left under the size cap."""
         try:
             measured = self._scan(root)
         except ToolFailed as failed:
-            return failed.message
-        return None if self._fits(measured, 0) else self._refusal(measured)
+            return failed.message, 0
+        if not self._fits(measured, 0):
+            return self._refusal(measured), 0
+        return None, self.max_bytes - measured.bytes
+
+    def room(self, root: Path) -> int:
+        """The bytes left under the size cap by the last known size (0 when over a cap)."""
+        measured = self._known(root)
+        return self.max_bytes - measured.bytes if self._fits(measured, 0) else 0
 
     def require_room(self, root: Path) -> None:
-        """Refuse (ToolFailed) while the workspace is over the cap: for bash and python."""
+        """Refuse (ToolFailed) while the workspace is over a cap: for bash and python."""
         measured = self._known(root)
         if not self._fits(measured, 0):
             raise ToolFailed(self._refusal(measured), code=FULL)
@@ -65,13 +80,6 @@ class WorkspaceQuota:
                     )
                 raise ToolFailed(f"{self._over(measured)} Then write again.", code=FULL)
             measured.bytes = max(0, measured.bytes + growth)
-
-    def adjust(self, root: Path, change: int) -> None:
-        """Move the cached size by `change` bytes (a file deleted), if it is cached."""
-        with self._lock:
-            measured = self._sizes.get(root)
-            if measured is not None:
-                measured.bytes = max(0, measured.bytes + change)
 
     def forget(self, root: Path) -> None:
         """Drop the cached size: the next check walks the workspace again."""
@@ -93,13 +101,17 @@ class WorkspaceQuota:
                 "listed with delete_file.",
                 code=FULL,
             ) from None
-        measured = _Measured(usage.bytes, usage.too_deep)
+        measured = _Measured(usage.bytes, usage.entries, usage.too_deep)
         with self._lock:
             self._sizes[root] = measured
         return measured
 
     def _fits(self, measured: _Measured, growth: int) -> bool:
-        return not measured.too_deep and measured.bytes + growth <= self.max_bytes
+        return (
+            not measured.too_deep
+            and measured.bytes + growth <= self.max_bytes
+            and measured.entries <= self.max_files
+        )
 
     def _over(self, measured: _Measured) -> str:
         if measured.too_deep:
@@ -107,6 +119,12 @@ class WorkspaceQuota:
                 f"This workspace has directories nested more than {MAX_DEPTH} levels deep, "
                 f"so its size cannot be checked against its limit of {self.max_bytes} bytes. "
                 f"{_DELETE_HINT} to remove them."
+            )
+        if measured.entries > self.max_files:
+            return (
+                f"This workspace holds {measured.entries} files and directories, over its "
+                f"limit of {self.max_files}. {_DELETE_HINT} (a directory goes with everything "
+                "in it) to bring it under the limit."
             )
         return (
             f"This workspace holds {measured.bytes} bytes, over its limit of {self.max_bytes} "

@@ -61,7 +61,7 @@ class ToolService:
         self.policies = ToolPolicies(settings)
         root = settings.workspace_root or str(Path(tempfile.gettempdir()) / "relaygate-workspaces")
         self.workspace_root = Path(root)
-        self.quota = WorkspaceQuota(settings.workspace_max_bytes)
+        self.quota = WorkspaceQuota(settings.workspace_max_bytes, settings.workspace_max_files)
         self.sweeper = Sweeper(
             "stale workspaces", self.sweep_workspaces, settings.workspace_sweep_interval_seconds
         )

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from relaygate.agents.tools.disk import remove_entry
 from relaygate.agents.tools.errors import ToolFailed
 from relaygate.agents.tools.quota import WorkspaceQuota
+from relaygate.agents.tools.run_watch import RunWatch
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -167,20 +168,23 @@ class Workspace:
             finally:
                 os.close(parent)
         except OSError as exc:
-            if self.quota is not None:
-                self.quota.forget(self.root)
             raise ToolFailed(_explain(path, exc)) from None
-        if self.quota is not None:
-            self.quota.adjust(self.root, -removed)
+        finally:
+            if self.quota is not None:  # the files and directories it removed: walk again
+                self.quota.forget(self.root)
         return removed
 
     def require_room(self) -> None:
-        """Refuse (ToolFailed) while the workspace is over its total-size cap."""
+        """Refuse (ToolFailed) while the workspace is over its size or file-count cap."""
         if self.quota is not None:
             self.quota.require_room(self.root)
 
+    def run_watch(self) -> RunWatch | None:
+        """The check to make while a sandboxed run writes here (None without a quota)."""
+        return RunWatch(self.quota, self.root) if self.quota is not None else None
+
     def measure(self) -> str | None:
-        """Measure the workspace now; a notice for the model when it is over the cap."""
+        """Measure the workspace now; a notice for the model when it is over a cap."""
         return self.quota.measure(self.root) if self.quota is not None else None
 
     def _size_of(self, parts: list[str]) -> int:

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 from relaygate.agents.tools.base import Tool, ToolContext
+from relaygate.agents.tools.errors import ToolFailed
+from relaygate.agents.tools.quota import FULL
 from relaygate.config import SandboxSettings
 
 MAX_SOURCE = 64 * 1024
@@ -20,7 +22,14 @@ def _sandboxed_tool(
     async def run(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
         await asyncio.to_thread(context.workspace.require_room)  # refused while over the cap
         workspace = await asyncio.to_thread(context.workspace.ensure)
-        result = (await context.sandbox.run([*argv, arguments[field]], workspace)).as_dict()
+        # checked while it runs: a run that takes the workspace over a cap is stopped
+        watch = await asyncio.to_thread(context.workspace.run_watch)
+        run = await context.sandbox.run([*argv, arguments[field]], workspace, watch=watch)
+        if run.stopped is not None:
+            raise ToolFailed(
+                f"The {name} run was stopped before it ended. {run.stopped}", code=FULL
+            )
+        result = run.as_dict()
         notice = await asyncio.to_thread(context.workspace.measure)
         if notice is not None:
             result["workspace_full"] = notice
