@@ -11,7 +11,7 @@ from relaygate.errors import GatewayError
 from relaygate.fronts.dialect import speaks_gemini
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.context import RequestContext
-from relaygate.translate.error_bodies import (
+from relaygate.translate.error_bodies import (  # re-exported: the fronts' error shapes
     ErrorBody,
     anthropic_error_body,
     gemini_error_body,
@@ -32,8 +32,13 @@ def error_body_for(request: Request) -> ErrorBody:
     """The error format of the API the request speaks (Gemini's also under `/v1`)."""
     if speaks_gemini(request):
         return gemini_error_body
+    return error_body_for_path(request.url.path)
+
+
+def error_body_for_path(path: str) -> ErrorBody:
+    """The error format of a path, by its prefix (what `error_body_for` falls back on)."""
     for prefix, body in ERROR_FORMATS:
-        if request.url.path.startswith(prefix):
+        if path.startswith(prefix):
             return body
     return openai_error_body
 

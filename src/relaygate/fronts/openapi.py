@@ -25,14 +25,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from relaygate import __version__
-from relaygate.fronts.errors import (
+from relaygate.fronts.errors import error_body_for_path
+from relaygate.lazy_import import import_module
+from relaygate.translate.error_bodies import (
     ErrorBody,
     anthropic_error_body,
-    error_body_for,
     gemini_error_body,
     openai_error_body,
 )
-from relaygate.lazy_import import import_module
 
 SCHEMAS = "relaygate.fronts.openapi_schemas"
 CHAT = "relaygate.translate.openai_chat.wire"
@@ -75,7 +75,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Responses WebSocket mode: `response.create` messages", f"{RESPONSES}:CreateResponse"
     ),
     ("POST", "/v1/responses/compact"): Operation(
-        "Compact a conversation", "relaygate.fronts.responses.compact:CompactRequest"
+        "Compact a conversation", f"{RESPONSES}:CompactRequest"
     ),
     ("GET", "/v1/responses/{response_id}"): Operation(
         "A stored response; `?stream=true&starting_after=N` resumes a background run"
@@ -174,6 +174,13 @@ def _entries(routes: Sequence[BaseRoute]) -> Iterator[_Entry]:
             yield _Entry(path, "GET", OPERATIONS.get(("GET", path)))
 
 
+def _error_body(path: str) -> ErrorBody:
+    """The error shape of a documented path (Gemini's methods under `/v1` included)."""
+    if path.startswith(("/v1beta/", "/v1/models/{model}:")):
+        return gemini_error_body
+    return error_body_for_path(path)
+
+
 def _app_methods(path: str) -> list[str]:
     """The methods of a route to an ASGI app (which takes any): those OPERATIONS lists."""
     listed = [method for method, known in OPERATIONS if known == path and method != WEBSOCKET]
@@ -252,7 +259,7 @@ def _operation(entry: _Entry, schema: Any) -> dict[str, Any]:
     error = {
         "description": "An error, in this front's format",
         "content": {
-            "application/json": {"schema": schema(ERROR_MODELS[error_body_for(entry.path)])}
+            "application/json": {"schema": schema(ERROR_MODELS[_error_body(entry.path)])}
         },
     }
     status = operation.status if operation else "200"
