@@ -89,6 +89,7 @@ async def model_call(
         tags=_tags(request),
         traceparent=request.headers.get("traceparent"),
         context=context,
+        observers=[context.record],
     )
     return prologue.gateway, call
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.routing.registry import Route, RoutePlan
+
+if TYPE_CHECKING:
+    from relaygate.pipeline.outcome import Outcome
 from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
 
 
@@ -63,6 +66,7 @@ class Call:
     plan: RoutePlan | None = None  # set by the route step (or pinned by the caller)
     needs_content: bool = False  # a step must see the content: translate, never relay
     context: RequestContext | None = None  # the HTTP request's record, when there is one
+    observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""
@@ -107,6 +111,7 @@ class Origin:
     context: RequestContext | None = None  # the HTTP request's record, while it lasts
     session_id: str | None = None
     plan: RoutePlan | None = None  # pinned: every call of the run goes where the first went
+    observers: tuple[Callable[[Outcome], None], ...] = ()  # e.g. a session turn's meter
 
     def call(self, model_call: ModelCall) -> Call:
         """A canonical call on behalf of this origin."""
@@ -121,4 +126,8 @@ class Origin:
             session_id=self.session_id,
             plan=self.plan,
             context=self.context,
+            observers=[
+                *((self.context.record,) if self.context is not None else ()),
+                *self.observers,
+            ],
         )

@@ -70,15 +70,16 @@ class Dispatch:
             "attempt": number,
             "session_id": call.session_id,
         }
-        context = call.context
-        if context is None:
-            return Attempt(self._sinks, fields, relayed)
+        observers = call.observers
+        if not observers:
+            return Attempt(self._sinks, fields, route, relayed)
 
         def emit(outcome: Outcome) -> None:
-            context.record(outcome)
+            for observe in observers:
+                observe(outcome)
             self._sinks(outcome)
 
-        return Attempt(emit, fields, relayed)
+        return Attempt(emit, fields, route, relayed)
 
     # --- the byte relay ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from relaygate.errors import GatewayError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.auth import Principal
+from relaygate.routing.registry import Route, cost_of
 from relaygate.types import Usage, UsageSource
 
 _log = get_logger("relaygate.outcome")
@@ -38,6 +39,7 @@ class Outcome:
     usage: Usage | None
     latency_s: float
     ttft_s: float | None  # streams: time to the first item
+    cost_usd: float | None  # at the served route's prices; None when it has none
     session_id: str | None = None
 
     @property
@@ -53,14 +55,19 @@ class Attempt:
     """One upstream call being measured; `finish` emits its outcome once."""
 
     __slots__ = (
-        "_emit", "_fields", "_started", "_ttft", "done", "relayed", "usage",
+        "_emit", "_fields", "_route", "_started", "_ttft", "done", "relayed", "usage",
     )
 
     def __init__(
-        self, emit: Callable[[Outcome], None], fields: dict[str, object], relayed: bool
+        self,
+        emit: Callable[[Outcome], None],
+        fields: dict[str, object],
+        route: Route,
+        relayed: bool,
     ) -> None:
         self._emit = emit
         self._fields = fields
+        self._route = route
         self._started = time.perf_counter()
         self._ttft: float | None = None
         self.relayed = relayed
@@ -83,6 +90,7 @@ class Attempt:
             usage=self.usage,
             latency_s=time.perf_counter() - self._started,
             ttft_s=self._ttft,
+            cost_usd=cost_of(self.usage, self._route) if self.usage is not None else None,
         )
         self._emit(outcome)
 

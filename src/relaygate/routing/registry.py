@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from relaygate.config import Settings
 from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
+from relaygate.types import Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,16 @@ class Route:
     context_window: int | None = None
     input_price_per_mtok: float | None = None
     output_price_per_mtok: float | None = None
+
+
+def cost_of(usage: Usage, route: Route) -> float | None:
+    """US dollars for `usage` at the route's prices; None when no price is configured."""
+    if route.input_price_per_mtok is None and route.output_price_per_mtok is None:
+        return None
+    return (
+        usage.input_tokens * (route.input_price_per_mtok or 0.0)
+        + usage.output_tokens * (route.output_price_per_mtok or 0.0)
+    ) / 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

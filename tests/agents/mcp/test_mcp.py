@@ -77,8 +77,9 @@ def _invoke(
 
 def _names(gateway: GatewayProcess, key: str) -> list[str]:
     response = httpx.get(
-        f"{gateway.base_url}/api/tools", headers={"Authorization": f"Bearer {key}"}
+        f"{gateway.base_url}/api/tools", headers={"Authorization": f"Bearer {key}"}, timeout=30
     )
+    assert response.status_code == 200, response.text
     return [tool["name"] for tool in response.json()["tools"]]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from relaygate.errors import InvalidRequest
 from relaygate.routing.registry import Route
-from relaygate.types import Role, Usage
+from relaygate.types import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +112,3 @@ def plan_context(entries: list[HistoryEntry], budget: int, fixed_tokens: int) ->
         trimmed_tokens=total - kept_tokens,
         trimmed_through_seq=entries[trimmed - 1].seq if trimmed else None,
     )
-
-
-def cost_of(usage: Usage, route: Route) -> float | None:
-    """US dollars for `usage` at the route's prices; None when no price is configured."""
-    if route.input_price_per_mtok is None and route.output_price_per_mtok is None:
-        return None
-    return (
-        usage.input_tokens * (route.input_price_per_mtok or 0.0)
-        + usage.output_tokens * (route.output_price_per_mtok or 0.0)
-    ) / 1_000_000

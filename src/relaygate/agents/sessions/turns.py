@@ -28,7 +28,6 @@ from relaygate.agents.sessions.memory import (
     ContextPlan,
     HistoryEntry,
     context_budget,
-    cost_of,
     plan_context,
 )
 from relaygate.agents.sessions.outcome import (
@@ -50,6 +49,7 @@ from relaygate.errors import Conflict, GatewayError, InvalidRequest, PayloadTooL
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
+from relaygate.pipeline.outcome import Outcome
 from relaygate.routing.registry import ModelRegistry, Route, RoutePlan
 from relaygate.store.sessions import SessionMessageRow, SessionRow
 from relaygate.tokens.tokenizer import REPLY_PRIMING_TOKENS, count_message, count_tools
@@ -364,15 +364,17 @@ class TurnRunner:
                 "message": {"role": "user", "content": user_content},
             },
         )
-        output = await run_turn(
-            self.pipeline, prepared.origin, call, inputs, emit, live=prepared.live
+        meter = TurnMeter()  # the turn's model calls' outcomes: what served, at what cost
+        origin = dataclasses.replace(
+            prepared.origin, observers=(*prepared.origin.observers, meter.record)
         )
-        cost = cost_of(output.usage, route)
-        new = [new_message(Produced(user, None, dict(prepared.metadata)), route.upstream_model)]
-        new += [new_message(item, route.upstream_model) for item in output.messages]
+        output = await run_turn(self.pipeline, origin, call, inputs, emit, live=prepared.live)
+        cost, served = meter.cost_usd, meter.upstream_model or route.upstream_model
+        new = [new_message(Produced(user, None, dict(prepared.metadata)), served)]
+        new += [new_message(item, served) for item in output.messages]
         new[-1].metadata = {
             **new[-1].metadata,
-            "turn": _turn_metadata(prepared, route, output, cost, plan),
+            "turn": _turn_metadata(prepared, served, output, cost, plan),
         }
         now = time.time()
         commit = TurnCommit(
@@ -405,13 +407,27 @@ class TurnRunner:
         return result
 
 
+class TurnMeter:
+    """Reads the outcomes of one turn's model calls: the sum of their costs (None while
+    no served route had a price) and the upstream model that served the last one."""
+
+    def __init__(self) -> None:
+        self.cost_usd: float | None = None
+        self.upstream_model: str | None = None
+
+    def record(self, outcome: Outcome) -> None:
+        if outcome.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + outcome.cost_usd
+        self.upstream_model = outcome.upstream_model
+
+
 def _turn_metadata(
-    prepared: PreparedTurn, route: Route, output: TurnOutput, cost: float | None, plan: ContextPlan
+    prepared: PreparedTurn, served: str, output: TurnOutput, cost: float | None, plan: ContextPlan
 ) -> dict[str, Any]:
     """What is recorded on the turn's last message: model, usage, cost, the context built."""
     meta: dict[str, Any] = {
         "model": prepared.model,
-        "upstream_model": route.upstream_model,
+        "upstream_model": served,
         "finish_reason": output.finish_reason.value,
         "usage": usage_json(output.usage),
         "cost_usd": cost,
