@@ -141,7 +141,7 @@ def test_before_request_hook_may_change_the_call(gateway: GatewayProcess) -> Non
     reply = _openai(gateway).chat.completions.with_raw_response.create(
         model="hooked", messages=[{"role": "user", "content": "repeat me"}]
     )
-    assert reply.headers["x-relaygate-served-model"] == "echo"
+    assert reply.headers["x-relaygate-served-by"] == "mock/echo"
     assert reply.parse().choices[0].message.content == "repeat me"
 
 

@@ -131,8 +131,7 @@ def test_the_client_gets_the_model_name_it_asked_for(gateway: GatewayProcess, as
         model=asked, messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.parse().model == asked
-    assert raw.headers["x-relaygate-served-model"] == "gpt-4-turbo"
-    assert raw.headers["x-relaygate-provider"] == "good"
+    assert raw.headers["x-relaygate-served-by"] == "good/gpt-4-turbo"
     chunks = list(client.chat.completions.create(
         model=asked, stream=True, stream_options={"include_usage": True},
         messages=[{"role": "user", "content": "hi"}],

@@ -77,7 +77,7 @@ async def count_tokens(request: Request) -> Response:
     gateway, call = await model_call(request, MESSAGES, decode_prompt, stream=False)
     call.endpoint = Endpoint.COUNT_TOKENS
     call.headers = _forwarded(request)
-    answer = await gateway.pipeline(call)
+    answer = await gateway.pipeline.run(call)
     assert answer.reply is not None
     return Response(
         answer.reply.body, media_type="application/json", headers=_request_id(call)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from relaygate.errors import GatewayError
 from relaygate.fronts.common import model_request
 from relaygate.fronts.streams import ClosingStream
-from relaygate.fronts.usage import source_header
+from relaygate.fronts.usage import USAGE_SOURCE_HEADER
 from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint
 from relaygate.pipeline.context import RequestContext
 from relaygate.providers.base import WireFormat
@@ -29,8 +29,7 @@ from relaygate.routing.registry import Route
 from relaygate.services import Gateway
 from relaygate.types import ErrorEvent, ModelResult, StreamEvent
 
-SERVED_PROVIDER_HEADER = "X-Relaygate-Provider"
-SERVED_MODEL_HEADER = "X-Relaygate-Served-Model"
+SERVED_HEADER = "X-Relaygate-Served-By"  # `<provider>/<upstream model>` that answered
 
 
 class FrameEncoder(Protocol):
@@ -58,7 +57,7 @@ class FrontFormat:
     stream_encoder: Callable[[Call, Route], FrameEncoder]
     frame: Callable[[AsyncIterator[bytes], Call], AsyncIterator[bytes]] | None = None
     stream_media_type: str = "text/event-stream"
-    headers: Callable[[Call], dict[str, str]] = lambda call: {}
+    headers: Callable[[Call], dict[str, str]] = lambda call: {}  # a new dict each time
 
 
 async def model_call(
@@ -75,6 +74,8 @@ async def model_call(
     context = prologue.context
     assert context.principal is not None  # set by model_request
     body = prologue.body
+    metadata = body.get("metadata")
+    tags, traceparent = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
@@ -85,9 +86,9 @@ async def model_call(
         body=body,
         raw=prologue.raw,
         decoder=decoder,
-        metadata=_metadata(body),
-        tags=_tags(request),
-        traceparent=request.headers.get("traceparent"),
+        metadata=_strings(metadata) if metadata else {},
+        tags=tags,
+        traceparent=traceparent,
         context=context,
         observers=[context.record],
     )
@@ -96,18 +97,21 @@ async def model_call(
 
 async def serve(gateway: Gateway, call: Call, front: FrontFormat) -> Response:
     """Run `call` through the pipeline and answer in the front's format."""
-    answer = await gateway.pipeline(call)
+    answer = await gateway.pipeline.run(call)
     return respond(answer, call, front)
 
 
 def respond(answer: Answer, call: Call, front: FrontFormat) -> Response:
-    headers = {**front.headers(call), **_served(answer.route)}
+    route = answer.route
+    headers = front.headers(call)
+    headers[SERVED_HEADER] = f"{route.provider.name}/{route.upstream_model}"
     if answer.reply is not None:
-        headers.update(source_header(answer.usage))
+        if answer.usage is not None:
+            headers[USAGE_SOURCE_HEADER] = answer.usage.source.value
         return Response(answer.reply.body, media_type=answer.reply.content_type, headers=headers)
     if answer.result is not None:
         answer.result.model = call.model
-        headers.update(source_header(answer.result.usage))
+        headers[USAGE_SOURCE_HEADER] = answer.result.usage.source.value
         body = orjson.dumps(front.encode_result(answer.result))
         return Response(body, media_type="application/json", headers=headers)
     frames: AsyncIterator[bytes]
@@ -153,19 +157,20 @@ def _note(context: RequestContext | None, error: str) -> None:
         context.error = error
 
 
-def _served(route: Route) -> dict[str, str]:
-    return {SERVED_PROVIDER_HEADER: route.provider.name, SERVED_MODEL_HEADER: route.upstream_model}
-
-
-def _metadata(body: dict[str, Any]) -> dict[str, str]:
-    metadata = body.get("metadata")
+def _strings(metadata: Any) -> dict[str, str]:
+    """The body's metadata values that are strings (a Call's metadata)."""
     if not isinstance(metadata, dict):
         return {}
     return {str(key): value for key, value in metadata.items() if isinstance(value, str)}
 
 
-def _tags(request: Request) -> list[str]:
-    header = request.headers.get("x-relaygate-tags")
-    return [tag.strip() for tag in header.split(",") if tag.strip()] if header else []
-
-
+def _tags_and_trace(request: Request) -> tuple[list[str], str | None]:
+    """`x-relaygate-tags` (comma-separated) and `traceparent`, in one pass over the headers."""
+    tags: list[str] = []
+    traceparent = None
+    for name, value in request.scope["headers"]:
+        if name == b"x-relaygate-tags":
+            tags += [tag.strip() for tag in value.decode("latin-1").split(",") if tag.strip()]
+        elif name == b"traceparent":
+            traceparent = value.decode("latin-1")
+    return tags, traceparent

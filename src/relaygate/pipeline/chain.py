@@ -30,16 +30,13 @@ class Pipeline:
         handler = dispatch
         for step in reversed(steps):
             handler = _bound(step, handler)
-        self._handler = handler
+        self.run: Next = handler  # the first step, bound to the rest: `await pipeline.run(call)`
         self.steps = tuple(steps)
-
-    async def __call__(self, call: Call) -> Answer:
-        return await self._handler(call)
 
     async def complete(self, call: Call) -> tuple[Route, ModelResult]:
         """A canonical caller's whole answer (sessions, Responses, the agent loop)."""
         call.stream = False
-        answer = await self(call)
+        answer = await self.run(call)
         if answer.result is None:
             raise GatewayError("The pipeline answered a canonical call with relayed bytes.")
         return answer.route, answer.result
@@ -47,7 +44,7 @@ class Pipeline:
     async def stream(self, call: Call) -> tuple[Route, AsyncIterator[StreamEvent]]:
         """A canonical caller's stream; its first event has arrived (earlier failures raised)."""
         call.stream = True
-        answer = await self(call)
+        answer = await self.run(call)
         if answer.events is None:
             raise GatewayError("The pipeline answered a canonical call with relayed bytes.")
         return answer.route, answer.events

@@ -15,7 +15,7 @@ import orjson
 
 from relaygate.errors import GatewayError, ShuttingDown, UpstreamError
 from relaygate.pipeline.call import Answer, Call, Endpoint
-from relaygate.pipeline.outcome import Attempt, Outcome, Sinks
+from relaygate.pipeline.outcome import Attempt, Sinks
 from relaygate.providers.anthropic import AnthropicProvider
 from relaygate.providers.base import Provider, RawRelay, RawReply, WireFormat
 from relaygate.relay.anthropic import AnthropicRelay
@@ -59,27 +59,10 @@ class Dispatch:
         return RELAYS[front] if spoken is front else None
 
     def _attempt(self, call: Call, route: Route, relayed: bool, number: int = 1) -> Attempt:
-        fields: dict[str, object] = {
-            "request_id": call.request_id,
-            "principal": call.principal,
-            "endpoint": call.endpoint.value,
-            "model": call.model,
-            "provider": route.provider.name,
-            "upstream_model": route.upstream_model,
-            "stream": call.stream,
-            "attempt": number,
-            "session_id": call.session_id,
-        }
-        observers = call.observers
-        if not observers:
-            return Attempt(self._sinks, fields, route, relayed)
-
-        def emit(outcome: Outcome) -> None:
-            for observe in observers:
-                observe(outcome)
-            self._sinks(outcome)
-
-        return Attempt(emit, fields, route, relayed)
+        listeners = self._sinks.listeners
+        if call.observers:
+            listeners = [*call.observers, *listeners]
+        return Attempt(call, route, listeners, relayed, number)
 
     # --- the byte relay ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from relaygate.errors import GatewayError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.auth import Principal
+from relaygate.pipeline.call import Call
 from relaygate.routing.registry import Route, cost_of
 from relaygate.types import Usage, UsageSource
 
@@ -23,7 +24,7 @@ _log = get_logger("relaygate.outcome")
 CLIENT_CLOSED = 499  # nginx's status for "the client went away first"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen slots dataclass is slow to build
 class Outcome:
     request_id: str
     principal: Principal
@@ -52,22 +53,19 @@ Sink = Callable[[Outcome], None]
 
 
 class Attempt:
-    """One upstream call being measured; `finish` emits its outcome once."""
+    """One upstream call being measured; `finish` emits its outcome once, to the call's
+    own observers, then to the gateway's sinks (a listener that raises is logged)."""
 
-    __slots__ = (
-        "_emit", "_fields", "_route", "_started", "_ttft", "done", "relayed", "usage",
-    )
+    __slots__ = ("_call", "_listeners", "_number", "_route", "_started", "_ttft", "done",
+                 "relayed", "usage")
 
     def __init__(
-        self,
-        emit: Callable[[Outcome], None],
-        fields: dict[str, object],
-        route: Route,
-        relayed: bool,
+        self, call: Call, route: Route, listeners: Sequence[Sink], relayed: bool, number: int = 1
     ) -> None:
-        self._emit = emit
-        self._fields = fields
+        self._call = call
         self._route = route
+        self._listeners = listeners
+        self._number = number
         self._started = time.perf_counter()
         self._ttft: float | None = None
         self.relayed = relayed
@@ -82,17 +80,31 @@ class Attempt:
         if self.done:
             return
         self.done = True
+        call, route, usage = self._call, self._route, self.usage
         outcome = Outcome(
-            **self._fields,  # type: ignore[arg-type]
-            relayed=self.relayed,
-            status=status,
-            error=error,
-            usage=self.usage,
-            latency_s=time.perf_counter() - self._started,
-            ttft_s=self._ttft,
-            cost_usd=cost_of(self.usage, self._route) if self.usage is not None else None,
+            call.request_id,
+            call.principal,
+            call.endpoint.value,
+            call.model,
+            route.provider.name,
+            route.upstream_model,
+            call.stream,
+            self.relayed,
+            self._number,
+            status,
+            error,
+            usage,
+            time.perf_counter() - self._started,
+            self._ttft,
+            cost_of(usage, route) if usage is not None else None,
+            call.session_id,
         )
-        self._emit(outcome)
+        for listener in self._listeners:
+            try:
+                listener(outcome)
+            except Exception:
+                _log.exception("outcome listener failed",
+                               listener=getattr(listener, "__qualname__", repr(listener)))
 
     def fail(self, error: GatewayError) -> None:
         self.finish(error.status, error.code or error.type)
@@ -103,17 +115,10 @@ class Attempt:
 
 
 class Sinks:
-    """The registered sinks, fed in order; a sink that raises is logged, never the caller's problem."""
+    """The gateway's sinks, in the order they were added."""
 
     def __init__(self, sinks: Sequence[Sink] = ()) -> None:
-        self._sinks = list(sinks)
+        self.listeners: list[Sink] = list(sinks)
 
     def add(self, sink: Sink) -> None:
-        self._sinks.append(sink)
-
-    def __call__(self, outcome: Outcome) -> None:
-        for sink in self._sinks:
-            try:
-                sink(outcome)
-            except Exception:
-                _log.exception("outcome sink failed", sink=getattr(sink, "__qualname__", repr(sink)))
+        self.listeners.append(sink)

@@ -22,6 +22,7 @@ from relaygate.relay.usage import (
     ReplyUsage,
     counted,
     json_object,
+    renamed,
     whole_reply,
 )
 from relaygate.routing.registry import Route
@@ -144,8 +145,8 @@ class ChatSniffer:
                 for choice in chunk.get("choices") or ()
             )
         if self._rename is not None and "model" in chunk:
-            chunk["model"] = self._rename
-            return data_frame(chunk)
+            payload_renamed = renamed(payload, chunk, self._rename)
+            return b"data: " + payload_renamed + b"\n\n"
         return event + b"\n\n"
 
     def _malformed(self, what: str) -> bytes:

@@ -88,7 +88,7 @@ def whole_reply(
     changed = parsed.get("model") != call.model
     if isinstance(usage, dict):
         attempt.usage = codec.decode_usage(usage)
-    else:
+    else:  # our count, written in (and the model name with it)
         attempt.usage = count_reply(
             parsed, codec.decode_response, codec.decode_request(call.body),
             route.upstream_model, route.provider.name,
@@ -96,8 +96,21 @@ def whole_reply(
         parsed["usage"] = {
             **codec.encode_usage(attempt.usage), USAGE_SOURCE_FIELD: attempt.usage.source.value
         }
-        changed = True
+        parsed["model"] = call.model
+        return RawReply(reply.status, orjson.dumps(parsed), reply.content_type)
     if not changed:
         return reply
-    parsed["model"] = call.model
-    return RawReply(reply.status, orjson.dumps(parsed), reply.content_type)
+    return RawReply(reply.status, renamed(reply.body, parsed, call.model), reply.content_type)
+
+
+def renamed(body: bytes, parsed: dict[str, Any], model: str) -> bytes:
+    """`body` with its top-level `model` set to `model`: the bytes edited in place when the
+    upstream's name appears once (no re-encoding), else `parsed` encoded again."""
+    served = parsed.get("model")
+    if isinstance(served, str):
+        for pattern in (b'"model":', b'"model": '):
+            needle = pattern + orjson.dumps(served)
+            if body.count(needle) == 1:
+                return body.replace(needle, pattern + orjson.dumps(model))
+    parsed["model"] = model
+    return orjson.dumps(parsed)

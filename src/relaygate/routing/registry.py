@@ -10,6 +10,8 @@ from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
 from relaygate.types import Usage
 
+MAX_CACHED_PLANS = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -60,6 +62,7 @@ class ModelRegistry:
                 output_price_per_mtok=model.output_price_per_mtok,
             )
         self._aliases = dict(settings.aliases)
+        self._plans: dict[str, RoutePlan] = {}
         self._rewrites = [(rewrite.match, rewrite.to) for rewrite in settings.rewrites]
 
     @property
@@ -98,7 +101,12 @@ class ModelRegistry:
 
     def plan(self, name: str) -> RoutePlan:
         """The route plan for a call to `name`; raises ModelNotFound."""
-        return RoutePlan((self.resolve(name),))
+        plan = self._plans.get(name)
+        if plan is None:
+            plan = RoutePlan((self.resolve(name),))
+            if len(self._plans) < MAX_CACHED_PLANS:  # names are the clients' to choose
+                self._plans[name] = plan
+        return plan
 
     def _prefixed(self, name: str) -> Route | None:
         provider_name, sep, upstream = name.partition(":")
