@@ -95,6 +95,9 @@ class ChatSniffer:
         self._route = route
         self._keep_usage = _wants_usage(call.body)
         self._rename = call.model if call.model != route.upstream_model else None
+        # the name the upstream's chunks most likely carry, and what replaces it
+        self._served = b'"model":' + orjson.dumps(route.upstream_model)
+        self._asked = b'"model":' + orjson.dumps(call.model)
         self._pending = b""
         self._seen = bytearray()  # kept until usage shows up, to count it otherwise
         self._usage: Usage | None = None
@@ -110,27 +113,36 @@ class ChatSniffer:
             self._pending = data
             return b""
         complete, self._pending = data[: end + 2], data[end + 2 :]
-        out = bytearray()
-        for event in complete.split(b"\n\n")[:-1]:
-            out += self._event(event)
-            if self.failure is not None or self._done:
+        events = complete.split(b"\n\n")[:-1]
+        out: list[bytes] | None = None  # only when an event changed: else `complete` as is
+        for index, event in enumerate(events):
+            changed = self._event(event)
+            stop = self.failure is not None or self._done
+            if out is None and (changed is not None or (stop and index < len(events) - 1)):
+                out = [item + b"\n\n" for item in events[:index]]
+            if out is not None:
+                out.append(event + b"\n\n" if changed is None else changed)
+            if stop:
                 break
-        return bytes(out)
+        return complete if out is None else b"".join(out)
 
-    def _event(self, event: bytes) -> bytes:
+    def _event(self, event: bytes) -> bytes | None:
+        """What replaces one event (`b""` drops it), or None to pass it as it is."""
         payload = _data_of(event)
         if payload is None:  # a comment (keep-alive) or an empty event
-            return event + b"\n\n"
+            return None
         if payload is _MALFORMED:
             return self._malformed("a line that is not server-sent events")
         if payload == _DONE_DATA:
             self._done = True
-            return self._before_done() + DONE
+            before = self._before_done()
+            return before + DONE if before else None
         chunk = json_object(payload)
         if chunk is None:
             return self._malformed("an event whose data is not a JSON object")
         if self._usage is None:
-            self._seen += event + b"\n\n"
+            self._seen += event
+            self._seen += b"\n\n"
             if not self._base:
                 self._base = {key: chunk.get(key) for key in ("id", "created", "model")}
         usage = chunk.get("usage")
@@ -140,14 +152,15 @@ class ChatSniffer:
             if not self._keep_usage and chunk.get("choices") == []:
                 return b""
         if not self._finished:
-            self._finished = "error" in chunk or any(
-                isinstance(choice, dict) and choice.get("finish_reason")
-                for choice in chunk.get("choices") or ()
-            )
-        if self._rename is not None and "model" in chunk:
-            payload_renamed = renamed(payload, chunk, self._rename)
-            return b"data: " + payload_renamed + b"\n\n"
-        return event + b"\n\n"
+            self._finished = "error" in chunk
+            for choice in chunk.get("choices") or ():
+                if isinstance(choice, dict) and choice.get("finish_reason"):
+                    self._finished = True
+        if self._rename is None or "model" not in chunk:
+            return None
+        if self._served in payload:
+            return b"data: " + payload.replace(self._served, self._asked, 1) + b"\n\n"
+        return b"data: " + renamed(payload, chunk, self._rename) + b"\n\n"
 
     def _malformed(self, what: str) -> bytes:
         self.failure = UpstreamError(
@@ -171,7 +184,11 @@ class ChatSniffer:
 
     def close(self) -> bytes:
         rest, self._pending = self._pending, b""
-        out = self._event(rest.strip()) if rest.strip() and not self._done else b""
+        event = rest.strip()
+        out = b""
+        if event and not self._done:
+            changed = self._event(event)
+            out = event + b"\n\n" if changed is None else changed
         if self.failure is not None:
             raise self.failure
         if self._done:
