@@ -1,0 +1,125 @@
+"""Instructions per request, counted by valgrind's callgrind: a figure the machine's load
+does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
+
+Run: python bench/instructions.py [--against REF] [--requests 300]
+
+Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
+callgrind, counting the whole process: with a few requests of each kind, with N more
+non-streaming ones, with N more streaming ones (fast path and translated, sequential).
+The differences over N are the instructions per request (start-up cancels out; hash
+seeds are fixed). Prints them for each build, and the change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from run import MESSAGES, build_of, free_port, start_upstream, stop
+
+WARMUP = 50
+MODES = [("fast path", True), ("translated", False)]
+
+
+def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
+             src: Path | None) -> tuple[subprocess.Popen[bytes], int, Path]:
+    port = free_port()
+    config = {
+        "server": {"port": port, "fast_path": fast_path, "shutdown_grace_seconds": 1},
+        "storage": {"database_url": f"sqlite+aiosqlite:///{workdir / name}.db"},
+        "providers": {"up": {"type": "openai", "base_url": f"http://127.0.0.1:{upstream}/v1",
+                             "api_key": "sk-bench"}},
+        "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
+    }
+    config_path = workdir / f"{name}.yaml"
+    config_path.write_text(json.dumps(config))
+    out = workdir / f"{name}.callgrind"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RELAYGATE_")}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    env["PYTHONHASHSEED"] = "0"
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m", "relaygate", "serve",
+               "--config", str(config_path)]
+    log = (workdir / f"{name}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200:
+                return process, port, out
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    stop(process)
+    tail = (workdir / f"{name}.log").read_text(errors="replace")[-2000:]
+    raise SystemExit(f"instructions: the {name} gateway did not start under valgrind:\n{tail}")
+
+
+def _send(port: int, plain: int, streamed: int) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        for count, stream in ((plain, False), (streamed, True)):
+            body = {"model": "bench", "messages": MESSAGES, "stream": stream}
+            for _ in range(count):
+                client.post("/v1/chat/completions", json=body).raise_for_status()
+
+
+def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path | None,
+           plain: int, streamed: int) -> int:
+    """Instructions of a whole gateway process that served `plain` + `streamed` requests."""
+    process, port, out = _gateway(workdir, name, upstream, fast_path, src)
+    try:
+        _send(port, plain, streamed)
+    finally:
+        stop(process)
+    text = out.read_text(errors="replace")
+    out.unlink()
+    total = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.MULTILINE)
+    if total is None:
+        raise SystemExit(f"instructions: no total in {out}")
+    return int(total.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--against", metavar="REF", help="also count this git commit's gateway")
+    parser.add_argument("--requests", type=int, default=300, help="N, the requests counted")
+    args = parser.parse_args()
+    results: dict[tuple[str, str, str], float] = {}
+    upstream_port = free_port()
+    upstream = start_upstream(upstream_port)
+    try:
+        with tempfile.TemporaryDirectory(prefix="relaygate-instr-") as folder, \
+                build_of(args.against) as ref_src:
+            builds = [("this tree", None)]
+            if ref_src is not None:
+                builds.insert(0, (str(args.against), ref_src))
+            for build, src in builds:
+                for mode, fast_path in MODES:
+                    slug = re.sub(r"\W", "-", f"{build}-{mode}")
+                    print(f"instructions: {build}, {mode}…", flush=True)
+                    n, base = args.requests, WARMUP
+                    runs = [_total(Path(folder), slug, upstream_port, fast_path, src, *counts)
+                            for counts in ((base, base), (base + n, base), (base, base + n))]
+                    results[(build, mode, "plain")] = (runs[1] - runs[0]) / n
+                    results[(build, mode, "stream")] = (runs[2] - runs[0]) / n
+    finally:
+        stop(upstream)
+    print(f"\ninstructions per request (callgrind, {args.requests} sequential requests each):")
+    for (build, mode, kind), value in results.items():
+        line = f"- {build}, {mode}, {kind}: {value:,.0f}"
+        if args.against and build == "this tree":
+            base = results[(str(args.against), mode, kind)]
+            line += f" ({(value - base) / base:+.1%} against {args.against})"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
