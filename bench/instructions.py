@@ -97,7 +97,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="relaygate-instr-") as folder, \
                 build_of(args.against) as ref_src:
-            builds = [("this tree", None)]
+            builds: list[tuple[str, Path | None]] = [("this tree", None)]
             if ref_src is not None:
                 builds.insert(0, (str(args.against), ref_src))
             for build, src in builds:
@@ -115,8 +115,8 @@ def main() -> int:
     for (build, mode, kind), value in results.items():
         line = f"- {build}, {mode}, {kind}: {value:,.0f}"
         if args.against and build == "this tree":
-            base = results[(str(args.against), mode, kind)]
-            line += f" ({(value - base) / base:+.1%} against {args.against})"
+            before = results[(str(args.against), mode, kind)]
+            line += f" ({(value - before) / before:+.1%} against {args.against})"
         print(line)
     return 0
 
