@@ -137,21 +137,25 @@ class ChatSniffer:
             self._done = True
             before = self._before_done()
             return before + DONE if before else None
-        chunk = json_object(payload)
-        if chunk is None:
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            chunk = None
+        if not isinstance(chunk, dict):
             return self._malformed("an event whose data is not a JSON object")
         if self._usage is None:
             self._seen += event
             self._seen += b"\n\n"
             if not self._base:
                 self._base = {key: chunk.get(key) for key in ("id", "created", "model")}
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            self._usage = decode_usage(usage)
-            self._seen.clear()
-            if not self._keep_usage and chunk.get("choices") == []:
-                return b""
-        if not self._finished:
+        if b'"usage"' in payload:  # byte tests first: most chunks carry neither
+            usage = chunk.get("usage")
+            if isinstance(usage, dict):
+                self._usage = decode_usage(usage)
+                self._seen.clear()
+                if not self._keep_usage and chunk.get("choices") == []:
+                    return b""
+        if not self._finished and (b'"finish_reason"' in payload or b'"error"' in payload):
             self._finished = "error" in chunk
             for choice in chunk.get("choices") or ():
                 if isinstance(choice, dict) and choice.get("finish_reason"):
