@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 
 from relaygate.errors import InvalidRequest, PayloadTooLarge
-from relaygate.pipeline.auth import Principal, key_from_headers
+from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
 from relaygate.services import Gateway
 
@@ -33,11 +33,7 @@ def context_of(request: Request) -> RequestContext:
 
 async def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
     """The caller (auth hooks, then the keys), recorded on the request's context."""
-    if gateway.hooks.auth:
-        principal = await gateway.authenticate(request.headers, request.query_params.get("key"))
-    else:  # no auth hooks: the keys alone, without a coroutine on the hot path
-        key = key_from_headers(request.headers, request.query_params.get("key"))
-        principal = gateway.keys.authenticate(key)
+    principal = await gateway.authenticate(request.headers, request.query_params.get("key"))
     context.principal = principal
     return principal
 

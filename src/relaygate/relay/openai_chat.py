@@ -137,11 +137,8 @@ class ChatSniffer:
             self._done = True
             before = self._before_done()
             return before + DONE if before else None
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            chunk = None
-        if not isinstance(chunk, dict):
+        chunk = json_object(payload)
+        if chunk is None:
             return self._malformed("an event whose data is not a JSON object")
         if self._usage is None:
             self._seen += event
