@@ -19,6 +19,7 @@ from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from relaygate.observability.logging import get_logger
 from relaygate.observability.request_log import RequestLogMiddleware
+from relaygate.pipeline.access import check_model_access
 from relaygate.pipeline.chain import Step
 from relaygate.pipeline.route import RouteStep
 from relaygate.services import Gateway, start_gateway
@@ -45,7 +46,9 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     steps: list[Step] = []
     if gateway.hooks.before_request:
         steps.append(gateway.hooks.run_before_request)  # read or change the Call, or refuse
-    steps.append(RouteStep(gateway.registry))  # the route plan, resolved once
+    if gateway.access.scoped:
+        steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
+    steps.append(RouteStep(gateway.registry))  # the route plan, resolved once: prices, limits
     return steps
 
 
@@ -54,10 +57,10 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         gateway = await start_gateway(settings, model_call_steps)
         app.state.gateway = gateway
-        if gateway.keys.is_open:
+        if gateway.access.is_open:
             _log.warning(
                 "NO API KEYS CONFIGURED: the gateway is OPEN; every caller is tenant 'default'. "
-                "Add `keys:` to the config file before exposing it."
+                "Add `keys:` to the config file, or set an admin key, before exposing it."
             )
         for warning in config_warnings(settings):
             _log.warning(warning)

@@ -22,6 +22,15 @@ from pydantic import (
     model_validator,
 )
 
+from relaygate.control_settings import (
+    AdminSettings,
+    BudgetSettings,
+    BudgetsSettings,
+    LedgerSettings,
+    LimitSettings,
+    LimitsSettings,
+)
+
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_CONFIG_NAME = "relaygate.yaml"
 
@@ -66,8 +75,12 @@ class ModelSettings(_Strict):
     provider: str
     model: str | None = None  # upstream model name; defaults to `name`
     context_window: int | None = None
-    input_price_per_mtok: float | None = None
-    output_price_per_mtok: float | None = None
+    # prices in US dollars; unset ones come from the built-in table (routing/prices.py)
+    input_price_per_mtok: float | None = Field(default=None, ge=0)
+    output_price_per_mtok: float | None = Field(default=None, ge=0)
+    cached_input_price_per_mtok: float | None = Field(default=None, ge=0)
+    request_price_usd: float | None = Field(default=None, ge=0)
+    max_output_tokens: int | None = Field(default=None, gt=0)  # reserved when a call sets none
 
 
 class RewriteSettings(_Strict):
@@ -80,6 +93,10 @@ class KeySettings(_Strict):
     key: str | None = None  # plaintext in the file (hashed at load, never kept)
     key_sha256: str | None = None
     name: str | None = None
+    models: list[str] | None = None  # names or globs this key may call; None: every model
+    endpoints: list[str] | None = None  # API families (access/endpoints.py); None: all
+    budget: BudgetSettings | None = None
+    limits: LimitSettings | None = None
 
     @field_validator("key_sha256")
     @classmethod
@@ -237,9 +254,11 @@ class Settings(_Strict):
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     hooks: list[HookSettings] = Field(default_factory=list)
-
-
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    budgets: BudgetsSettings = Field(default_factory=BudgetsSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
 
 
 def default_settings() -> Settings:
@@ -394,6 +413,11 @@ def _apply_environment(settings: Settings, environ: dict[str, str]) -> Settings:
         settings.storage.database_url = environ["RELAYGATE_DATABASE_URL"]
     if "RELAYGATE_REDIS_URL" in environ:
         settings.storage.redis_url = environ["RELAYGATE_REDIS_URL"]
+    if environ.get("RELAYGATE_ADMIN_KEY"):
+        try:
+            settings.admin = AdminSettings(key=environ["RELAYGATE_ADMIN_KEY"])
+        except ValidationError as exc:
+            raise ConfigError("RELAYGATE_ADMIN_KEY must be at least 16 characters") from exc
     return settings
 
 

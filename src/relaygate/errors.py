@@ -40,6 +40,7 @@ class GatewayError(Exception):
         code: str | None = None,
         status: int | None = None,
         retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -48,6 +49,7 @@ class GatewayError(Exception):
         if status is not None:
             self.status = status
         self.retry_after = retry_after
+        self.headers = headers  # sent with the error response (e.g. x-ratelimit-*)
 
 
 class InvalidRequest(GatewayError):

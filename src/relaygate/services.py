@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from relaygate.access.endpoints import family_of
 from relaygate.config import ProviderType, Settings
+from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
 from relaygate.observability.metrics import GatewayMetrics
-from relaygate.pipeline.auth import KeyStore, Principal, key_from_headers
+from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
 from relaygate.pipeline.background import BackgroundRunner
 from relaygate.pipeline.chain import Pipeline, Step
 from relaygate.pipeline.dispatch import Dispatch
@@ -25,13 +27,19 @@ from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
+    from relaygate.store.access import AccessStore
+    from relaygate.store.db import Database
+
+ACCESS_TOPIC = "access"  # on the bus: a key or tenant changed, drop the cached keys
+KEY_TTL_SECONDS = 5.0  # one instance: how long a cached key stands (a change here is at once)
+SHARED_KEY_TTL_SECONDS = 60.0  # with Redis, changes arrive by pub/sub; this is the backstop
 
 
 @dataclass(slots=True)
 class Gateway:
     settings: Settings
     registry: ModelRegistry
-    keys: KeyStore
+    access: Access
     event_log: EventLog
     bus: Bus
     hooks: Hooks = field(default_factory=Hooks)
@@ -44,16 +52,72 @@ class Gateway:
     pipeline: Pipeline = field(init=False)  # every model call, built by start_gateway
     _agents: AgentServices | None = None
     _agents_starting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _database: Database | None = None
+    _database_opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _access_store: AccessStore | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
-        self, headers: Mapping[str, str], query_key: str | None = None
+        self,
+        headers: Mapping[str, str],
+        query_key: str | None = None,
+        path: str | None = None,
+        method: str = "POST",
     ) -> Principal:
-        """The caller: an auth hook's verdict, else the keys (raises AuthenticationFailed)."""
+        """The caller: an auth hook's verdict, else the keys (raises AuthenticationFailed);
+        with `path`, a key scoped to other API families gets 403 `endpoint_not_allowed`."""
+        principal = None
         if self.hooks.auth:
             principal = await self.hooks.authenticate(headers)
-            if principal is not None:
-                return principal
-        return self.keys.authenticate(key_from_headers(headers, query_key))
+        if principal is None:
+            principal = await self.access.authenticate(key_from_headers(headers, query_key))
+        grant = principal.grant
+        if path is not None and grant is not None and grant.endpoints is not None:
+            family = family_of(path, method)
+            if family is not None and not grant.allows_endpoint(family):
+                raise PermissionDenied(
+                    f"This API key may not use the {family!r} API "
+                    f"(it may use: {', '.join(grant.endpoints) or 'none'}).",
+                    code="endpoint_not_allowed",
+                )
+        return principal
+
+    async def database(self) -> Database:
+        """The SQL database (already migrated), opened by the first caller."""
+        if self._database is None:
+            async with self._database_opening:
+                if self._database is None:
+                    module = await import_module("relaygate.store.db")
+                    self._database = module.Database(self.settings.storage.database_url)
+        assert self._database is not None
+        return self._database
+
+    async def access_store(self) -> AccessStore:
+        """The tenants and keys in the database."""
+        if self._access_store is None:
+            module = await import_module("relaygate.store.access")
+            self._access_store = module.AccessStore(await self.database())
+        assert self._access_store is not None
+        return self._access_store
+
+    async def access_changed(self) -> None:
+        """A key or tenant was changed here: drop the cached keys here and on every instance."""
+        keys = self.access.database_keys
+        if keys is not None:
+            keys.clear()
+        await self.bus.publish(ACCESS_TOPIC, {"changed": True})
+
+    def start(self) -> None:
+        """Background work: with database keys, listen for other instances' key changes."""
+        if self.access.database_keys is not None:
+            self._tasks.append(asyncio.create_task(self._follow_access_changes()))
+
+    async def _follow_access_changes(self) -> None:
+        keys = self.access.database_keys
+        assert keys is not None
+        async with self.bus.subscribe(ACCESS_TOPIC) as messages:
+            async for _ in messages:
+                keys.clear()
 
     async def agents(self) -> AgentServices:
         """Storage, sessions, tools, realtime and messages: started by the first caller."""
@@ -69,7 +133,7 @@ class Gateway:
             self.settings,
             self.registry,
             self.pipeline,
-            self.keys,
+            await self.database(),
             self.event_log,
             self.bus,
             self.bus if self.shared is not None else None,
@@ -84,9 +148,14 @@ class Gateway:
             provider.interrupt()
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.background.close()  # first: a cancelled run still records its end
         if self._agents is not None:
             await self._agents.close()
+        if self._database is not None:
+            await self._database.close()
         for provider in self.registry.providers.values():
             await provider.close()
         if self.shared is not None:
@@ -108,15 +177,21 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     gateway = Gateway(
         settings=settings,
         registry=ModelRegistry(settings, providers),
-        keys=KeyStore(settings.keys),
+        access=Access(KeyStore(settings.keys)),
         event_log=shared.event_log if shared is not None else MemoryEventLog(),
         bus=shared.bus if shared is not None else MemoryBus(),
         hooks=Hooks.load(settings.hooks),
         shared=shared,
     )
+    if settings.admin.key is not None:  # keys in the database, managed by the admin API
+        key_cache = await import_module("relaygate.access.key_cache")
+        ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
+        gateway.access = Access(gateway.access.config_keys,
+                                key_cache.KeyCache(gateway.access_store, ttl))
     gateway.sinks.add(gateway.metrics.record)
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
     gateway.pipeline = Pipeline(steps(gateway), dispatch)
+    gateway.start()
     return gateway

@@ -17,7 +17,6 @@ from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
 from relaygate.config import Settings
-from relaygate.pipeline.auth import KeyStore
 from relaygate.pipeline.chain import Pipeline
 from relaygate.pipeline.run_leases import RunLeases
 from relaygate.realtime.service import Realtime
@@ -43,21 +42,19 @@ class AgentServices:
         await self.tools.close()
         await self.sessions.close()
         await self.realtime.close()
-        await self.database.close()
 
 
 async def start_agent_services(
     settings: Settings,
     registry: ModelRegistry,
     pipeline: Pipeline,
-    keys: KeyStore,
+    database: Database,
     event_log: EventLog,
     bus: Bus,
     shared_bus: Bus | None,
     metrics_registry: CollectorRegistry,
 ) -> AgentServices:
     """Build and start every agent service on an already migrated database."""
-    database = Database(settings.storage.database_url)
     tools = await start_tools(settings.tools, metrics_registry)
     sessions = SessionService(
         settings.sessions,
@@ -79,6 +76,6 @@ async def start_agent_services(
         realtime=realtime,
         sessions=sessions,
         tools=tools,
-        mcp_export=McpExportOnDemand(tools, keys),
+        mcp_export=McpExportOnDemand(tools),
         leases=leases,
     )

@@ -33,7 +33,9 @@ def context_of(request: Request) -> RequestContext:
 
 async def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
     """The caller (auth hooks, then the keys), recorded on the request's context."""
-    principal = await gateway.authenticate(request.headers, request.query_params.get("key"))
+    principal = await gateway.authenticate(
+        request.headers, request.query_params.get("key"), request.url.path, request.method
+    )
     context.principal = principal
     return principal
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -47,9 +49,10 @@ def error_response(request: Request, error: GatewayError) -> Response:
     context: RequestContext | None = request.scope.get("state", {}).get("context")
     if context is not None:
         context.error = error.code or error.type
-    headers = {}
+    headers = dict(error.headers) if error.headers else {}
     if error.retry_after is not None:
-        headers["Retry-After"] = str(int(error.retry_after))
+        headers["Retry-After"] = str(math.ceil(error.retry_after))
+        headers["retry-after-ms"] = str(math.ceil(error.retry_after * 1000))  # the openai SDK's
     body = error_body_for(request)(error)
     return Response(
         orjson.dumps(body), status_code=error.status, headers=headers, media_type="application/json"

@@ -24,7 +24,7 @@ class McpEndpoint:
             key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
         }
         try:
-            principal = await gateway.authenticate(headers)
+            principal = await gateway.authenticate(headers, None, scope["path"], scope["method"])
         except GatewayError as error:
             await _reject(send, error)
             return

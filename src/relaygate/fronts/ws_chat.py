@@ -50,7 +50,9 @@ async def chat_socket(websocket: WebSocket) -> None:
     conversation_id = websocket.path_params["conversation_id"]
     query_key = websocket.query_params.get("api_key") or websocket.query_params.get("key")
     try:
-        principal = await gateway.authenticate(websocket.headers, query_key)
+        principal = await gateway.authenticate(
+            websocket.headers, query_key, websocket.url.path, "GET"
+        )
     except GatewayError as exc:
         await websocket.accept()
         await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])

@@ -1,4 +1,5 @@
-"""ASGI middleware: the request id on every response, one log line when a response ends."""
+"""ASGI middleware: the request id (and the pipeline steps' headers) on every response, one
+log line when a response ends."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class RequestLogMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
+                if context.headers:  # what the pipeline's steps added (rate limits, budgets)
+                    message["headers"] += context.headers
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 logged = True

@@ -1,7 +1,8 @@
 """Authentication: an API key (Bearer or x-api-key) → the tenant it belongs to.
 
 Keys are kept only as SHA-256 digests; a plaintext key in the config file is hashed
-when it is loaded. With no keys configured the gateway runs open, as tenant `default`.
+when it is loaded. With no keys configured and the admin API off, the gateway runs open,
+as tenant `default`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
+from relaygate.access.grant import Grant, Owned
 from relaygate.config import KeySettings
 from relaygate.errors import AuthenticationFailed
 
@@ -18,11 +21,15 @@ OPEN_TENANT = "default"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the tenant, and which key (by name and digest prefix)."""
+    """Who is calling: the tenant, which key (by name and id), and what it may do."""
 
     tenant: str
     key_name: str | None = None
     key_id: str | None = None
+    grant: Grant | None = None  # None: no scope, budget or limit of its own
+
+
+OPEN_PRINCIPAL = Principal(tenant=OPEN_TENANT)
 
 
 def hash_key(key: str) -> str:
@@ -40,32 +47,75 @@ def key_from_headers(headers: Mapping[str, str], query_key: str | None = None) -
 
 
 class KeyStore:
-    """Looks up tenants by the digest of the key presented."""
+    """The keys of the config file, by the digest of their secret."""
 
     def __init__(self, keys: list[KeySettings]) -> None:
         self._by_digest: dict[str, Principal] = {}
         for key in keys:
             digest = key.key_sha256 or hash_key(key.key or "")
             self._by_digest[digest] = Principal(
-                tenant=key.tenant, key_name=key.name, key_id=digest[:12]
+                tenant=key.tenant, key_name=key.name, key_id=digest[:12], grant=_grant(key, digest)
             )
 
     @property
-    def is_open(self) -> bool:
-        """True when no keys are configured: every caller is tenant `default`."""
-        return not self._by_digest
+    def scoped(self) -> bool:
+        """Some key has a grant of its own."""
+        return any(principal.grant is not None for principal in self._by_digest.values())
 
-    def authenticate(self, key: str | None) -> Principal:
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+    def get(self, digest: str) -> Principal | None:
+        return self._by_digest.get(digest)
+
+
+class KeyLookup(Protocol):
+    """The database keys (`access/key_cache.py`): None for an unknown digest."""
+
+    async def principal(self, digest: str) -> Principal | None: ...
+
+    def clear(self) -> None:
+        """Forget every cached key (one changed)."""
+
+
+class Access:
+    """Authenticates a key: the config file's first, then the database's (when the admin
+    API is on). With neither, the gateway runs open and every caller is tenant `default`."""
+
+    def __init__(self, config_keys: KeyStore, database_keys: KeyLookup | None = None) -> None:
+        self.config_keys = config_keys
+        self.database_keys = database_keys
+        self.is_open = not config_keys and database_keys is None
+        # some key may carry a grant (scopes, budgets, limits): the steps that read it run
+        self.scoped = database_keys is not None or config_keys.scoped
+
+    async def authenticate(self, key: str | None) -> Principal:
         if self.is_open:
-            return Principal(tenant=OPEN_TENANT)
+            return OPEN_PRINCIPAL
         if not key:
             raise AuthenticationFailed(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' "
                 "or 'x-api-key: <key>'.",
                 code="missing_api_key",
             )
-        principal = self._by_digest.get(hash_key(key))
+        digest = hash_key(key)
+        principal = self.config_keys.get(digest)
+        if principal is None and self.database_keys is not None:
+            principal = await self.database_keys.principal(digest)
         if principal is None:
             hint = f"...{key[-4:]}" if len(key) > 8 else "****"
             raise AuthenticationFailed(f"Incorrect API key provided: {hint}.")
         return principal
+
+
+def _grant(key: KeySettings, digest: str) -> Grant | None:
+    """A YAML key's scopes and caps (its budget and limits are owned by `key:<digest[:12]>`)."""
+    if key.models is None and key.endpoints is None and key.budget is None and key.limits is None:
+        return None
+    owner = f"key:{digest[:12]}"
+    return Grant(
+        models=tuple(key.models) if key.models is not None else None,
+        endpoints=tuple(key.endpoints) if key.endpoints is not None else None,
+        budgets=(Owned(owner, key.budget),) if key.budget is not None else (),
+        limits=(Owned(owner, key.limits),) if key.limits is not None else (),
+    )

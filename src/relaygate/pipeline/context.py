@@ -28,10 +28,17 @@ class RequestContext:
     fast_path: bool = False
     usage: Usage | None = None
     error: str | None = None
+    headers: list[tuple[bytes, bytes]] | None = None  # steps' response headers (rate limits…)
 
     @property
     def tenant(self) -> str | None:
         return self.principal.tenant if self.principal else None
+
+    def add_header(self, name: str, value: str) -> None:
+        """A header for the response to this request (the request-log middleware sends it)."""
+        if self.headers is None:
+            self.headers = []
+        self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
     def record(self, outcome: Outcome) -> None:
         """One upstream call of this request ended: sum its usage into the request's."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ class Route:
     context_window: int | None = None
     input_price_per_mtok: float | None = None
     output_price_per_mtok: float | None = None
+    cached_input_price_per_mtok: float | None = None
+    request_price_usd: float | None = None
+    max_output_tokens: int | None = None  # reserved by budgets and limits when a call sets none
 
 
 def cost_of(usage: Usage, route: Route) -> float | None:
@@ -60,6 +64,9 @@ class ModelRegistry:
                 context_window=model.context_window,
                 input_price_per_mtok=model.input_price_per_mtok,
                 output_price_per_mtok=model.output_price_per_mtok,
+                cached_input_price_per_mtok=model.cached_input_price_per_mtok,
+                request_price_usd=model.request_price_usd,
+                max_output_tokens=model.max_output_tokens,
             )
         self._aliases = dict(settings.aliases)
         self._plans: dict[str, RoutePlan] = {}
@@ -83,14 +90,7 @@ class ModelRegistry:
         if target is not None:
             route = self._routes.get(target) or self._prefixed(target)
             if route is not None:
-                return Route(
-                    model=name,
-                    provider=route.provider,
-                    upstream_model=route.upstream_model,
-                    context_window=route.context_window,
-                    input_price_per_mtok=route.input_price_per_mtok,
-                    output_price_per_mtok=route.output_price_per_mtok,
-                )
+                return dataclasses.replace(route, model=name)
         route = self._prefixed(name)
         if route is not None:
             return route

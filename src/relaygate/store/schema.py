@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision of each branch; tests/store/test_db.py checks it against Alembic's.
 HEADS = frozenset(
-    {"0004_responses", "0005_sessions", "0007_agent_messages", "0008_response_runs"}
+    {"0004_responses", "0005_sessions", "0007_agent_messages", "0008_response_runs",
+     "0009_access"}
 )
 
 

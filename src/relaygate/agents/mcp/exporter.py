@@ -20,15 +20,14 @@ from relaygate import __version__
 from relaygate.agents.tools.outcome import to_text
 from relaygate.agents.tools.service import ToolService
 from relaygate.errors import GatewayError
-from relaygate.pipeline.auth import KeyStore, Principal
+from relaygate.pipeline.auth import Principal
 
 SERVER_NAME = "relaygate"
 
 
 class McpExport:
-    def __init__(self, tools: ToolService, keys: KeyStore) -> None:
+    def __init__(self, tools: ToolService) -> None:
         self._tools = tools
-        self._keys = keys
         self.server: Server[Any] = Server(
             SERVER_NAME,
             version=__version__,

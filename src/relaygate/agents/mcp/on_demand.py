@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, cast
 from starlette.types import Receive, Scope, Send
 
 from relaygate.config import McpServerSettings
-from relaygate.pipeline.auth import KeyStore
 
 if TYPE_CHECKING:
     from relaygate.agents.mcp.exporter import McpExport
@@ -40,9 +39,8 @@ def load_imports(
 class McpExportOnDemand:
     """`/mcp`: the MCP server behind it is built on the first authenticated request."""
 
-    def __init__(self, tools: ToolService, keys: KeyStore) -> None:
+    def __init__(self, tools: ToolService) -> None:
         self._tools = tools
-        self._keys = keys
         self._export: McpExport | None = None
         self._lock = asyncio.Lock()
 
@@ -59,7 +57,7 @@ class McpExportOnDemand:
         async with self._lock:  # concurrent first requests build it once
             if self._export is None:
                 export_class = cast("type[McpExport]", importlib.import_module(EXPORTER).McpExport)
-                export = export_class(self._tools, self._keys)
+                export = export_class(self._tools)
                 await export.start()
                 self._export = export
             return self._export

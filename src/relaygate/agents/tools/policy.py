@@ -39,6 +39,8 @@ class ToolPolicies:
         policies = [tenant]
         if principal.key_name is not None and principal.key_name in self._settings.keys:
             policies.append(self._settings.keys[principal.key_name])
+        if principal.grant is not None:  # a database key's and its tenant's `tools:`
+            policies.extend(principal.grant.tools)
         return policies
 
     def allows(self, principal: Principal, tool: Tool) -> bool:

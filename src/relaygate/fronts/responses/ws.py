@@ -134,7 +134,9 @@ async def responses_socket(websocket: WebSocket) -> None:
     gateway: Gateway = websocket.app.state.gateway
     await websocket.accept()
     try:
-        principal = await gateway.authenticate(websocket.headers, websocket.query_params.get("key"))
+        principal = await gateway.authenticate(
+            websocket.headers, websocket.query_params.get("key"), websocket.url.path, "GET"
+        )
     except GatewayError as error:
         await websocket.send_text(orjson.dumps(error_event(error)).decode())
         await websocket.close(1008, "authentication failed")

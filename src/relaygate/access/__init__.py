@@ -1,0 +1,1 @@
+"""Who may call what: virtual keys, tenants, their scopes (grants), and the key cache."""

@@ -1,0 +1,1 @@
+"""The admin API (`/admin/...`): keys, tenants, usage. Off unless an admin key is set."""

@@ -1,0 +1,38 @@
+"""A call's worst case before it is sent: its input tokens (counted: exact for OpenAI
+models, the documented estimate otherwise) and the most output it may produce (its
+`max_tokens`, else the model's `max_output_tokens`, else DEFAULT_MAX_OUTPUT_TOKENS).
+
+Budgets and token rate limits reserve this much, then settle with the real usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relaygate.pipeline.call import Call
+from relaygate.tokens.estimate import estimate_prompt
+
+DEFAULT_MAX_OUTPUT_TOKENS = 4096  # reserved when neither the call nor the model sets a limit
+
+
+@dataclass(frozen=True, slots=True)
+class WorstCase:
+    input_tokens: int
+    output_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def worst_case(call: Call) -> WorstCase:
+    """Decodes the call's body on first use (so a call that needs this is still relayed)."""
+    model_call = call.canonical()
+    route = call.plan.first if call.plan is not None else None
+    model = route.upstream_model if route is not None else call.model
+    input_tokens = estimate_prompt(model_call.messages, model_call.tools, model)
+    output_tokens = (
+        model_call.max_tokens
+        or (route.max_output_tokens if route is not None else None)
+        or DEFAULT_MAX_OUTPUT_TOKENS
+    )
+    return WorstCase(input_tokens, output_tokens)
