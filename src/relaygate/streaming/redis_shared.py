@@ -17,4 +17,4 @@ def connect(url: str) -> SharedState:
         await bus.close()
         await redis.aclose()
 
-    return SharedState(event_log=RedisEventLog(redis), bus=bus, close=close)
+    return SharedState(event_log=RedisEventLog(redis), bus=bus, close=close, redis=redis)

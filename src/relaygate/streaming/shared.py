@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from relaygate.streaming.bus import Bus
 from relaygate.streaming.event_log import EventLog
@@ -22,6 +23,7 @@ class SharedState:
     event_log: EventLog
     bus: Bus
     close: Callable[[], Awaitable[None]]
+    redis: Any  # the redis.asyncio client (limits and budgets run their Lua scripts on it)
 
 
 def connect_shared_state(url: str) -> SharedState:
