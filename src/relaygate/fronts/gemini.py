@@ -19,6 +19,7 @@ from starlette.routing import Route
 from relaygate.errors import GatewayError, NotFound
 from relaygate.fronts.common import authenticate, context_of, gateway_of, model_request
 from relaygate.fronts.model_front import FrontFormat, model_call, serve
+from relaygate.pipeline.access import check_model
 from relaygate.pipeline.call import Call, Endpoint
 from relaygate.providers.base import WireFormat
 from relaygate.routing.registry import Route as ModelRoute
@@ -149,11 +150,13 @@ def _model_entry(name: str, provider: str, upstream: str) -> dict[str, Any]:
 async def list_models(request: Request) -> Response:
     """`GET /v1beta/models`: the configured models and aliases (one page)."""
     gateway = gateway_of(request)
-    await authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
+    grant = principal.grant
     models = [
         _model_entry(name, provider, upstream)
         for name, provider, upstream in gateway.registry.table()
         if provider != "rewrite" and not name.endswith(":*")
+        and (grant is None or grant.allows_model(name))
     ]
     return JSONResponse({"models": models})
 
@@ -161,8 +164,9 @@ async def list_models(request: Request) -> Response:
 async def get_model(request: Request) -> Response:
     """`GET /v1beta/models/{model}`: one model, or Gemini's 404."""
     gateway = gateway_of(request)
-    await authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     name = str(request.path_params["model"]).removeprefix("models/")
+    check_model(principal, name)
     route = gateway.registry.resolve(name)
     return JSONResponse(_model_entry(name, route.provider.name, route.upstream_model))
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from relaygate.fronts import gemini
 from relaygate.fronts.common import authenticate, context_of, gateway_of
 from relaygate.fronts.dialect import speaks_gemini
+from relaygate.pipeline.access import check_model
 
 
 async def healthz(request: Request) -> Response:
@@ -33,16 +34,18 @@ async def list_models(request: Request) -> Response:
     if speaks_gemini(request):  # google-genai's `models.list()` on API version v1
         return await gemini.list_models(request)
     gateway = gateway_of(request)
-    await authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
+    allowed = principal.grant.allows_model if principal.grant is not None else None
     data = [
         {"id": name, "object": "model", "created": 0, "owned_by": provider}
         for name, provider, _ in gateway.registry.table()
         if provider not in ("alias", "rewrite") and not name.endswith(":*")
+        and (allowed is None or allowed(name))
     ]
     data += [
         {"id": name, "object": "model", "created": 0, "owned_by": "alias"}
         for name, provider, _ in gateway.registry.table()
-        if provider == "alias"
+        if provider == "alias" and (allowed is None or allowed(name))
     ]
     return JSONResponse({"object": "list", "data": data})
 
@@ -51,8 +54,9 @@ async def get_model(request: Request) -> Response:
     if speaks_gemini(request):
         return await gemini.get_model(request)
     gateway = gateway_of(request)
-    await authenticate(request, gateway, context_of(request))
+    principal = await authenticate(request, gateway, context_of(request))
     name = request.path_params["model"]
+    check_model(principal, name)
     route = gateway.registry.resolve(name)
     return JSONResponse(
         {"id": name, "object": "model", "created": 0, "owned_by": route.provider.name}

@@ -40,6 +40,7 @@ ANTHROPIC = "relaygate.translate.anthropic.wire"
 GEMINI = "relaygate.translate.gemini.wire"
 RESPONSES = "relaygate.translate.responses.wire"
 SESSIONS = "relaygate.agents.sessions.requests"
+ADMIN = "relaygate.fronts.admin.bodies"
 WEBSOCKET = "WEBSOCKET"  # the method OPERATIONS files WebSocket routes under
 APP_METHODS = ("GET", "POST")  # listed for a route to an ASGI app that OPERATIONS leaves out
 
@@ -112,6 +113,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/v1/agents/{agent_id}/messages/stream"): Operation("An agent's messages (SSE)"),
     ("POST", "/v1/agents/{agent_id}/messages/ack"): Operation(
         "Acknowledge messages", f"{SCHEMAS}:AcknowledgeMessages"
+    ),
+    ("POST", "/admin/keys"): Operation(
+        "Create a key (admin; the secret is shown once)", f"{ADMIN}:KeyBody", status="201"
+    ),
+    ("GET", "/admin/keys"): Operation("List keys (admin)"),
+    ("GET", "/admin/keys/{key_id}"): Operation("One key (admin)"),
+    ("PATCH", "/admin/keys/{key_id}"): Operation("Change a key (admin)", f"{ADMIN}:KeyChanges"),
+    ("POST", "/admin/keys/{key_id}/rotate"): Operation(
+        "Rotate a key's secret (admin)", f"{ADMIN}:RotateBody"
+    ),
+    ("DELETE", "/admin/keys/{key_id}"): Operation("Revoke a key (admin)"),
+    ("POST", "/admin/tenants"): Operation(
+        "Create a tenant (admin)", f"{ADMIN}:TenantBody", status="201"
+    ),
+    ("GET", "/admin/tenants"): Operation("List tenants (admin)"),
+    ("GET", "/admin/tenants/{name}"): Operation("One tenant (admin)"),
+    ("PATCH", "/admin/tenants/{name}"): Operation(
+        "Change a tenant (admin)", f"{ADMIN}:TenantChanges"
     ),
     ("GET", "/"): Operation("The playground page"),
     ("GET", "/static/{path}"): Operation("The playground's files"),

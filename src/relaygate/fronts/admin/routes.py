@@ -1,0 +1,30 @@
+"""The admin API's routes. Their modules load SQLAlchemy, so each is imported on its first
+request (`Lazy`, as the agent routes): a gateway without an admin key never loads them."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from relaygate.fronts.agent_routes import Lazy
+
+KEYS = "relaygate.fronts.admin.keys"
+TENANTS = "relaygate.fronts.admin.tenants"
+
+
+def _route(method: str, path: str, target: Lazy) -> Route:
+    return Route(path, target.handle, methods=[method])
+
+
+def admin_routes() -> list[BaseRoute]:
+    return [
+        _route("POST", "/admin/keys", Lazy(KEYS, "create_key")),
+        _route("GET", "/admin/keys", Lazy(KEYS, "list_keys")),
+        _route("GET", "/admin/keys/{key_id}", Lazy(KEYS, "get_key")),
+        _route("PATCH", "/admin/keys/{key_id}", Lazy(KEYS, "update_key")),
+        _route("POST", "/admin/keys/{key_id}/rotate", Lazy(KEYS, "rotate_key")),
+        _route("DELETE", "/admin/keys/{key_id}", Lazy(KEYS, "revoke_key")),
+        _route("POST", "/admin/tenants", Lazy(TENANTS, "create_tenant")),
+        _route("GET", "/admin/tenants", Lazy(TENANTS, "list_tenants")),
+        _route("GET", "/admin/tenants/{name}", Lazy(TENANTS, "get_tenant")),
+        _route("PATCH", "/admin/tenants/{name}", Lazy(TENANTS, "update_tenant")),
+    ]
