@@ -46,6 +46,7 @@ from relaygate.fronts.common import (
     read_json_object,
 )
 from relaygate.fronts.session_stream import SSE_HEADERS
+from relaygate.pipeline.access import check_model
 from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.validation import validate_wire
@@ -87,7 +88,10 @@ async def create_session(request: Request) -> Response:
     service, tenant = await _service(request)
     _, body = await read_json_object(request, gateway_of(request))
     body_ = validate_wire(CreateSession, body)
-    row = await service.create(tenant, body_, principal=context_of(request).principal)
+    principal = context_of(request).principal
+    if principal is not None:
+        check_model(principal, body_.model)
+    row = await service.create(tenant, body_, principal=principal)
     return _json(session_json(row))
 
 
