@@ -48,8 +48,8 @@ def ensure_wrk() -> str:
     return found
 
 
-def write_script(directory: Path, name: str, body: str) -> Path:
-    """A wrk Lua script that POSTs `body` as JSON."""
+def write_script(directory: Path, name: str, body: str, key: str = "bench-key") -> Path:
+    """A wrk Lua script that POSTs `body` as JSON with `key` as its Bearer key."""
     if "]]" in body:
         raise ValueError("the body must not contain ']]' (Lua long-string delimiter)")
     path = directory / f"{name}.lua"
@@ -57,7 +57,7 @@ def write_script(directory: Path, name: str, body: str) -> Path:
         'wrk.method = "POST"\n'
         f"wrk.body = [[{body}]]\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
-        'wrk.headers["Authorization"] = "Bearer bench-key"\n'
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     )
     return path
 

@@ -77,11 +77,17 @@ def start_upstream(port: int) -> subprocess.Popen[bytes]:
 
 
 def start_gateway(
-    workdir: Path, name: str, upstream_port: int, fast_path: bool, src: Path | None = None
+    workdir: Path,
+    name: str,
+    upstream_port: int,
+    fast_path: bool,
+    src: Path | None = None,
+    extra: dict[str, object] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int, float]:
-    """A gateway process pinned to SERVER_CPU; (process, port, seconds from spawn to ready)."""
+    """A gateway process pinned to SERVER_CPU; (process, port, seconds from spawn to ready).
+    `extra` adds top-level settings (keys, ledger, limits…) to the config."""
     port = free_port()
-    config = {
+    config: dict[str, object] = {
         "server": {"port": port, "fast_path": fast_path, "shutdown_grace_seconds": 1},
         "storage": {"database_url": f"sqlite+aiosqlite:///{workdir / name}.db"},
         "providers": {
@@ -92,6 +98,7 @@ def start_gateway(
             }
         },
         "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
+        **(extra or {}),
     }
     config_path = workdir / f"{name}.yaml"
     config_path.write_text(json.dumps(config))  # JSON is YAML
