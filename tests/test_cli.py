@@ -52,7 +52,7 @@ def test_config_check_prints_the_routing_table(
     assert ["quick", "alias", "fast"] in rows
     assert ["gpt-4*", "rewrite", "fast"] in rows
     assert ["up:*", "up", "*"] in rows
-    assert "1 API key(s) configured" in out
+    assert "1 API key(s) in the config file" in out
     assert "sk-up-secret" not in out + err
     assert "rg-secret-acme" not in out + err
 
@@ -64,7 +64,7 @@ def test_config_check_without_file_shows_the_defaults(
     assert main(["config", "check"]) == 0
     out = capsys.readouterr().out
     assert ["echo", "mock", "echo"] in [line.split() for line in out.splitlines()]
-    assert "no API keys: the gateway runs open" in out
+    assert "no API keys and no admin key: the gateway runs open" in out
 
 
 def test_config_check_refuses_a_bad_file(

@@ -125,7 +125,12 @@ def config_check(args: argparse.Namespace) -> int:
     for name, provider, upstream in rows:
         print(f"{name:<{width}}{provider:<16}{upstream}")
     keys = len(settings.keys)
-    print(f"\n{keys} API key(s) configured" if keys else "\nno API keys: the gateway runs open")
+    admin = settings.admin.key is not None
+    if keys:
+        print(f"\n{keys} API key(s) in the config file")
+    elif not admin:
+        print("\nno API keys and no admin key: the gateway runs open")
+    print("admin API on: keys in the database too" if admin else "admin API off")
     for hook in settings.hooks:
         print(f"hook {hook.on.value}: {hook.call} (loaded)")
     for warning in config_warnings(settings):
