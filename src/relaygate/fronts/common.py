@@ -33,8 +33,10 @@ def context_of(request: Request) -> RequestContext:
 
 async def authenticate(request: Request, gateway: Gateway, context: RequestContext) -> Principal:
     """The caller (auth hooks, then the keys), recorded on the request's context."""
+    scope = request.scope
+    query_key = request.query_params.get("key") if b"key=" in scope["query_string"] else None
     principal = await gateway.authenticate(
-        request.headers, request.query_params.get("key"), request.url.path, request.method
+        request.headers, query_key, scope["path"], scope["method"]
     )
     context.principal = principal
     return principal

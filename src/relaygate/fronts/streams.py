@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 
-import anyio
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -28,10 +28,31 @@ class ClosingStream(StreamingResponse):
         self._frames = frames
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the frames while a watcher waits for the client to go; if it goes first,
+        the watcher cancels the sending (this task), and the source is closed. Plain
+        asyncio: a task group per stream cost more than the relaying it guards."""
+        streamer = asyncio.current_task()
+        assert streamer is not None
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            streamer.cancel()
+
+        watcher = asyncio.create_task(watch())
         try:
-            await super().__call__(scope, receive, send)
+            await self.stream_response(send)
+        except asyncio.CancelledError:
+            if not gone:
+                raise  # cancelled from outside (shutdown), not by the watcher
+            streamer.uncancel()
         finally:
+            watcher.cancel()
             close = getattr(self._frames, "aclose", None)
             if close is not None:
-                with anyio.CancelScope(shield=True):
-                    await close()
+                await close()
+        if self.background is not None:
+            await self.background()
