@@ -244,7 +244,10 @@ def _key_options(parser: argparse.ArgumentParser) -> None:
 
 def _add(commands: Any, name: str, command: Command, help: str,
          common: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, parents=[common])
+    # no abbreviations: `--admin-key SECRET` must be refused, not read as --admin-key-file
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, parents=[common], allow_abbrev=False
+    )
     parser.set_defaults(handler=_run(command))
     return parser
 
