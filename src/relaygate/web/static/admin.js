@@ -53,7 +53,7 @@ function notice(message) {
   show($("notice"), Boolean(message));
 }
 
-function names(list) { return list && list.length ? list.join(", ") : "all"; }
+function names(list, none = "all") { return list && list.length ? list.join(", ") : none; }
 
 function list(value) {
   const items = value.split(",").map((item) => item.trim()).filter(Boolean);
@@ -125,7 +125,7 @@ async function loadKeys() {
       el("td", { text: key.name || key.id }), el("td", { text: key.tenant }),
       el("td", {}, el("code", { text: `${key.prefix}…` })),
       el("td", { class: `status status-${key.status}`, text: key.status }),
-      el("td", { text: names(key.models) }), el("td", {}, budgetBar(key.budget, key.spend)),
+      el("td", { text: names(key.models, "the tenant's") }), el("td", {}, budgetBar(key.budget, key.spend)),
       el("td", {}, key.status === "revoked" ? "" : revoke));
   }));
 }
@@ -244,9 +244,11 @@ async function loadUsage() {
     $("chart-day").replaceChildren(days.length ? columnChart(days) : el("p", { class: "dim", text: "no calls yet" }));
     $("chart-model").replaceChildren(models.length ? barChart(models) : el("p", { class: "dim", text: "no calls yet" }));
     show($("usage-note"), false);
+    show($("charts"), true);
   } catch (error) {
     $("usage-note").textContent = `Usage is not available: ${error.message}`;
     show($("usage-note"), true);
+    show($("charts"), false);
   }
 }
 
