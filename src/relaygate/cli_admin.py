@@ -242,11 +242,11 @@ def _key_options(parser: argparse.ArgumentParser) -> None:
     _scope_options(parser)
 
 
-def _add(commands: Any, name: str, command: Command, help: str,
+def _add(commands: Any, name: str, command: Command, text: str,
          common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     # no abbreviations: `--admin-key SECRET` must be refused, not read as --admin-key-file
     parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=help, parents=[common], allow_abbrev=False
+        name, help=text, parents=[common], allow_abbrev=False
     )
     parser.set_defaults(handler=_run(command))
     return parser
