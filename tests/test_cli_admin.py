@@ -4,6 +4,8 @@ subprocess), called in process; the keys they make are used with the official op
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,13 @@ def test_usage_table_and_csv(
         "mock,3,30,12,0,0.0021",
         "echo,1,5,5,0,",
     ]
+
+
+def test_the_command_loads_no_http_client_until_an_admin_command_runs() -> None:
+    """`relaygate serve` builds the same parser: the admin client stays out of its memory."""
+    script = ("import sys, relaygate.cli\n"
+              "relaygate.cli.build_parser()\n"
+              "print(sorted({'httpx', 'relaygate.admin_client.api'} & set(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
