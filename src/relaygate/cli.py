@@ -1,4 +1,5 @@
-"""The `relaygate` command: `serve`, `migrate`, `config check` and `chat`."""
+"""The `relaygate` command: `serve`, `migrate`, `config check`, `chat`, and `keys`,
+`tenants` and `usage` (cli_admin.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from relaygate.app import create_app
+from relaygate.cli_admin import add_admin_commands
 from relaygate.config import ConfigError, Settings, config_warnings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.pipeline.hooks import Hooks
@@ -163,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat_parser.add_argument("--tools", help="gateway tools for new sessions, comma-separated")
     chat_parser.add_argument("--session", help="continue this session")
     chat_parser.set_defaults(handler=chat)
+    add_admin_commands(commands)
     return parser
 
 

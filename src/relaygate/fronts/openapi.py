@@ -132,6 +132,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PATCH", "/admin/tenants/{name}"): Operation(
         "Change a tenant (admin)", f"{ADMIN}:TenantChanges"
     ),
+    ("GET", "/admin"): Operation("The admin page (static; it calls the admin API)"),
     ("GET", "/"): Operation("The playground page"),
     ("GET", "/static/{path}"): Operation("The playground's files"),
     ("GET", "/openapi.json"): Operation("This document"),
