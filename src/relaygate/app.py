@@ -14,7 +14,8 @@ from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
 from relaygate.fronts import gemini as gemini_front
-from relaygate.fronts import health, openai_chat, openapi, playground
+from relaygate.fronts import health, openai_chat, openapi, playground, usage_api
+from relaygate.fronts.admin import usage as admin_usage
 from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from relaygate.observability.logging import get_logger
@@ -34,6 +35,8 @@ def _routes() -> list[BaseRoute]:
         *anthropic_front.routes,
         *gemini_front.routes,
         *agent_routes(),  # their modules load on first use
+        *usage_api.routes,
+        *admin_usage.routes,
         *playground.routes,
         *openapi.routes,  # the document of all of them, built on first request
     ]

@@ -113,6 +113,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/v1/agents/{agent_id}/messages/ack"): Operation(
         "Acknowledge messages", f"{SCHEMAS}:AcknowledgeMessages"
     ),
+    ("GET", "/v1/usage"): Operation(
+        "This key's own usage: requests, tokens, cost by model, day or provider (`?format=csv`)"
+    ),
+    ("GET", "/admin/usage"): Operation(
+        "Usage totals by tenant, key, model, provider or day (admin key; `?format=csv`)"
+    ),
     ("GET", "/"): Operation("The playground page"),
     ("GET", "/static/{path}"): Operation("The playground's files"),
     ("GET", "/openapi.json"): Operation("This document"),
