@@ -58,6 +58,7 @@ class LedgerWriter:
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._flush_waiters: list[asyncio.Future[bool]] = []
         self._failing = False  # the last flush failed: retrying with backoff
         self._overflowing = False  # dropping rows since the last successful flush
         self.dropped = 0
@@ -120,8 +121,22 @@ class LedgerWriter:
                 await self.flush()
             except Exception:  # logged once per outage by flush; rows stay queued
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                self._flushed(False)
             else:
                 backoff = self._interval
+                self._flushed(True)
+
+    def _flushed(self, written: bool) -> None:
+        waiters, self._flush_waiters = self._flush_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(written)
+
+    async def next_flush(self) -> bool:
+        """Wait for the background task's next flush: True when it wrote all it tried to."""
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append(waiter)
+        return await waiter
 
     async def flush(self) -> int:
         """Write every row queued now, in batches; how many. Raises when the database fails
