@@ -91,8 +91,8 @@ class LedgerWriter:
             self._drop()
             return
         queue.append((time.time(), outcome))
-        if len(queue) == self._batch:
-            self._wake.set()
+        if len(queue) >= self._batch:
+            self._wake.set()  # a no-op while it is set already
 
     def _drop(self) -> None:
         self.dropped += 1
@@ -111,7 +111,7 @@ class LedgerWriter:
         while True:
             if self._failing:
                 await asyncio.sleep(backoff)
-            else:
+            elif len(self._queue) < self._batch:  # else a full batch waits already
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._interval)
                 except TimeoutError:
