@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
+from structlog.testing import capture_logs
 
 from relaygate.store.schema import upgrade
 from tests.ledger.conftest import ADMIN_KEY, KEY_A, gateway_config
@@ -53,17 +54,26 @@ async def test_rows_wait_through_an_outage_and_are_written_after(
 
 
 async def test_a_full_queue_drops_new_rows_and_counts_them(upstream: str) -> None:
-    """PostgreSQL on a closed port: nothing can be written; the queue holds 3 rows."""
+    """PostgreSQL on a closed port: nothing can be written; the queue holds 3 rows. One log
+    line for the outage and one for the overflow, however many flushes and drops."""
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test"
     config = gateway_config(url, upstream, queue_rows=3, flush_interval_ms=20)
     async with in_process(config, migrate=False) as gateway:
-        started = time.monotonic()
-        for _ in range(5):
-            reply = await gateway.client.post("/v1/chat/completions", json=CHAT, headers=HEADERS)
-            assert reply.status_code == 200
-        assert time.monotonic() - started < 5  # never waiting on the database
         ledger = gateway.gateway.ledger
         assert ledger is not None
+        with capture_logs() as logs:
+            started = time.monotonic()
+            for _ in range(5):
+                reply = await gateway.client.post("/v1/chat/completions", json=CHAT,
+                                                  headers=HEADERS)
+                assert reply.status_code == 200
+            assert time.monotonic() - started < 5  # never waiting on the database
+            async with asyncio.timeout(10):
+                assert not await ledger.next_flush()
+                assert not await ledger.next_flush()
+        events = [log["event"] for log in logs if log["event"].startswith("ledger")]
+        assert sorted(event.split(":")[0] for event in events) == [
+            "ledger database unavailable", "ledger queue full"]
         assert (ledger.queued, ledger.dropped) == (3, 2)
         assert await _metric(gateway, "relaygate_ledger_rows_dropped_total") == 2
         assert await _metric(gateway, "relaygate_ledger_rows_queued") == 3
