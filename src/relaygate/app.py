@@ -14,8 +14,9 @@ from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
 from relaygate.fronts import gemini as gemini_front
-from relaygate.fronts import health, openai_chat, openapi, playground
+from relaygate.fronts import health, openai_chat, openapi, playground, usage_api
 from relaygate.fronts.admin import page as admin_page
+from relaygate.fronts.admin import usage as admin_usage
 from relaygate.fronts.admin.routes import admin_routes
 from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
@@ -38,6 +39,8 @@ def _routes() -> list[BaseRoute]:
         *agent_routes(),  # their modules load on first use
         *admin_routes(),  # likewise
         *admin_page.routes,  # the admin page: a static file
+        *usage_api.routes,
+        *admin_usage.routes,
         *playground.routes,
         *openapi.routes,  # the document of all of them, built on first request
     ]

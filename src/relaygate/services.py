@@ -11,6 +11,7 @@ from relaygate.access.endpoints import family_of
 from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
+from relaygate.ledger.writer import LedgerWriter
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
 from relaygate.pipeline.background import BackgroundRunner
@@ -47,6 +48,7 @@ class Gateway:
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     background: BackgroundRunner = field(default_factory=BackgroundRunner)  # Responses runs
     shared: SharedState | None = None  # Redis, when several instances serve (storage.redis_url)
+    ledger: LedgerWriter | None = None  # the usage ledger's sink (ledger.enabled)
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
     pipeline: Pipeline = field(init=False)  # every model call, built by start_gateway
@@ -154,6 +156,8 @@ class Gateway:
         await self.background.close()  # first: a cancelled run still records its end
         if self._agents is not None:
             await self._agents.close()
+        if self.ledger is not None:  # after every outcome source, before the database
+            await self.ledger.close()
         if self._database is not None:
             await self._database.close()
         for provider in self.registry.providers.values():
@@ -189,6 +193,10 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
     gateway.sinks.add(gateway.metrics.record)
+    if settings.ledger.enabled:
+        gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)
+        gateway.sinks.add(gateway.ledger.record)
+        gateway.ledger.start()
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)

@@ -133,6 +133,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Change a tenant (admin)", f"{ADMIN}:TenantChanges"
     ),
     ("GET", "/admin"): Operation("The admin page (static; it calls the admin API)"),
+    ("GET", "/v1/usage"): Operation(
+        "This key's own usage: requests, tokens, cost by model, day or provider (`?format=csv`)"
+    ),
+    ("GET", "/admin/usage"): Operation(
+        "Usage totals by tenant, key, model, provider or day (admin key; `?format=csv`)"
+    ),
     ("GET", "/"): Operation("The playground page"),
     ("GET", "/static/{path}"): Operation("The playground's files"),
     ("GET", "/openapi.json"): Operation("This document"),

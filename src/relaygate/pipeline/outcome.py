@@ -2,7 +2,7 @@
 
 `Attempt` measures one upstream call and emits its `Outcome` exactly once: when a whole
 answer arrives, when a stream ends, fails, or is closed because the client went away.
-Metrics, the request log, session cost and (later) the ledger, budgets and traces read
+Metrics, the request log, session cost, the usage ledger and (later) budgets and traces read
 the outcome; nothing reads usage from anywhere else.
 """
 
@@ -42,6 +42,7 @@ class Outcome:
     ttft_s: float | None  # streams: time to the first item
     cost_usd: float | None  # at the served route's prices; None when it has none
     session_id: str | None = None
+    cache_hit: bool = False  # answered from the gateway's response cache, not the upstream
 
     @property
     def usage_source(self) -> UsageSource | None:

@@ -6,9 +6,10 @@ import dataclasses
 import fnmatch
 from dataclasses import dataclass
 
-from relaygate.config import Settings
+from relaygate.config import ModelSettings, ProviderType, Settings
 from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
+from relaygate.routing.prices import FREE, Price, price_for
 from relaygate.types import Usage
 
 MAX_CACHED_PLANS = 4096
@@ -30,13 +31,46 @@ class Route:
 
 
 def cost_of(usage: Usage, route: Route) -> float | None:
-    """US dollars for `usage` at the route's prices; None when no price is configured."""
-    if route.input_price_per_mtok is None and route.output_price_per_mtok is None:
+    """US dollars for `usage` at the route's prices; None when the route has no price.
+
+    `usage.input_tokens` counts the cached ones too (every translator adds them in): those
+    are charged at the cached price (the input price when there is none), the rest at the
+    input price; then the output tokens and the per-request price."""
+    input_price = route.input_price_per_mtok
+    output_price = route.output_price_per_mtok
+    request_price = route.request_price_usd
+    if input_price is None and output_price is None and request_price is None:
         return None
-    return (
-        usage.input_tokens * (route.input_price_per_mtok or 0.0)
-        + usage.output_tokens * (route.output_price_per_mtok or 0.0)
+    input_price = input_price or 0.0
+    cached_price = route.cached_input_price_per_mtok
+    if cached_price is None:
+        cached_price = input_price
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    tokens_cost = (
+        (usage.input_tokens - cached) * input_price
+        + cached * cached_price
+        + usage.output_tokens * (output_price or 0.0)
     ) / 1_000_000
+    return tokens_cost + (request_price or 0.0)
+
+
+def _priced(route: Route, price: Price | None) -> Route:
+    """`route` with the fields its configuration left unset taken from `price`."""
+    if price is None:
+        return route
+    return dataclasses.replace(
+        route,
+        input_price_per_mtok=_first(route.input_price_per_mtok, price.input_per_mtok),
+        output_price_per_mtok=_first(route.output_price_per_mtok, price.output_per_mtok),
+        cached_input_price_per_mtok=_first(
+            route.cached_input_price_per_mtok, price.cached_input_per_mtok
+        ),
+        request_price_usd=_first(route.request_price_usd, price.request_usd),
+    )
+
+
+def _first(configured: float | None, built_in: float | None) -> float | None:
+    return configured if configured is not None else built_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +89,14 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
         self._providers = providers
-        self._routes: dict[str, Route] = {}
-        for model in settings.models:
-            self._routes[model.name] = Route(
-                model=model.name,
-                provider=providers[model.provider],
-                upstream_model=model.model or model.name,
-                context_window=model.context_window,
-                input_price_per_mtok=model.input_price_per_mtok,
-                output_price_per_mtok=model.output_price_per_mtok,
-                cached_input_price_per_mtok=model.cached_input_price_per_mtok,
-                request_price_usd=model.request_price_usd,
-                max_output_tokens=model.max_output_tokens,
-            )
+        self._free = {  # the mock's answers cost nothing: a known price, not an unknown one
+            name for name, provider in settings.providers.items()
+            if provider.type is ProviderType.MOCK
+        }
+        self._routes: dict[str, Route] = {
+            model.name: self._configured(model, providers[model.provider])
+            for model in settings.models
+        }
         self._aliases = dict(settings.aliases)
         self._plans: dict[str, RoutePlan] = {}
         self._rewrites = [(rewrite.match, rewrite.to) for rewrite in settings.rewrites]
@@ -75,6 +104,23 @@ class ModelRegistry:
     @property
     def providers(self) -> dict[str, Provider]:
         return self._providers
+
+    def _configured(self, model: ModelSettings, provider: Provider) -> Route:
+        route = Route(
+            model=model.name,
+            provider=provider,
+            upstream_model=model.model or model.name,
+            context_window=model.context_window,
+            input_price_per_mtok=model.input_price_per_mtok,
+            output_price_per_mtok=model.output_price_per_mtok,
+            cached_input_price_per_mtok=model.cached_input_price_per_mtok,
+            request_price_usd=model.request_price_usd,
+            max_output_tokens=model.max_output_tokens,
+        )
+        return _priced(route, self._built_in_price(model.provider, route.upstream_model))
+
+    def _built_in_price(self, provider_name: str, upstream_model: str) -> Price | None:
+        return FREE if provider_name in self._free else price_for(upstream_model)
 
     def resolve(self, name: str) -> Route:
         """The route for `name`; raises ModelNotFound."""
@@ -115,7 +161,8 @@ class ModelRegistry:
         provider = self._providers.get(provider_name)
         if provider is None:
             return None
-        return Route(model=name, provider=provider, upstream_model=upstream)
+        route = Route(model=name, provider=provider, upstream_model=upstream)
+        return _priced(route, self._built_in_price(provider_name, upstream))
 
     def table(self) -> list[tuple[str, str, str]]:
         """(name, provider, upstream model) rows, then aliases and rewrites, for display."""

@@ -312,7 +312,7 @@ def test_usage_counts_tokens_and_cost(api: httpx.Client) -> None:
     assert usage["history_tokens"] == sum(m["tokens"] for m in history)
     plain = create_session(api)
     api.post(f"/api/sessions/{plain}/messages", json={"message": "hello"})
-    assert api.get(f"/api/sessions/{plain}/usage").json()["cost_usd"] is None
+    assert api.get(f"/api/sessions/{plain}/usage").json()["cost_usd"] == 0.0  # the mock is free
 
 
 def test_delete_ends_the_stream_and_forgets_the_session(

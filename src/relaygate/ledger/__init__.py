@@ -1,0 +1,1 @@
+"""The usage ledger: one row per upstream call, written in batches off the request path."""

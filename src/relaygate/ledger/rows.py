@@ -1,0 +1,67 @@
+"""A ledger row: what the usage ledger keeps of one upstream call's outcome."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from relaygate.pipeline.outcome import Outcome
+
+
+@dataclass(slots=True)
+class LedgerRow:
+    at: float  # unix seconds, when the call ended
+    day: str  # the UTC day of `at`, YYYY-MM-DD (what `group_by=day` groups on)
+    request_id: str
+    tenant: str
+    key_id: str | None
+    key_name: str | None
+    endpoint: str
+    model: str  # as the client named it
+    provider: str  # the provider that served
+    upstream_model: str
+    input_tokens: int  # the cached ones included
+    output_tokens: int
+    cached_tokens: int
+    cost_usd: float | None  # None: no price known for the served model
+    latency_ms: float
+    ttft_ms: float | None
+    status: int
+    error: str | None
+    cache_hit: bool
+    stream: bool
+    session_id: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as column values, for one `executemany`."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def row_of(at: float, outcome: Outcome) -> LedgerRow:
+    """The ledger row of an outcome that ended at `at`."""
+    usage = outcome.usage
+    principal = outcome.principal
+    ttft = outcome.ttft_s
+    return LedgerRow(
+        at=at,
+        day=time.strftime("%Y-%m-%d", time.gmtime(at)),
+        request_id=outcome.request_id,
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        key_name=principal.key_name,
+        endpoint=outcome.endpoint,
+        model=outcome.model,
+        provider=outcome.provider,
+        upstream_model=outcome.upstream_model,
+        input_tokens=usage.input_tokens if usage is not None else 0,
+        output_tokens=usage.output_tokens if usage is not None else 0,
+        cached_tokens=usage.cached_tokens if usage is not None else 0,
+        cost_usd=outcome.cost_usd,
+        latency_ms=outcome.latency_s * 1000,
+        ttft_ms=ttft * 1000 if ttft is not None else None,
+        status=outcome.status,
+        error=outcome.error,
+        cache_hit=outcome.cache_hit,
+        stream=outcome.stream,
+        session_id=outcome.session_id,
+    )
