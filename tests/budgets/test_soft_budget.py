@@ -20,7 +20,8 @@ from tests.support.servers import GatewayProcess, ThreadedServer, run_gateway
 
 SOFT = new_key()
 HARD = new_key()
-BODY = {"model": PRICED, "max_tokens": 5, "messages": [{"role": "user", "content": "one two three"}]}
+BODY = {"model": PRICED, "max_tokens": 5,
+        "messages": [{"role": "user", "content": "one two three"}]}
 
 
 class Receiver:

@@ -22,7 +22,7 @@ from relaygate.budgets.sql_counters import SqlCounters
 from relaygate.control_settings import BudgetPeriod
 from relaygate.store.db import Database
 from relaygate.tokens.estimate import estimate_prompt
-from relaygate.types import Message, Role
+from relaygate.types import Message, Role, TextPart
 from tests.budgets.support import PRICED, config, cost, new_key
 from tests.conftest import REDIS_URL
 from tests.support.databases import database_url
@@ -31,7 +31,8 @@ from tests.support.servers import GatewayProcess, run_gateway
 N = 12  # calls' worth of budget
 CLIENTS = 20
 BODY = {"model": PRICED, "max_tokens": 8, "messages": [{"role": "user", "content": "a b c d"}]}
-ONE_CALL_USD = cost(estimate_prompt([Message(role=Role.USER, content="a b c d")], [], "echo"), 4)
+PROMPT = [Message(role=Role.USER, content=[TextPart("a b c d")])]
+ONE_CALL_USD = cost(estimate_prompt(PROMPT, [], "echo"), 4)
 BUDGET_USD = round(N * ONE_CALL_USD, 9)
 
 
@@ -118,7 +119,8 @@ def test_twenty_clients_on_two_instances_overshoot_by_at_most_one_call(
     total = sum(spent)
     per_call = total / len(spent)
     overshoot_calls = (total - BUDGET_USD) / per_call
-    print(f"\n{'redis' if instances.redis else 'postgres'}: budget ${BUDGET_USD:.9f} (~{BUDGET_USD / per_call:.1f} calls), "
+    backend = "redis" if instances.redis else "postgres"
+    print(f"\n{backend}: budget ${BUDGET_USD:.9f} (~{BUDGET_USD / per_call:.1f} calls), "
           f"{len(spent)} calls served for ${total:.9f}, overshoot {overshoot_calls:+.2f} calls, "
           f"{len(refused)} clients refused")
     assert refused == ["budget_exceeded"] * CLIENTS
