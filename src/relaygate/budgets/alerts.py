@@ -82,7 +82,12 @@ class BudgetAlerts:
             if marker in self._claimed:
                 continue
             self._claimed.add(marker)
-            if await counters.claim_alert(owner, window, threshold):
+            try:
+                claimed = await counters.claim_alert(owner, window, threshold)
+            except BaseException:
+                self._claimed.discard(marker)  # ask again on the next settlement
+                raise
+            if claimed:
                 self._emit(Alert(owner, budget, window, threshold, spent))
 
     def _emit(self, alert: Alert) -> None:

@@ -21,7 +21,7 @@ from relaygate.budgets.alerts import BudgetAlerts
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps, to_nano
 from relaygate.budgets.periods import Window, current_window
 from relaygate.control_settings import BudgetMode, BudgetPeriod, BudgetSettings
-from relaygate.errors import RateLimited
+from relaygate.errors import RateLimited, UpstreamUnavailable
 from relaygate.lazy_import import import_module
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import Answer, Call, Endpoint
@@ -96,7 +96,7 @@ class BudgetStep:
         except BaseException:
             settlement.abandon()  # refused or failed before an upstream call: release
             raise
-        if call.context is not None:
+        if call.context is not None and holds:
             _add_remaining_header(call, holds, settlement.real if not call.stream else None)
         return answer
 
@@ -117,8 +117,20 @@ class BudgetStep:
             for owned in budgets:
                 window = current_window(owned.settings.period, now)
                 hard = owned.settings.mode is BudgetMode.HARD
-                reserved = await counters.reserve(owned.owner, window, amount,
-                                                  Caps.of(owned.settings) if hard else None)
+                try:
+                    reserved = await counters.reserve(owned.owner, window, amount,
+                                                      Caps.of(owned.settings) if hard else None)
+                except Exception as exc:
+                    if not hard:  # a soft budget fails open: the call goes, unmetered
+                        _log.warning("budget counters unavailable; soft budget not counted",
+                                     owner=owned.owner, error=type(exc).__name__)
+                        continue
+                    _log.error("budget counters unavailable; hard budget refuses",
+                               owner=owned.owner, error=type(exc).__name__)
+                    raise UpstreamUnavailable(
+                        "The budget counters are unavailable; try again shortly.",
+                        code="budget_unavailable",
+                    ) from exc
                 if not reserved.granted:
                     raise budget_exceeded(owned, window, reserved.spent, amount, now)
                 holds.append(Hold(owned, window, amount, reserved.spent))
@@ -177,8 +189,12 @@ class Settlement:
 
 
 async def _release(counters: BudgetCounters, holds: list[Hold]) -> None:
+    """Give back reservations already made (another budget refused the call)."""
     for hold in holds:
-        await counters.adjust(hold.budget.owner, hold.window, Amount() - hold.reserved)
+        try:
+            await counters.adjust(hold.budget.owner, hold.window, Amount() - hold.reserved)
+        except Exception:
+            _log.exception("budget release failed", owner=hold.budget.owner)
 
 
 def budget_exceeded(owned: Owned[BudgetSettings], window: Window, spent: Amount,
