@@ -108,6 +108,7 @@ def test_a_stream_holds_its_worst_case_until_it_ends(gateway: Gateway) -> None:
     with httpx.stream("POST", f"{gateway.process.base_url}/v1/chat/completions",
                       headers={"Authorization": f"Bearer {key}"},
                       json=_body("slow-priced", stream=True), timeout=10) as reply:
+        assert float(reply.headers["x-relaygate-budget-remaining"]) < 1.0  # the reservation
         lines = reply.iter_lines()
         assert next(lines).startswith("data: ")
         assert gateway.spent(key).nano_usd == _worst_case_nano("echo")  # reserved, in flight

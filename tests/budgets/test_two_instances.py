@@ -98,7 +98,8 @@ async def _settled_counter(instances: Instances, expected_nano: int) -> int:
     finally:
         await database.close()
         if redis is not None:
-            await redis.delete(f"relaygate:budget:{instances.owner}:total")
+            keys = [key async for key in redis.scan_iter(f"relaygate:budget:*{instances.owner}:*")]
+            await redis.delete(*keys)  # the counter and the alerts claimed
             await redis.aclose()
 
 
