@@ -1,0 +1,58 @@
+"""Gateway configs and readers for the budget tests: YAML keys with `budget:` and the mock
+provider's `echo` model with prices (so every call has a cost)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+INPUT_PRICE = 1.0  # US dollars per million tokens
+OUTPUT_PRICE = 2.0
+PRICED = "priced-echo"
+
+
+def new_key() -> str:
+    return f"key-{uuid.uuid4().hex}"
+
+
+def config(keys: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
+    """The mock provider, `priced-echo` with prices, and `keys` (each with its `budget`)."""
+    return {
+        "providers": {"mock": {"type": "mock"}},
+        "models": [
+            {"name": "echo", "provider": "mock"},
+            {"name": PRICED, "provider": "mock", "model": "echo",
+             "input_price_per_mtok": INPUT_PRICE, "output_price_per_mtok": OUTPUT_PRICE},
+        ],
+        "keys": keys,
+        **more,
+    }
+
+
+def cost(input_tokens: int, output_tokens: int) -> float:
+    return (input_tokens * INPUT_PRICE + output_tokens * OUTPUT_PRICE) / 1_000_000
+
+
+def metric(base_url: str, name: str, **labels: str) -> float:
+    """The sum of `name` samples whose labels include `labels`."""
+    text = httpx.get(f"{base_url}/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    """Poll `check()` until it returns something truthy (state another process writes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)

@@ -1,0 +1,99 @@
+"""The shared budget counters — the database's (SQLite, PostgreSQL) and Redis's: a hard
+cap holds under concurrent reservations, settling adjusts exactly, an alert is claimed
+once, and `spent` reports the period's spend."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from relaygate.budgets.counters import Amount, BudgetCounters, Caps
+from relaygate.budgets.periods import current_window
+from relaygate.budgets.redis_counters import RedisCounters
+from relaygate.budgets.sql_counters import SqlCounters
+from relaygate.control_settings import BudgetPeriod
+from relaygate.store.db import Database
+from relaygate.store.schema import upgrade
+from tests.conftest import REDIS_URL
+from tests.support.databases import database_url
+
+MONTH = current_window(BudgetPeriod.MONTH)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "redis":
+        yield "redis"
+        return
+    with database_url(request.param, tmp_path) as url:
+        asyncio.run(upgrade(url))
+        yield url
+
+
+@pytest.fixture
+async def counters(backend: str) -> AsyncIterator[BudgetCounters]:
+    if backend == "redis":
+        redis = Redis.from_url(REDIS_URL)
+        prefix = f"test-budget-{uuid.uuid4().hex}:"
+        yield RedisCounters(redis, prefix)
+        keys = [key async for key in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        return
+    database = Database(backend)
+
+    async def opened() -> Database:
+        return database
+
+    yield SqlCounters(opened)
+    await database.close()
+
+
+async def test_a_hard_cap_holds_under_concurrent_reservations(counters: BudgetCounters) -> None:
+    caps = Caps(max_nano_usd=5_000, max_tokens=None)
+    results = await asyncio.gather(*(
+        counters.reserve("key:concurrent", MONTH, Amount(1_000, 10), caps) for _ in range(20)
+    ))
+    assert sum(result.granted for result in results) == 5
+    refused = [result for result in results if not result.granted]
+    assert all(result.spent == Amount(5_000, 50) for result in refused)
+    spent = await counters.spent("key:concurrent", BudgetPeriod.MONTH)
+    assert (spent.usd, spent.tokens, spent.period_end) == (5e-6, 50, MONTH.end)
+
+
+async def test_tokens_cap_and_soft_reservations(counters: BudgetCounters) -> None:
+    caps = Caps(max_nano_usd=None, max_tokens=100)
+    assert (await counters.reserve("tenant:t", MONTH, Amount(0, 100), caps)).granted
+    assert not (await counters.reserve("tenant:t", MONTH, Amount(0, 1), caps)).granted
+    soft = await counters.reserve("tenant:t", MONTH, Amount(0, 50), None)  # soft: always
+    assert soft.granted and soft.spent.tokens == 150
+
+
+async def test_settling_replaces_the_reservation(counters: BudgetCounters) -> None:
+    await counters.reserve("key:settle", MONTH, Amount(9_000, 90), None)
+    after = await counters.adjust("key:settle", MONTH, Amount(4_000, 40) - Amount(9_000, 90))
+    assert after == Amount(4_000, 40)
+    released = await counters.adjust("key:settle", MONTH, Amount() - Amount(4_000, 40))
+    assert released == Amount()
+
+
+async def test_periods_count_apart(counters: BudgetCounters) -> None:
+    day = current_window(BudgetPeriod.DAY)
+    await counters.reserve("key:periods", day, Amount(1, 1), None)
+    assert (await counters.spent("key:periods", BudgetPeriod.DAY)).tokens == 1
+    assert (await counters.spent("key:periods", BudgetPeriod.MONTH)).tokens == 0
+    assert (await counters.spent("key:periods", BudgetPeriod.TOTAL)).period_end is None
+
+
+async def test_an_alert_is_claimed_once(counters: BudgetCounters) -> None:
+    claims = await asyncio.gather(*(
+        counters.claim_alert("key:alerts", MONTH, 80) for _ in range(10)
+    ))
+    assert claims.count(True) == 1
+    assert await counters.claim_alert("key:alerts", MONTH, 100)
