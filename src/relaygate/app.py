@@ -10,7 +10,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from relaygate.budgets.step import budget_step
 from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
@@ -57,8 +56,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     if gateway.access.scoped:
         steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
     steps.append(RouteStep(gateway.registry))  # the route plan, resolved once: prices, limits
-    if gateway.access.scoped:
-        steps.append(budget_step(gateway))  # reserve the worst case (429), settle on the outcome
+    if gateway.budgets is not None:
+        steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
     return steps
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relaygate.access.endpoints import family_of
+from relaygate.budgets.step import BudgetStep, budget_step
 from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
@@ -57,6 +58,7 @@ class Gateway:
     _database: Database | None = None
     _database_opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _access_store: AccessStore | None = None
+    budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -154,6 +156,9 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.background.close()  # first: a cancelled run still records its end
+        if self.budgets is not None:
+            await self.budgets.settled()
+            await self.budgets.alerts.close()
         if self._agents is not None:
             await self._agents.close()
         if self.ledger is not None:  # after every outcome source, before the database
@@ -192,6 +197,8 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
+    if gateway.access.scoped:
+        gateway.budgets = budget_step(gateway)
     gateway.sinks.add(gateway.metrics.record)
     if settings.ledger.enabled:
         gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)

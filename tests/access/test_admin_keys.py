@@ -226,3 +226,24 @@ def test_without_an_admin_key_the_admin_api_is_off_and_says_so(tmp_path: Path) -
         response = httpx.get(f"{process.base_url}/admin/keys")
     assert response.status_code == 404
     assert "admin API is off" in response.json()["error"]["message"]
+
+
+def test_a_tenant_budget_set_through_the_admin_api_caps_all_its_keys_and_shows_its_spend(
+    gateway: GatewayProcess, admin: httpx.Client
+) -> None:
+    tenant = _tenant(admin, budget={"max_tokens": 300, "period": "day"})
+    first = _key(admin, tenant, budget={"max_tokens": 10_000})
+    second = _key(admin, tenant)
+    served = 0
+    with pytest.raises(openai.RateLimitError) as refused:
+        for _ in range(50):
+            for secret in (first["key"], second["key"]):
+                _openai(gateway, secret).chat.completions.create(
+                    model="mock", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+                )
+                served += 1
+    assert refused.value.code == "budget_exceeded" and 2 <= served < 50
+    key_spend = admin.get(f"/admin/keys/{first['id']}").json()["spend"]
+    tenant_spend = admin.get(f"/admin/tenants/{tenant}").json()["spend"]
+    assert 0 < key_spend["tokens"] < tenant_spend["tokens"] <= 300
+    assert tenant_spend["period_end"] > time.time()

@@ -8,16 +8,19 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from prometheus_client import CollectorRegistry, Counter
 
 from relaygate.budgets.counters import Amount, BudgetCounters
 from relaygate.budgets.periods import Window
 from relaygate.control_settings import BudgetSettings
+from relaygate.lazy_import import import_module
 from relaygate.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    import httpx
 
 THRESHOLDS = (50, 80, 100)  # percent of a budget
 WEBHOOK_TIMEOUT_SECONDS = 5.0
@@ -101,6 +104,7 @@ class BudgetAlerts:
             task.add_done_callback(self._posts.discard)
 
     async def _post(self, url: str, payload: dict[str, Any]) -> None:
+        httpx = await import_module("httpx")  # loaded only by a gateway that sends alerts
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS)
         try:

@@ -23,6 +23,7 @@ from relaygate.access.secrets import new_key_id, new_secret, visible_prefix
 from relaygate.errors import InvalidRequest, NotFound
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.admin.bodies import KeyBody, KeyChanges, RotateBody, stored
+from relaygate.fronts.admin.spend import spend_of
 from relaygate.fronts.admin.views import key_json
 from relaygate.fronts.common import int_query, list_page, parse_json, read_body, read_json_object
 from relaygate.pipeline.auth import hash_key
@@ -53,14 +54,16 @@ async def list_keys(request: Request) -> JSONResponse:
     keys = await (await gateway.access_store()).keys(
         request.query_params.get("tenant"), limit + 1, request.query_params.get("after")
     )
-    page = [key_json(key) for key in keys[:limit]]
+    page = [key_json(key, spend=await spend_of(gateway, f"key:{key.id}", key.budget))
+            for key in keys[:limit]]
     return JSONResponse(list_page(page, page[0]["id"] if page else None,
                                   page[-1]["id"] if page else None, len(keys) > limit))
 
 
 async def get_key(request: Request) -> JSONResponse:
     gateway = await require_admin(request)
-    return JSONResponse(key_json(await _key(await gateway.access_store(), request)))
+    key = await _key(await gateway.access_store(), request)
+    return JSONResponse(key_json(key, spend=await spend_of(gateway, f"key:{key.id}", key.budget)))
 
 
 async def update_key(request: Request) -> JSONResponse:

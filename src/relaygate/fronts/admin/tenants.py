@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from relaygate.errors import NotFound
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.admin.bodies import TenantBody, TenantChanges, stored
+from relaygate.fronts.admin.spend import spend_of
 from relaygate.fronts.admin.views import tenant_json
 from relaygate.fronts.common import int_query, list_page, read_json_object
 from relaygate.store.access import TenantRecord
@@ -35,7 +36,8 @@ async def list_tenants(request: Request) -> JSONResponse:
     limit = int_query(request, "limit", 20, 1, 100)
     after = request.query_params.get("after")
     tenants = await (await gateway.access_store()).tenants(limit + 1, after)
-    page = [tenant_json(tenant) for tenant in tenants[:limit]]
+    page = [tenant_json(tenant, await spend_of(gateway, f"tenant:{tenant.name}", tenant.budget))
+            for tenant in tenants[:limit]]
     return JSONResponse(list_page(page, page[0]["id"] if page else None,
                                   page[-1]["id"] if page else None, len(tenants) > limit))
 
@@ -46,7 +48,8 @@ async def get_tenant(request: Request) -> JSONResponse:
     tenant = await (await gateway.access_store()).tenant(name)
     if tenant is None:
         raise NotFound(f"No tenant named {name!r}.", code="tenant_not_found")
-    return JSONResponse(tenant_json(tenant))
+    return JSONResponse(tenant_json(tenant, await spend_of(gateway, f"tenant:{name}",
+                                                           tenant.budget)))
 
 
 async def update_tenant(request: Request) -> JSONResponse:

@@ -21,8 +21,9 @@ def key_status(key: KeyRecord, now: float | None = None) -> str:
     return "active"
 
 
-def key_json(key: KeyRecord, secret: str | None = None) -> dict[str, Any]:
-    """A key; with `secret` (on create and rotate, the one time it is shown) as `key`."""
+def key_json(key: KeyRecord, secret: str | None = None, spend: Any = None) -> dict[str, Any]:
+    """A key; with `secret` (on create and rotate, the one time it is shown) as `key`, and
+    what it spent of its budget this period."""
     shown: dict[str, Any] = {
         "id": key.id,
         "object": "api_key",
@@ -34,6 +35,7 @@ def key_json(key: KeyRecord, secret: str | None = None) -> dict[str, Any]:
         "endpoints": key.endpoints,
         "tools": key.tools,
         "budget": key.budget,
+        "spend": spend,
         "limits": key.limits,
         "metadata": key.metadata,
         "expires_at": _seconds(key.expires_at),
@@ -47,7 +49,7 @@ def key_json(key: KeyRecord, secret: str | None = None) -> dict[str, Any]:
     return shown
 
 
-def tenant_json(tenant: TenantRecord) -> dict[str, Any]:
+def tenant_json(tenant: TenantRecord, spend: Any = None) -> dict[str, Any]:
     return {
         "id": tenant.name,
         "object": "tenant",
@@ -56,6 +58,7 @@ def tenant_json(tenant: TenantRecord) -> dict[str, Any]:
         "endpoints": tenant.endpoints,
         "tools": tenant.tools,
         "budget": tenant.budget,
+        "spend": spend,
         "limits": tenant.limits,
         "metadata": tenant.metadata,
         "created_at": _seconds(tenant.created_at),
