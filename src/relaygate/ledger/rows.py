@@ -32,9 +32,9 @@ class LedgerRow:
     stream: bool
     session_id: str | None
 
-    def as_dict(self) -> dict[str, object]:
-        """The row as column values, for one `executemany`."""
-        return {name: getattr(self, name) for name in self.__slots__}
+    def as_tuple(self) -> tuple[object, ...]:
+        """The row's column values, in `__slots__` order (store/usage_ledger.COLUMNS)."""
+        return tuple(getattr(self, name) for name in self.__slots__)
 
 
 def row_of(at: float, outcome: Outcome) -> LedgerRow:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     delete,
     func,
-    insert,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,10 +73,27 @@ GROUPS: dict[str, ColumnElement[str | None]] = {
 }
 
 
+COLUMNS = LedgerRow.__slots__
+_MARKS = {  # the DBAPI's placeholder for parameter n (1-based), by its paramstyle
+    "qmark": "?",
+    "numeric": ":{n}",
+    "numeric_dollar": "${n}",
+    "format": "%s",
+}
+
+
+def insert_statement(paramstyle: str) -> str:
+    """The INSERT of one row, in the driver's own placeholders (a batch is an executemany
+    of it: the per-row cost is the driver's, not the SQL toolkit's)."""
+    marks = ", ".join(_MARKS[paramstyle].format(n=n) for n in range(1, len(COLUMNS) + 1))
+    return f"INSERT INTO usage_ledger ({', '.join(COLUMNS)}) VALUES ({marks})"
+
+
 async def insert_rows(database: Database, rows: Sequence[LedgerRow]) -> None:
     """Write `rows` in one transaction, one `executemany`."""
     async with database.engine.begin() as connection:
-        await connection.execute(insert(UsageLedgerRow), [row.as_dict() for row in rows])
+        statement = insert_statement(connection.dialect.paramstyle)
+        await connection.exec_driver_sql(statement, [row.as_tuple() for row in rows])
 
 
 async def delete_before(database: Database, cutoff: float) -> int:
