@@ -4,7 +4,6 @@ ended there with the front's error event; without it the stream finishes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import pytest
