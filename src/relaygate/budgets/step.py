@@ -20,13 +20,14 @@ from relaygate.access.grant import Owned
 from relaygate.budgets.alerts import BudgetAlerts
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps, to_nano
 from relaygate.budgets.periods import Window, current_window
+from relaygate.budgets.stream_cut import cut_at_budget
 from relaygate.control_settings import BudgetMode, BudgetPeriod, BudgetSettings
 from relaygate.errors import RateLimited, UpstreamUnavailable
 from relaygate.lazy_import import import_module
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
-from relaygate.pipeline.estimate import worst_case
+from relaygate.pipeline.estimate import WorstCase, worst_case
 from relaygate.pipeline.outcome import Outcome
 from relaygate.routing.registry import cost_of
 from relaygate.types import Usage
@@ -60,6 +61,11 @@ class Hold:
         tokens = settings.max_tokens - spent.tokens if settings.max_tokens is not None else None
         return usd, tokens
 
+    @property
+    def cuts_streams(self) -> bool:
+        settings = self.budget.settings
+        return settings.cut_streams and settings.mode is BudgetMode.HARD
+
     def share_left(self, real: Amount | None) -> float:
         usd, tokens = self.remaining(real)
         settings = self.budget.settings
@@ -88,23 +94,31 @@ class BudgetStep:
         if grant is None or not grant.budgets or call.endpoint is Endpoint.COUNT_TOKENS:
             return await next(call)
         counters = self._counters or await self.counters()
-        holds = await self._reserve(counters, call, grant.budgets)
+        worst = worst_case(call)
+        holds = await self._reserve(counters, call, grant.budgets, worst)
         settlement = Settlement(self, counters, holds)
         call.observers.append(settlement.observe)
+        cutting = [hold for hold in holds if hold.cuts_streams] if call.stream else []
+        if cutting:
+            call.needs_content = True  # counted as it streams: translated, never relayed
         try:
             answer = await next(call)
         except BaseException:
             settlement.abandon()  # refused or failed before an upstream call: release
             raise
+        if cutting and answer.events is not None:
+            headroom = [hold.remaining(Amount()) for hold in cutting]
+            answer.events = cut_at_budget(answer.events, headroom, answer.route,
+                                          worst.input_tokens)
         if call.context is not None and holds:
             _add_remaining_header(call, holds, settlement.real if not call.stream else None)
         return answer
 
     async def _reserve(self, counters: BudgetCounters, call: Call,
-                       budgets: tuple[Owned[BudgetSettings], ...]) -> list[Hold]:
+                       budgets: tuple[Owned[BudgetSettings], ...],
+                       worst: WorstCase) -> list[Hold]:
         assert call.plan is not None, "the route step runs before the budget step"
         route = call.plan.first
-        worst = worst_case(call)
         cost = cost_of(Usage(worst.input_tokens, worst.output_tokens), route)
         if cost is None and route.model not in self._unpriced:
             self._unpriced.add(route.model)
