@@ -17,6 +17,7 @@ from relaygate.fronts import gemini as gemini_front
 from relaygate.fronts import health, openai_chat, openapi, playground
 from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
+from relaygate.limits.build import limit_step
 from relaygate.observability.logging import get_logger
 from relaygate.observability.request_log import RequestLogMiddleware
 from relaygate.pipeline.access import check_model_access
@@ -49,6 +50,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     if gateway.access.scoped:
         steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
     steps.append(RouteStep(gateway.registry))  # the route plan, resolved once: prices, limits
+    if (limits := limit_step(gateway)) is not None:
+        steps.append(limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     return steps
 
 
