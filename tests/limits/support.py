@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from relaygate.app import create_app
 from relaygate.config import Settings
+from relaygate.store import migrate
 from tests.support.servers import free_port
 
 KEY = "sk-limits-test-0123456789"
@@ -47,7 +48,10 @@ def config(tmp_path: Path, limits: dict[str, Any] | None = None,
 def serve(settings: dict[str, Any]) -> Iterator[str]:
     """The gateway for `settings` on a free port, its base URL."""
     port = free_port()
-    app = create_app(Settings.model_validate(settings))
+    parsed = Settings.model_validate(settings)
+    failure = migrate.finish_child(migrate.start_child(parsed.storage.database_url))
+    assert failure is None, failure
+    app = create_app(parsed)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on", timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
