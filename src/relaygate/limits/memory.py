@@ -56,12 +56,28 @@ class SlidingWindow:
         return None
 
 
+class RequestLog:
+    """The times of the requests of the last window, oldest first: exact, one entry per
+    request passed (at most the limit)."""
+
+    __slots__ = ("times",)
+
+    def __init__(self) -> None:
+        self.times: deque[float] = deque()
+
+    def expire(self, cutoff: float) -> None:
+        times = self.times
+        while times and times[0] <= cutoff:
+            times.popleft()
+
+
 class MemoryLimiter:
     """Limits counted in this process; `clock` is monotonic seconds."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._windows: dict[str, SlidingWindow] = {}
+        self._logs: dict[str, RequestLog] = {}
         self._in_flight: dict[str, int] = {}
 
     async def check(self, meters: Sequence[Meter], lease: str) -> Verdict:
@@ -74,6 +90,8 @@ class MemoryLimiter:
         for meter in meters:
             if meter.kind is Kind.MAX_CONCURRENT:
                 self._in_flight[meter.key] = meter.used + 1
+            elif meter.kind is Kind.RPM:
+                self._logs[meter.key].times.append(now)
             else:
                 self._windows[meter.key].add(meter.bucket, meter.cost)
         return ALLOWED
@@ -87,6 +105,8 @@ class MemoryLimiter:
                 meter.remaining = 0
                 return Verdict(meter, CONCURRENCY_RETRY_SECONDS)
             return None
+        if meter.kind is Kind.RPM:
+            return self._look_log(meter, now)
         shape = WINDOWS[meter.kind]
         width = shape.bucket_seconds
         bucket = int(now // width)
@@ -107,6 +127,23 @@ class MemoryLimiter:
         frees = window.freed_after(-left)
         assert frees is not None  # the window holds more than the limit leaves for this call
         return Verdict(meter, max((frees + shape.buckets + 1) * width - now, 0.001))
+
+    def _look_log(self, meter: Meter, now: float) -> Verdict | None:
+        log = self._logs.get(meter.key)
+        if log is None:
+            log = self._logs[meter.key] = RequestLog()
+        seconds = WINDOWS[Kind.RPM].seconds
+        log.expire(now - seconds)
+        times = log.times
+        meter.used = len(times)
+        meter.reset_seconds = times[0] + seconds - now if times else seconds  # (this one)
+        left = meter.limit - meter.used - meter.cost
+        if left >= 0:
+            meter.remaining = left
+            return None
+        meter.remaining = max(meter.limit - meter.used, 0)
+        # the call fits once the oldest `-left` requests are a window old
+        return Verdict(meter, max(times[-left - 1] + seconds - now, 0.001))
 
     def finish(self, meters: Sequence[Meter], lease: str, tokens: int | None) -> None:
         """The call ended: its slots are free, its reservations become `tokens` (None: kept)."""

@@ -1,10 +1,14 @@
 """What a call asks of each limit that applies to it (a `Meter`), and the verdict.
 
-Requests and tokens are counted in a sliding window cut into buckets: a call passes when
-what the window's buckets hold, plus its cost, stays within the limit. The window looked
-at covers the last `seconds` and up to one bucket more, so no rolling window of `seconds`
-ever holds more than the limit (a 100 rpm limit lets 100 through per rolling minute, never
-200 across a window edge); a bucket's worth of old traffic is counted a little longer.
+Requests are counted exactly: the times of the last minute's requests (a log of at most
+`rpm` entries), so a 100 rpm limit lets 100 through per rolling minute, never 200 across a
+window edge, and a refused call learns to the millisecond when it would pass.
+
+Tokens are counted in a sliding window cut into buckets (a reservation is settled in the
+bucket it was made in): a call passes when what the buckets hold, plus its cost, stays
+within the limit. The buckets looked at cover the window and up to one bucket more, so no
+rolling window ever holds more than the limit; capacity comes back up to one bucket
+(0.1 s for tpm, 1 minute for tokens_per_day) late.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class Window:
 
 
 WINDOWS = {
-    Kind.RPM: Window(60.0, 600),  # 0.1 s buckets
+    Kind.RPM: Window(60.0, 1),  # a log of request times, not buckets
     Kind.TPM: Window(60.0, 600),
     Kind.TOKENS_PER_DAY: Window(86_400.0, 1440),  # a rolling 24 h in 1-minute buckets
 }

@@ -41,6 +41,8 @@ class RedisLimiter:
             if meter.kind is Kind.MAX_CONCURRENT:
                 args += ["c", meter.limit, meter.cost, 0, 0]
                 slots.append(key)
+            elif meter.kind is Kind.RPM:
+                args += ["r", meter.limit, meter.cost, int(WINDOWS[Kind.RPM].seconds * 1000), 0]
             else:
                 shape = WINDOWS[meter.kind]
                 args += ["w", meter.limit, meter.cost, int(shape.bucket_seconds * 1000),

@@ -2,7 +2,8 @@
 
 The same sliding windows as `memory.py`, kept in Redis hashes (bucket index → count, with
 `sum`, `old` — the oldest bucket that may hold something — and `new`); slots are a sorted
-set of lease ids scored by their expiry. Time is Redis's own (TIME), so every instance
+set of lease ids scored by their expiry; the exact request log is a sorted set of call ids
+scored by their time. Time is Redis's own (TIME), so every instance
 agrees on it.
 """
 
@@ -11,8 +12,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: one per meter. ARGV: lease id, lease ms, then per meter: type ('w' window, 'c' slots),
-# limit, cost, bucket ms, buckets. Returns {refused meter (0: none), retry ms (-1: never),
+# KEYS: one per meter. ARGV: lease id, lease ms, then per meter: type ('r' request log,
+# 'w' token window, 'c' slots), limit, cost, bucket ms (a log: window ms), buckets. Returns {refused meter (0: none), retry ms (-1: never),
 # then per meter: used, remaining, reset ms, bucket}.
 CHECK = NOW + """
 local lease, lease_ms = ARGV[1], tonumber(ARGV[2])
@@ -27,6 +28,18 @@ for i = 1, #KEYS do
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     used = redis.call('ZCARD', key)
     if used + cost > limit then retry = 1000 end
+  elseif kind == 'r' then
+    local window = tonumber(ARGV[a + 4])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    used = redis.call('ZCARD', key)
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    reset = window  -- (this call, if it passes)
+    if oldest[2] then reset = tonumber(oldest[2]) + window - now end
+    if used + cost > limit then
+      local rank = used + cost - limit - 1
+      local frees = redis.call('ZRANGE', key, rank, rank, 'WITHSCORES')
+      retry = math.max(tonumber(frees[2]) + window - now, 1)
+    end
   else
     local width, buckets = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
     bucket = math.floor(now / width)
@@ -87,6 +100,9 @@ for i = 1, #KEYS do
     if kind == 'c' then
       redis.call('ZADD', key, now + lease_ms, lease)
       redis.call('PEXPIRE', key, lease_ms * 2)
+    elseif kind == 'r' then
+      redis.call('ZADD', key, now, lease)
+      redis.call('PEXPIRE', key, tonumber(ARGV[a + 4]) + 1000)
     else
       local width, buckets = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
       redis.call('HINCRBY', key, field(bucket), cost)
