@@ -83,13 +83,12 @@ def _in_minute(times: list[float], start: float) -> int:
     return bisect.bisect_left(times, start + 60) - bisect.bisect_left(times, start)
 
 
-def _per_rolling_minute(times: list[float], end: float) -> tuple[int, int]:
+def _per_rolling_minute(times: list[float], end: float, after: float) -> tuple[int, int]:
     """(fewest, most) passed per rolling minute: the most in any 60 s window of the run;
-    the fewest in any that starts once the first burst has spent the first minute's budget
-    (20 clients take it at once; a window starting inside that burst counts only its tail)."""
+    the fewest in any that starts `after` seconds or later."""
     grid = [step / 100 for step in range(int((end - 60) * 100) + 1)]
     most = max(_in_minute(times, start) for start in [*grid, *(t for t in times if t <= end - 60)])
-    fewest = min(_in_minute(times, start) for start in grid if start >= times[119])
+    fewest = min(_in_minute(times, start) for start in grid if start >= after)
     return fewest, most
 
 
@@ -99,9 +98,16 @@ def test_two_instances_share_one_requests_budget(tmp_path: Path) -> None:
     with _instances(tmp_path, settings, 2) as gateways:
         urls = [gateway.base_url for gateway in gateways]
         times = asyncio.run(_drive(urls, clients=20, seconds=64))
-        fewest, most = _per_rolling_minute(times, 64)
-        print(f"\n120 rpm, 2 instances, 20 clients, 64 s: {len(times)} passed (the first "
-              f"120 in {times[119] - times[0]:.2f} s); per rolling minute: {fewest} to {most}")
+        # 20 clients spend the first minute's budget in a burst; 60 s on, its requests leave
+        # the window within as short a time, faster than the clients come back (each pauses
+        # 50 ms after a 429): windows that start inside the burst, or end inside that return,
+        # count fewer. The steady state starts a second after the burst.
+        burst_end = times[119]
+        edge, _ = _per_rolling_minute(times, 64, burst_end)
+        fewest, most = _per_rolling_minute(times, 64, burst_end + 1.0)
+        print(f"\n120 rpm, 2 instances, 20 clients, 64 s: {len(times)} passed (the first 120 "
+              f"in {burst_end - times[0]:.2f} s); per rolling minute: at most {most}; "
+              f"{fewest} to {most} from a second after the burst ({edge} across its return)")
         assert 118 <= fewest and most <= 122
 
         # the window is full: the openai SDK waits as the headers say, and gets through
