@@ -56,6 +56,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     if gateway.access.scoped:
         steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
     steps.append(RouteStep(gateway.registry))  # the route plan, resolved once: prices, limits
+    if gateway.limits is not None:
+        steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     if gateway.budgets is not None:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
     return steps

@@ -71,6 +71,7 @@ class LimitsSettings(_Strict):
     models: dict[str, LimitSettings] = Field(default_factory=dict)  # by model name
     on_redis_error: RedisFailure = RedisFailure.ALLOW
     lease_seconds: float = Field(default=60.0, gt=0)  # a concurrency slot's expiry in Redis
+    redis_prefix: str = Field(default="relaygate:limits:", min_length=1)  # of their Redis keys
 
 
 class BudgetsSettings(_Strict):

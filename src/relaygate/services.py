@@ -13,6 +13,8 @@ from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
+from relaygate.limits.build import limit_step
+from relaygate.limits.step import LimitStep
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
 from relaygate.pipeline.background import BackgroundRunner
@@ -58,6 +60,7 @@ class Gateway:
     _database: Database | None = None
     _database_opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _access_store: AccessStore | None = None
+    limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -156,6 +159,8 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.background.close()  # first: a cancelled run still records its end
+        if self.limits is not None:
+            self.limits.close()
         if self.budgets is not None:
             await self.budgets.settled()
             await self.budgets.alerts.close()
@@ -197,6 +202,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
+    gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)
     gateway.sinks.add(gateway.metrics.record)
