@@ -18,6 +18,7 @@ from relaygate.providers.base import RawReply, WireFormat
 from relaygate.routing.registry import Route, RoutePlan
 
 if TYPE_CHECKING:
+    from relaygate.pipeline.estimate import WorstCase
     from relaygate.pipeline.outcome import Outcome
 from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
 
@@ -67,6 +68,7 @@ class Call:
     needs_content: bool = False  # a step must see the content: translate, never relay
     context: RequestContext | None = None  # the HTTP request's record, when there is one
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
+    worst: WorstCase | None = None  # its worst case, counted once (pipeline/estimate.py)
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

@@ -25,7 +25,10 @@ class WorstCase:
 
 
 def worst_case(call: Call) -> WorstCase:
-    """Decodes the call's body on first use (so a call that needs this is still relayed)."""
+    """Counted once per call (limits and budgets both ask); decodes the call's body on
+    first use (a call that needs this is still relayed)."""
+    if call.worst is not None:
+        return call.worst
     model_call = call.canonical()
     route = call.plan.first if call.plan is not None else None
     model = route.upstream_model if route is not None else call.model
@@ -35,4 +38,5 @@ def worst_case(call: Call) -> WorstCase:
         or (route.max_output_tokens if route is not None else None)
         or DEFAULT_MAX_OUTPUT_TOKENS
     )
-    return WorstCase(input_tokens, output_tokens)
+    call.worst = WorstCase(input_tokens, output_tokens)
+    return call.worst
