@@ -117,14 +117,14 @@ def run_gateway(
 class ThreadedServer:
     """An ASGI app served by uvicorn on a background thread (for fake upstreams)."""
 
-    def __init__(self, app: ASGIApp, port: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, port: int | None = None, lifespan: str = "off") -> None:
         self.port = port or free_port()
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="off",
+            lifespan=lifespan,  # "on" for an in-process gateway (create_app)
             access_log=False,
             timeout_graceful_shutdown=1,  # a fake's hung handlers ("hang") must not stall teardown
         )

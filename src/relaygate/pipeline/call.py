@@ -67,6 +67,7 @@ class Call:
     needs_content: bool = False  # a step must see the content: translate, never relay
     context: RequestContext | None = None  # the HTTP request's record, when there is one
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
+    timeout: float | None = None  # seconds; `x-relaygate-timeout` lowers a deployment's timeouts
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

@@ -42,6 +42,7 @@ class Outcome:
     ttft_s: float | None  # streams: time to the first item
     cost_usd: float | None  # at the served route's prices; None when it has none
     session_id: str | None = None
+    deployment: str | None = None  # the deployment id (docs/routing.md), when routed
 
     @property
     def usage_source(self) -> UsageSource | None:
@@ -72,6 +73,11 @@ class Attempt:
         self.usage: Usage | None = None
         self.done = False
 
+    @property
+    def started(self) -> float:
+        """When it began, on time.perf_counter's clock."""
+        return self._started
+
     def first_item(self) -> None:
         if self._ttft is None:
             self._ttft = time.perf_counter() - self._started
@@ -98,6 +104,7 @@ class Attempt:
             self._ttft,
             cost_of(usage, route) if usage is not None else None,
             call.session_id,
+            route.deployment,
         )
         for listener in self._listeners:
             try:

@@ -6,9 +6,10 @@ import dataclasses
 import fnmatch
 from dataclasses import dataclass
 
-from relaygate.config import Settings
+from relaygate.config import Settings, deployment_ids
 from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
+from relaygate.routing.groups import GroupView, Router
 from relaygate.types import Usage
 
 MAX_CACHED_PLANS = 4096
@@ -27,6 +28,7 @@ class Route:
     cached_input_price_per_mtok: float | None = None
     request_price_usd: float | None = None
     max_output_tokens: int | None = None  # reserved by budgets and limits when a call sets none
+    deployment: str | None = None  # the deployment id (docs/routing.md); None: `provider:model`
 
 
 def cost_of(usage: Usage, route: Route) -> float | None:
@@ -41,9 +43,12 @@ def cost_of(usage: Usage, route: Route) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
-    """The candidates for one call, in the order to try them (today: one)."""
+    """The candidates for one call, in the order to try them. A plain route has one and no
+    `routing`; a group with deployments, retries or fallbacks has its `routing`, which the
+    route step orders per call and the dispatch follows attempt by attempt."""
 
     candidates: tuple[Route, ...]
+    routing: GroupView | None = None
 
     @property
     def first(self) -> Route:
@@ -55,9 +60,10 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
         self._providers = providers
-        self._routes: dict[str, Route] = {}
-        for model in settings.models:
-            self._routes[model.name] = Route(
+        self._routes: dict[str, Route] = {}  # a group's name → its first deployment
+        self._deployments: list[Route] = []
+        for model, deployment in zip(settings.models, deployment_ids(settings), strict=True):
+            route = Route(
                 model=model.name,
                 provider=providers[model.provider],
                 upstream_model=model.model or model.name,
@@ -67,7 +73,11 @@ class ModelRegistry:
                 cached_input_price_per_mtok=model.cached_input_price_per_mtok,
                 request_price_usd=model.request_price_usd,
                 max_output_tokens=model.max_output_tokens,
+                deployment=deployment,
             )
+            self._routes.setdefault(model.name, route)
+            self._deployments.append(route)
+        self.router = Router(settings.models, self._deployments, settings.routing)
         self._aliases = dict(settings.aliases)
         self._plans: dict[str, RoutePlan] = {}
         self._rewrites = [(rewrite.match, rewrite.to) for rewrite in settings.rewrites]
@@ -103,7 +113,9 @@ class ModelRegistry:
         """The route plan for a call to `name`; raises ModelNotFound."""
         plan = self._plans.get(name)
         if plan is None:
-            plan = RoutePlan((self.resolve(name),))
+            route = self.resolve(name)
+            view = self.router.view(route)
+            plan = RoutePlan((route,)) if view is None else RoutePlan(view.routes, view)
             if len(self._plans) < MAX_CACHED_PLANS:  # names are the clients' to choose
                 self._plans[name] = plan
         return plan
@@ -120,8 +132,8 @@ class ModelRegistry:
     def table(self) -> list[tuple[str, str, str]]:
         """(name, provider, upstream model) rows, then aliases and rewrites, for display."""
         rows = [
-            (name, route.provider.name, route.upstream_model)
-            for name, route in self._routes.items()
+            (route.model, route.provider.name, route.upstream_model)
+            for route in self._deployments
         ]
         rows += [(alias, "alias", target) for alias, target in self._aliases.items()]
         rows += [(pattern, "rewrite", to) for pattern, to in self._rewrites]
