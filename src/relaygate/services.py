@@ -12,6 +12,7 @@ from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
 from relaygate.observability.metrics import GatewayMetrics
+from relaygate.observability.routing_metrics import RoutingMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
 from relaygate.pipeline.background import BackgroundRunner
 from relaygate.pipeline.chain import Pipeline, Step
@@ -19,7 +20,9 @@ from relaygate.pipeline.dispatch import Dispatch
 from relaygate.pipeline.hooks import Hooks
 from relaygate.pipeline.outcome import Sinks
 from relaygate.providers.factory import build_providers
+from relaygate.routing.health_checks import run_health_checks
 from relaygate.routing.registry import ModelRegistry
+from relaygate.routing.shared_breakers import SharedBreakers
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
 from relaygate.streaming.shared import SharedState, connect_shared_state
@@ -162,6 +165,20 @@ class Gateway:
             await self.shared.close()
 
 
+def _start_routing(gateway: Gateway) -> None:
+    """Routed groups: their metrics, breakers shared through Redis, health checks."""
+    router = gateway.registry.router
+    if not router.deployments:
+        return
+    RoutingMetrics(gateway.metrics.registry, router)
+    if gateway.shared is not None:
+        shared = SharedBreakers(router, gateway.bus, gateway.shared.redis,
+                                router.settings.redis_prefix)
+        gateway._tasks.append(asyncio.create_task(shared.run()))
+    if router.settings.health_checks.interval_seconds > 0:
+        gateway._tasks.append(asyncio.create_task(run_health_checks(router)))
+
+
 StepList = Callable[["Gateway"], list[Step]]
 """The pipeline's steps for a gateway, in order (`app.model_call_steps`)."""
 
@@ -189,6 +206,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
     gateway.sinks.add(gateway.metrics.record)
+    _start_routing(gateway)
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)

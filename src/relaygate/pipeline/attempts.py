@@ -20,7 +20,7 @@ from relaygate.pipeline.deadlines import Deadlines, deadlines_for
 from relaygate.pipeline.outcome import Sink
 from relaygate.routing.deployments import Deployment
 from relaygate.routing.failures import classify
-from relaygate.routing.groups import GroupView
+from relaygate.routing.groups import FailureListener, GroupView
 from relaygate.routing.registry import Route, RoutePlan
 from relaygate.routing.settings import FailureClass
 from relaygate.tokens.estimate import estimate_prompt
@@ -31,15 +31,13 @@ DEPLOYMENT_HEADER = "x-relaygate-deployment"
 ATTEMPTS_HEADER = "x-relaygate-attempts"
 FALLBACK_HEADER = "x-relaygate-fallback"
 
-FailureListener = Callable[[Deployment, FailureClass], None]
 
 
-async def run_plan(
-    call: Call, plan: RoutePlan, send: SendAttempt, on_failure: FailureListener | None = None
-) -> Answer:
+async def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Answer:
     """The first answer the plan gets, or the last failure (raised)."""
-    assert plan.routing is not None
-    return await _Run(call, send, on_failure).run(plan.routing, plan.candidates)
+    routing = plan.routing
+    assert routing is not None
+    return await _Run(call, send, routing.router.failure_listener).run(routing, plan.candidates)
 
 
 class _Run:

@@ -20,6 +20,7 @@ from relaygate.routing.deployments import Deployment, DeploymentLimits
 from relaygate.routing.rules import Rules
 from relaygate.routing.settings import (
     BreakerSettings,
+    FailureClass,
     RetrySettings,
     RoutingSettings,
     Strategy,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from relaygate.pipeline.call import Call
     from relaygate.routing.registry import Route
 
+FailureListener = Callable[[Deployment, FailureClass], None]
 DEFAULT_OUTPUT_TOKENS = 1024  # the `cost` strategy's guess when a call sets no max_tokens
 
 
@@ -90,6 +92,7 @@ class Router:
     ) -> None:
         self.settings = routing
         self.rules = Rules(routing.rules)
+        self.failure_listener: FailureListener | None = None  # the routing metrics
         self.groups: dict[str, Group] = {}
         self.deployments: dict[str, Deployment] = {}
         self._views: dict[tuple[str, str], GroupView] = {}
