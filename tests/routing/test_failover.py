@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.support.faulty_upstream import Fault
 from tests.support.routing_gateway import HELLO, Upstreams, client, in_process_gateway
@@ -187,7 +188,7 @@ def test_an_input_counted_too_long_for_the_window_skips_it(
                    {"name": "gpt-long", "provider": "big", "model": "m-long"}],
         "routing": {"context_window_fallbacks": {"gpt": ["gpt-long"]}},
     }
-    long_prompt = [{"role": "user", "content": "word " * 200}]
+    long_prompt: list[ChatCompletionMessageParam] = [{"role": "user", "content": "word " * 200}]
     with in_process_gateway(tmp_path, config) as gateway:
         sdk = client(gateway.base_url)
         short = sdk.chat.completions.with_raw_response.create(model="gpt", messages=HELLO)

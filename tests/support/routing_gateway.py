@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import yaml
+from openai.types.chat import ChatCompletionMessageParam
 
 from relaygate.app import create_app
 from relaygate.config import parse_settings
@@ -51,4 +52,4 @@ def client(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=20)
 
 
-HELLO = [{"role": "user", "content": "hello"}]
+HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]

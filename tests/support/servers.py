@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import uvicorn
@@ -117,7 +117,9 @@ def run_gateway(
 class ThreadedServer:
     """An ASGI app served by uvicorn on a background thread (for fake upstreams)."""
 
-    def __init__(self, app: ASGIApp, port: int | None = None, lifespan: str = "off") -> None:
+    def __init__(
+        self, app: ASGIApp, port: int | None = None, lifespan: Literal["on", "off"] = "off"
+    ) -> None:
         self.port = port or free_port()
         config = uvicorn.Config(
             app,
