@@ -17,10 +17,10 @@ from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_header
 from relaygate.pipeline.background import BackgroundRunner
 from relaygate.pipeline.chain import Pipeline, Step
 from relaygate.pipeline.dispatch import Dispatch
+from relaygate.pipeline.health_checks import run_health_checks
 from relaygate.pipeline.hooks import Hooks
 from relaygate.pipeline.outcome import Sinks
 from relaygate.providers.factory import build_providers
-from relaygate.routing.health_checks import run_health_checks
 from relaygate.routing.registry import ModelRegistry
 from relaygate.routing.shared_breakers import SharedBreakers
 from relaygate.streaming.bus import Bus, MemoryBus
@@ -165,7 +165,7 @@ class Gateway:
             await self.shared.close()
 
 
-def _start_routing(gateway: Gateway) -> None:
+def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
     """Routed groups: their metrics, breakers shared through Redis, health checks."""
     router = gateway.registry.router
     if not router.deployments:
@@ -176,7 +176,7 @@ def _start_routing(gateway: Gateway) -> None:
                                 router.settings.redis_prefix)
         gateway._tasks.append(asyncio.create_task(shared.run()))
     if router.settings.health_checks.interval_seconds > 0:
-        gateway._tasks.append(asyncio.create_task(run_health_checks(router)))
+        gateway._tasks.append(asyncio.create_task(run_health_checks(router, dispatch.attempt)))
 
 
 StepList = Callable[["Gateway"], list[Step]]
@@ -206,10 +206,10 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
     gateway.sinks.add(gateway.metrics.record)
-    _start_routing(gateway)
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
+    _start_routing(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch)
     gateway.start()
     return gateway

@@ -34,6 +34,7 @@ class Endpoint(StrEnum):
     SESSION = "session.turn"
     REALTIME = "realtime.turn"
     AGENT_STEP = "agent.step"
+    HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
 
 
 Decoder = Callable[[dict[str, Any]], ModelCall]
