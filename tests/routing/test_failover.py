@@ -85,7 +85,13 @@ def test_a_429_cools_that_deployment_down_and_the_next_attempt_goes_elsewhere_at
             assert reply.headers["x-relaygate-attempts"] == "1"
         states = {item["deployment"]: item["state"]
                   for item in httpx.get(f"{gateway.base_url}/healthz").json()["breakers"]}
+        metrics = httpx.get(f"{gateway.base_url}/metrics").text
     assert upstreams.faulty.calls["a"] == 1
+    assert ('relaygate_deployment_failures_total{class="rate_limit",deployment="a",model="gpt"} '
+            "1.0") in metrics
+    assert 'relaygate_deployment_breaker_state{deployment="a",model="gpt"} 2.0' in metrics
+    assert 'relaygate_deployment_attempts_total{deployment="b",model="gpt",status="200"} 7.0' \
+        in metrics
     assert states == {"a": "open", "b": "closed"}
 
 

@@ -17,11 +17,12 @@ class RouteStep:
 
     def __init__(self, registry: ModelRegistry) -> None:
         self._registry = registry
-        self._rules = registry.router.rules
+        rules = registry.router.rules
+        self._rules = rules if rules else None  # checked per call: None is the cheap test
 
     async def __call__(self, call: Call, next: Next) -> Answer:
         if call.plan is None:
-            plan = self._plan_by_rules(call) if self._rules else None
+            plan = self._plan_by_rules(call) if self._rules is not None else None
             if plan is None:
                 plan = self._registry.plan(call.model)
             if plan.routing is not None:
@@ -31,6 +32,7 @@ class RouteStep:
 
     def _plan_by_rules(self, call: Call) -> RoutePlan | None:
         """The plan of the first rule that matches: a group's, or one deployment's alone."""
+        assert self._rules is not None
         target = self._rules.target(call)
         if target is None:
             return None
