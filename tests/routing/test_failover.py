@@ -185,6 +185,36 @@ def test_a_context_length_error_goes_to_the_bigger_window(
     assert upstreams.faulty.calls == {"small": 1, "big": 1}
 
 
+def test_a_content_filter_refusal_goes_to_the_content_policy_fallback(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    upstreams.faulty.faults["strict"] = Fault("policy")
+    config = {
+        "providers": {"strict": upstreams.openai("strict"), "lenient": upstreams.openai("lenient")},
+        "models": [{"name": "gpt", "provider": "strict", "model": "m"},
+                   {"name": "other", "provider": "lenient", "model": "m"}],
+        "routing": {"content_policy_fallbacks": {"gpt": ["other"]}, "fallbacks": {}},
+    }
+    with in_process_gateway(tmp_path, config) as gateway:
+        reply = client(gateway.base_url).chat.completions.with_raw_response.create(
+            model="gpt", messages=HELLO
+        )
+    assert reply.headers["x-relaygate-fallback"] == "other"
+    assert upstreams.faulty.calls == {"strict": 1, "lenient": 1}
+
+
+def test_without_a_fallback_the_upstream_error_reaches_the_client(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    upstreams.faulty.faults["a"] = Fault("500")
+    upstreams.faulty.faults["b"] = Fault("500")
+    with in_process_gateway(tmp_path, two_deployments(upstreams)) as gateway:
+        with pytest.raises(openai.InternalServerError) as caught:
+            client(gateway.base_url).chat.completions.create(model="gpt", messages=HELLO)
+    assert caught.value.status_code == 502
+    assert upstreams.faulty.calls == {"a": 1, "b": 1}  # the default: one per other deployment
+
+
 def test_an_input_counted_too_long_for_the_window_skips_it(
     tmp_path: Path, upstreams: Upstreams
 ) -> None:

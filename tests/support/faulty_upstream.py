@@ -6,7 +6,8 @@ Kinds: `ok`, `500`, `503`, `429` (with `Retry-After`), `hang` (no answer for an 
 `reset` (the head, then the connection cut before the body), `reset_mid` (cut mid-body),
 `cut_before_first` (a stream cut before its first chunk), `cut_after_first` (after it),
 `malformed` (a 200 that is not JSON), `trickle` (a chunk every `delay` seconds),
-`context` (a 400 `context_length_exceeded`), `mix` (500, reset, hang in turn). A `delay` (seconds) slows every answer
+`context` (a 400 `context_length_exceeded`), `mix` (500, reset, hang in turn),
+`policy` (a 400 `content_policy_violation`). A `delay` (seconds) slows every answer
 down first. A dead port (nothing listening) gives "connection refused".
 Calls, failures and calls in flight are counted per deployment; the rolls are seeded.
 """
@@ -104,6 +105,9 @@ class FaultyUpstream:
         if kind == "context":
             return _error(400, "context_length_exceeded", "messages",
                           message="This model's maximum context length is 100 tokens.")
+        if kind == "policy":
+            return _error(400, "content_policy_violation", None,
+                          message="Your request was rejected by our content policy.")
         if kind == "hang":
             await asyncio.sleep(3600)
         if kind == "malformed":
