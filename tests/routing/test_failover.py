@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -308,3 +309,28 @@ def test_a_request_lowers_the_timeout_with_a_header(
                                         extra_headers={"x-relaygate-timeout": "0.1"})
     assert caught.value.status_code == 504
     assert time.monotonic() - started < 0.45
+
+
+def test_an_anthropic_client_is_failed_over_between_openai_deployments(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    upstreams.faulty.faults["a"] = Fault("503")
+    config = two_deployments(upstreams, default={"strategy": "round_robin",
+                                                 "retries": FAST_RETRIES})
+    with in_process_gateway(tmp_path, config) as gateway:
+        sdk = anthropic.Anthropic(base_url=gateway.base_url, api_key="unused", max_retries=0)
+        texts = []
+        for _ in range(2):
+            message = sdk.messages.create(model="gpt", max_tokens=50, messages=[
+                {"role": "user", "content": "hello"}])
+            block = message.content[0]
+            assert isinstance(block, anthropic.types.TextBlock)
+            texts.append(block.text)
+        upstreams.faulty.faults["b"] = Fault("cut_after_first")
+        upstreams.faulty.faults["a"] = Fault("cut_after_first")
+        with pytest.raises(anthropic.APIStatusError):
+            with sdk.messages.stream(model="gpt", max_tokens=50, messages=[
+                    {"role": "user", "content": "hello"}]) as stream:
+                for _ in stream:
+                    pass
+    assert texts == ["hello [b]", "hello [b]"]

@@ -28,6 +28,8 @@ class RouteStep:
             if plan.routing is not None:
                 plan = RoutePlan(plan.routing.order(call), plan.routing)
             call.plan = plan
+        elif call.plan.routing is not None and call.plan.candidates is call.plan.routing.routes:
+            call.plan = RoutePlan(call.plan.routing.order(call), call.plan.routing)  # pinned group
         return await next(call)
 
     def _plan_by_rules(self, call: Call) -> RoutePlan | None:

@@ -132,8 +132,8 @@ class ModelRegistry:
     def table(self) -> list[tuple[str, str, str]]:
         """(name, provider, upstream model) rows, then aliases and rewrites, for display."""
         rows = [
-            (route.model, route.provider.name, route.upstream_model)
-            for route in self._deployments
+            (name, route.provider.name, route.upstream_model)
+            for name, route in self._routes.items()
         ]
         rows += [(alias, "alias", target) for alias, target in self._aliases.items()]
         rows += [(pattern, "rewrite", to) for pattern, to in self._rewrites]
