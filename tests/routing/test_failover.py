@@ -16,6 +16,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from tests.support.faulty_upstream import Fault
 from tests.support.routing_gateway import HELLO, Upstreams, client, in_process_gateway
+from tests.support.servers import free_port
 
 FAST_RETRIES = {"backoff_seconds": 0.001, "max_backoff_seconds": 0.01}
 
@@ -334,3 +335,19 @@ def test_an_anthropic_client_is_failed_over_between_openai_deployments(
                 for _ in stream:
                     pass
     assert texts == ["hello [b]", "hello [b]"]
+
+
+def test_a_deployment_refusing_connections_is_failed_over(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    config = two_deployments(upstreams, default={"strategy": "round_robin",
+                                                 "retries": FAST_RETRIES})
+    config["providers"]["a"]["base_url"] = f"http://127.0.0.1:{free_port()}/v1"  # nothing there
+    with in_process_gateway(tmp_path, config) as gateway:
+        sdk = client(gateway.base_url)
+        for _ in range(2):
+            reply = sdk.chat.completions.with_raw_response.create(model="gpt", messages=HELLO)
+            assert reply.headers["x-relaygate-deployment"] == "b"
+        metrics = httpx.get(f"{gateway.base_url}/metrics").text
+    assert 'relaygate_deployment_failures_total{class="connection",deployment="a",model="gpt"}' \
+        in metrics
