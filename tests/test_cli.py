@@ -141,29 +141,41 @@ def test_config_check_stays_quiet_when_models_are_configured(
     assert "warning" not in capsys.readouterr().err
 
 
-def test_config_check_refuses_duplicate_model_names(
+def test_config_check_prints_the_groups_of_deployments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "gw.yaml"
     path.write_text(DUPLICATE)
+    assert main(["config", "check", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert ("group fast: weighted, up to 2 attempt(s); deployments: mock/fast (weight 1), "
+            "mock/echo (weight 1)") in out
+
+
+BAD_ROUTING = DUPLICATE + "routing:\n  fallbacks:\n    fast: [slow]\n    slow: [fast]\n"
+
+
+def test_config_check_refuses_a_fallback_cycle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(BAD_ROUTING)
     with pytest.raises(SystemExit) as caught:
         main(["config", "check", "--config", str(path)])
     assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert f"{path}: line 9: models.2.name: duplicate model name 'fast'" in err
-    assert "also models.0, line 5" in err
+    assert "routing.fallbacks.fast: fallback cycle: fast -> slow -> fast" in capsys.readouterr().err
 
 
-def test_serve_process_refuses_duplicate_model_names(tmp_path: Path) -> None:
+def test_serve_process_refuses_bad_routing(tmp_path: Path) -> None:
     path = tmp_path / "gw.yaml"
-    path.write_text(DUPLICATE)
+    path.write_text(BAD_ROUTING)
     env = {key: value for key, value in os.environ.items() if key != "RELAYGATE_CONFIG"}
     result = subprocess.run(
         [sys.executable, "-m", "relaygate", "serve", "--config", str(path)],
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert result.returncode == 2
-    assert "duplicate model name 'fast'" in result.stderr
+    assert "fallback cycle: fast -> slow -> fast" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Uvicorn running" not in result.stderr + result.stdout
 

@@ -148,14 +148,52 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
         load_settings(tmp_path / "absent.yaml", environ={})
 
 
-def test_duplicate_model_names_are_refused() -> None:
+def test_entries_with_one_name_are_deployments_of_one_group() -> None:
+    text = ("providers:\n  m:\n    type: mock\n"
+            "models:\n  - name: a\n    provider: m\n  - name: a\n    provider: m\n"
+            "    model: echo\n    weight: 3\n")
+    settings = parse_settings(text, "gw.yaml", environ={})
+    assert [model.weight for model in settings.models] == [1.0, 3.0]
+
+
+def test_two_deployments_with_one_id_are_refused() -> None:
     text = ("providers:\n  m:\n    type: mock\n"
             "models:\n  - name: a\n    provider: m\n  - name: a\n    provider: m\n")
     with pytest.raises(ConfigError) as caught:
         parse_settings(text, "gw.yaml", environ={})
-    assert "gw.yaml: line 7: models.1.name: duplicate model name 'a' (also models.0, line 5)" in str(
-        caught.value
-    )
+    assert ("gw.yaml: line 7: models.1: duplicate deployment id 'm/a' (also models.0, line 5); "
+            "give one of them an `id:`") in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("routing", "problem"),
+    [
+        ("  fallbacks:\n    a: [nowhere]\n",
+         "line 11: routing.fallbacks.a.0: fallback to unknown model group 'nowhere'"),
+        ("  fallbacks:\n    a: [b]\n    b: [a]\n",
+         "line 11: routing.fallbacks.a: fallback cycle: a -> b -> a"),
+        ("  context_window_fallbacks:\n    a: [a]\n",
+         "routing.context_window_fallbacks.a.0: 'a' falls back to itself"),
+        ("  rules:\n    - when: {tags: [code]}\n      to: missing\n",
+         "routing.rules.0.to: rule to unknown model group or deployment 'missing'"),
+        ("  models:\n    a: {strategy: fastest}\n", "routing.models.a.strategy: Input should be"),
+    ],
+)
+def test_bad_routing_is_refused_by_name(routing: str, problem: str) -> None:
+    text = ("providers:\n  m:\n    type: mock\n"
+            "models:\n  - name: a\n    provider: m\n  - name: b\n    provider: m\n"
+            "routing:\n" + routing)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "gw.yaml", environ={})
+    assert problem in str(caught.value)
+
+
+def test_a_negative_weight_is_refused() -> None:
+    text = ("providers:\n  m:\n    type: mock\n"
+            "models:\n  - name: a\n    provider: m\n    weight: -1\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "gw.yaml", environ={})
+    assert "line 7: models.0.weight: Input should be greater than or equal to 0" in str(caught.value)
 
 
 def test_only_a_file_without_models_is_warned_about() -> None:

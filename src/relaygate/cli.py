@@ -133,6 +133,8 @@ def config_check(args: argparse.Namespace) -> int:
     elif not admin:
         print("\nno API keys and no admin key: the gateway runs open")
     print("admin API on: keys in the database too" if admin else "admin API off")
+    for line in registry.router.describe():
+        print(line)
     for hook in settings.hooks:
         print(f"hook {hook.on.value}: {hook.call} (loaded)")
     for warning in config_warnings(settings):

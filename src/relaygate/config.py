@@ -30,6 +30,7 @@ from relaygate.control_settings import (
     LimitSettings,
     LimitsSettings,
 )
+from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_CONFIG_NAME = "relaygate.yaml"
@@ -81,6 +82,12 @@ class ModelSettings(_Strict):
     cached_input_price_per_mtok: float | None = Field(default=None, ge=0)
     request_price_usd: float | None = Field(default=None, ge=0)
     max_output_tokens: int | None = Field(default=None, gt=0)  # reserved when a call sets none
+    # several entries with one name are the deployments of one group (docs/routing.md)
+    id: str | None = None  # default: the name alone, or `provider/model` in a group of several
+    weight: float = Field(default=1.0, ge=0)
+    tags: list[str] = Field(default_factory=list)
+    limits: LimitSettings | None = None  # this deployment's own rpm/tpm (the `usage` strategy)
+    timeout: TimeoutsSettings | None = None
 
 
 class RewriteSettings(_Strict):
@@ -259,6 +266,7 @@ class Settings(_Strict):
     budgets: BudgetsSettings = Field(default_factory=BudgetsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
 
 def default_settings() -> Settings:
@@ -347,25 +355,48 @@ def _interpolate_tree(value: Any, env: dict[str, str]) -> Any:
     return value
 
 
-def _check_unique_models(settings: Settings, source: str, node: yaml.Node | None) -> None:
-    """Two `models:` entries with one name would silently keep the last: refuse them."""
+def deployment_ids(settings: Settings) -> list[str]:
+    """Each `models:` entry's deployment id, in order (see ModelSettings.id)."""
+    sizes: dict[str, int] = {}
+    for model in settings.models:
+        sizes[model.name] = sizes.get(model.name, 0) + 1
+    return [
+        model.id or (model.name if sizes[model.name] == 1
+                     else f"{model.provider}/{model.model or model.name}")
+        for model in settings.models
+    ]
+
+
+def _check_deployments(settings: Settings, source: str, node: yaml.Node | None) -> None:
+    """Entries with one name are one group's deployments: each needs an id of its own."""
     first_index: dict[str, int] = {}
-    for index, model in enumerate(settings.models):
-        if model.name not in first_index:
-            first_index[model.name] = index
+    for index, deployment in enumerate(deployment_ids(settings)):
+        if deployment not in first_index:
+            first_index[deployment] = index
             continue
-        first = first_index[model.name]
-        line = _line_of(node, ("models", index, "name"))
-        first_line = _line_of(node, ("models", first, "name"))
+        first = first_index[deployment]
+        line = _line_of(node, ("models", index))
         raise ConfigError(
-            f"{source}: line {line}: models.{index}.name: duplicate model name "
-            f"{model.name!r} (also models.{first}, line {first_line}); a name routes to one "
-            "model: rename one of them, or point an alias at it"
+            f"{source}: line {line}: models.{index}: duplicate deployment id {deployment!r} "
+            f"(also models.{first}, line {_line_of(node, ('models', first))}); give one of "
+            "them an `id:`"
         )
 
 
+def _check_routing(settings: Settings, source: str, node: yaml.Node | None) -> None:
+    groups = {model.name for model in settings.models}
+    problems = [
+        f"{source}: line {_line_of(node, ('routing', *loc))}: routing."
+        f"{'.'.join(str(part) for part in loc)}: {message}"
+        for loc, message in routing_problems(settings.routing, groups, deployment_ids(settings))
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
 def _check_references(settings: Settings, source: str, node: yaml.Node | None) -> None:
-    _check_unique_models(settings, source, node)
+    _check_deployments(settings, source, node)
+    _check_routing(settings, source, node)
     model_names = {model.name for model in settings.models}
     for index, model in enumerate(settings.models):
         if model.provider not in settings.providers:

@@ -16,14 +16,17 @@ from relaygate.ledger.writer import LedgerWriter
 from relaygate.limits.build import limit_step
 from relaygate.limits.step import LimitStep
 from relaygate.observability.metrics import GatewayMetrics
+from relaygate.observability.routing_metrics import RoutingMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
 from relaygate.pipeline.background import BackgroundRunner
 from relaygate.pipeline.chain import Pipeline, Step
 from relaygate.pipeline.dispatch import Dispatch
+from relaygate.pipeline.health_checks import run_health_checks
 from relaygate.pipeline.hooks import Hooks
 from relaygate.pipeline.outcome import Sinks
 from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
+from relaygate.routing.shared_breakers import SharedBreakers
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
 from relaygate.streaming.shared import SharedState, connect_shared_state
@@ -176,6 +179,20 @@ class Gateway:
             await self.shared.close()
 
 
+def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
+    """Routed groups: their metrics, breakers shared through Redis, health checks."""
+    router = gateway.registry.router
+    if not router.deployments:
+        return
+    RoutingMetrics(gateway.metrics.registry, router)
+    if gateway.shared is not None:
+        shared = SharedBreakers(router, gateway.bus, gateway.shared.redis,
+                                router.settings.redis_prefix)
+        gateway._tasks.append(asyncio.create_task(shared.run()))
+    if router.settings.health_checks.interval_seconds > 0:
+        gateway._tasks.append(asyncio.create_task(run_health_checks(router, dispatch.attempt)))
+
+
 StepList = Callable[["Gateway"], list[Step]]
 """The pipeline's steps for a gateway, in order (`app.model_call_steps`)."""
 
@@ -213,6 +230,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
+    _start_routing(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch)
     gateway.start()
     return gateway

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import uvicorn
@@ -117,14 +117,16 @@ def run_gateway(
 class ThreadedServer:
     """An ASGI app served by uvicorn on a background thread (for fake upstreams)."""
 
-    def __init__(self, app: ASGIApp, port: int | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, port: int | None = None, lifespan: Literal["on", "off"] = "off"
+    ) -> None:
         self.port = port or free_port()
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="off",
+            lifespan=lifespan,  # "on" for an in-process gateway (create_app)
             access_log=False,
             timeout_graceful_shutdown=1,  # a fake's hung handlers ("hang") must not stall teardown
         )

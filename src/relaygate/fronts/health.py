@@ -20,7 +20,10 @@ async def healthz(request: Request) -> Response:
         {"name": name, "type": type(provider).__name__}
         for name, provider in gateway.registry.providers.items()
     ]
-    return JSONResponse({"status": "ok", "providers": providers})
+    body: dict[str, object] = {"status": "ok", "providers": providers}
+    if gateway.registry.router.deployments:
+        body["breakers"] = gateway.registry.router.breaker_states()
+    return JSONResponse(body)
 
 
 async def readyz(request: Request) -> Response:

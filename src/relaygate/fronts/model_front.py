@@ -75,7 +75,7 @@ async def model_call(
     assert context.principal is not None  # set by model_request
     body = prologue.body
     metadata = body.get("metadata")
-    tags, traceparent = _tags_and_trace(request)
+    tags, traceparent, timeout = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
@@ -91,6 +91,7 @@ async def model_call(
         traceparent=traceparent,
         context=context,
         observers=[context.record],
+        timeout=timeout,
     )
     return prologue.gateway, call
 
@@ -164,13 +165,25 @@ def _strings(metadata: Any) -> dict[str, str]:
     return {str(key): value for key, value in metadata.items() if isinstance(value, str)}
 
 
-def _tags_and_trace(request: Request) -> tuple[list[str], str | None]:
-    """`x-relaygate-tags` (comma-separated) and `traceparent`, in one pass over the headers."""
+def _tags_and_trace(request: Request) -> tuple[list[str], str | None, float | None]:
+    """`x-relaygate-tags` (comma-separated), `traceparent` and `x-relaygate-timeout` (seconds),
+    in one pass over the headers."""
     tags: list[str] = []
     traceparent = None
+    timeout = None
     for name, value in request.scope["headers"]:
         if name == b"x-relaygate-tags":
             tags += [tag.strip() for tag in value.decode("latin-1").split(",") if tag.strip()]
         elif name == b"traceparent":
             traceparent = value.decode("latin-1")
-    return tags, traceparent
+        elif name == b"x-relaygate-timeout":
+            timeout = _seconds(value)
+    return tags, traceparent, timeout
+
+
+def _seconds(value: bytes) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds > 0 else None

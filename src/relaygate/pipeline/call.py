@@ -35,6 +35,7 @@ class Endpoint(StrEnum):
     SESSION = "session.turn"
     REALTIME = "realtime.turn"
     AGENT_STEP = "agent.step"
+    HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
 
 
 Decoder = Callable[[dict[str, Any]], ModelCall]
@@ -69,6 +70,7 @@ class Call:
     context: RequestContext | None = None  # the HTTP request's record, when there is one
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
     worst: WorstCase | None = None  # its worst case, counted once (pipeline/estimate.py)
+    timeout: float | None = None  # seconds; `x-relaygate-timeout` lowers a deployment's timeouts
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

@@ -45,7 +45,7 @@ class RequestContext:
         self.upstream_calls += 1
         self.provider = outcome.provider
         self.fast_path = outcome.relayed
-        if outcome.error is not None:
+        if outcome.error is not None or outcome.attempt > 1:  # a retry that served clears it
             self.error = outcome.error
         if outcome.usage is None:
             return

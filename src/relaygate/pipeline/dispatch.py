@@ -14,8 +14,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 import orjson
 
 from relaygate.errors import GatewayError, ShuttingDown, UpstreamError
+from relaygate.pipeline.attempts import run_plan
 from relaygate.pipeline.call import Answer, Call, Endpoint
-from relaygate.pipeline.outcome import Attempt, Sinks
+from relaygate.pipeline.deadlines import Deadlines, paced, within
+from relaygate.pipeline.outcome import Attempt, Sink, Sinks
 from relaygate.providers.anthropic import AnthropicProvider
 from relaygate.providers.base import Provider, RawRelay, RawReply, WireFormat
 from relaygate.relay.anthropic import AnthropicRelay
@@ -41,14 +43,32 @@ class Dispatch:
         self._fast_path = fast_path
 
     async def __call__(self, call: Call) -> Answer:
-        assert call.plan is not None, "the route step runs before the dispatch"
-        route = call.plan.first
+        plan = call.plan
+        assert plan is not None, "the route step runs before the dispatch"
+        if plan.routing is not None and call.endpoint is not Endpoint.COUNT_TOKENS:
+            return await run_plan(call, plan, self.attempt)  # deployments, retries, fallbacks
+        route = plan.first
         if call.endpoint is Endpoint.COUNT_TOKENS:
             return await self._count_tokens(call, route)
         relay = self._relay_for(call, route.provider)
         if relay is not None:
             return await self._relay(call, route, relay)
         return await self._translate(call, route)
+
+    async def attempt(
+        self,
+        call: Call,
+        route: Route,
+        number: int,
+        observer: Sink | None = None,
+        deadlines: Deadlines | None = None,
+    ) -> Answer:
+        """One upstream call of a routed plan: relayed or translated, whichever `route`'s
+        provider allows; `observer` hears its outcome first."""
+        relay = self._relay_for(call, route.provider)
+        if relay is not None:
+            return await self._relay(call, route, relay, number, observer, deadlines)
+        return await self._translate(call, route, number, observer, deadlines)
 
     def _relay_for(self, call: Call, provider: Provider) -> RelayFormat | None:
         # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs
@@ -58,28 +78,45 @@ class Dispatch:
         spoken: WireFormat | None = getattr(provider, "relay_format", None)
         return RELAYS[front] if spoken is front else None
 
-    def _attempt(self, call: Call, route: Route, relayed: bool, number: int = 1) -> Attempt:
+    def _attempt(
+        self, call: Call, route: Route, relayed: bool, number: int = 1,
+        observer: Sink | None = None,
+    ) -> Attempt:
         listeners = self._sinks.listeners
-        if call.observers:
+        if observer is not None:
+            listeners = [observer, *call.observers, *listeners]
+        elif call.observers:
             listeners = [*call.observers, *listeners]
         return Attempt(call, route, listeners, relayed, number)
 
     # --- the byte relay ----------------------------------------------------------------
 
-    async def _relay(self, call: Call, route: Route, relay: RelayFormat) -> Answer:
+    async def _relay(
+        self, call: Call, route: Route, relay: RelayFormat, number: int = 1,
+        observer: Sink | None = None, deadlines: Deadlines | None = None,
+    ) -> Answer:
         relay.validate(call)
         provider: RawRelay = route.provider  # type: ignore[assignment]
         body = relay.request(call, route)
-        attempt = self._attempt(call, route, relayed=True)
+        attempt = self._attempt(call, route, True, number, observer)
         model = route.upstream_model
         try:
             if not call.stream:
-                reply = await provider.relay(body, model, call.request_id, call.headers)
+                replied = provider.relay(body, model, call.request_id, call.headers)
+                if deadlines is None:
+                    reply = await replied
+                else:
+                    reply = await within(replied, deadlines.whole, route.provider.name)
                 reply = relay.whole(call, route, reply, attempt)
                 attempt.finish()
                 return Answer(route, reply=reply, usage=attempt.usage)
             chunks = provider.relay_stream(body, model, call.request_id, call.headers)
-            first = await anext(chunks, None)
+            if deadlines is None:
+                first = await anext(chunks, None)
+            else:
+                first = await within(anext(chunks, None), deadlines.first_byte, route.provider.name)
+                if deadlines.paces_stream:
+                    chunks = paced(chunks, deadlines, route.provider.name, attempt.started)
             if first is None:
                 raise UpstreamError(
                     f"The upstream provider '{route.provider.name}' ended the stream without "
@@ -98,15 +135,22 @@ class Dispatch:
 
     # --- translation through the canonical call ----------------------------------------
 
-    async def _translate(self, call: Call, route: Route) -> Answer:
+    async def _translate(
+        self, call: Call, route: Route, number: int = 1, observer: Sink | None = None,
+        deadlines: Deadlines | None = None,
+    ) -> Answer:
         model_call = call.canonical()
         if call.front is not None and getattr(route.provider, "relay_format", None) is not call.front:
             model_call.extra = {}  # one format's vendor fields mean nothing to another's
-        attempt = self._attempt(call, route, relayed=False)
+        attempt = self._attempt(call, route, False, number, observer)
         provider, forwarded = route.provider, call.headers or None
         if not call.stream:
             try:
-                result = await provider.send(model_call, route.upstream_model, forwarded)
+                sent = provider.send(model_call, route.upstream_model, forwarded)
+                if deadlines is None:
+                    result = await sent
+                else:
+                    result = await within(sent, deadlines.whole, provider.name)
             except GatewayError as error:
                 attempt.fail(error)
                 raise
@@ -117,17 +161,26 @@ class Dispatch:
             attempt.finish()
             return Answer(route, result=result)
         events = provider.stream(model_call, route.upstream_model, forwarded)
-        measured = self._measured(events, model_call, route, attempt)
+        first_byte = None
+        if deadlines is not None:
+            first_byte = deadlines.first_byte
+            if deadlines.paces_stream:
+                events = paced(events, deadlines, provider.name, attempt.started)
+        measured = self._measured(events, model_call, route, attempt, first_byte)
         await anext(measured)  # the first event has arrived, or its failure raised
         return Answer(route, events=measured)  # type: ignore[arg-type]  # no more Nones
 
     async def _measured(
-        self, events: AsyncIterator[StreamEvent], call: ModelCall, route: Route, attempt: Attempt
+        self, events: AsyncIterator[StreamEvent], call: ModelCall, route: Route, attempt: Attempt,
+        first_byte: float | None = None,
     ) -> AsyncGenerator[StreamEvent | None, None]:
         """The provider's events, measured; yields None once the first has arrived."""
         counter = StreamCounter(call, route.upstream_model)
         try:
-            first = await anext(events, None)
+            if first_byte is None:
+                first = await anext(events, None)
+            else:
+                first = await within(anext(events, None), first_byte, route.provider.name)
             if first is None:
                 raise UpstreamError(
                     f"The upstream provider '{route.provider.name}' ended the stream without "

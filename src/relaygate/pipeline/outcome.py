@@ -43,6 +43,7 @@ class Outcome:
     cost_usd: float | None  # at the served route's prices; None when it has none
     session_id: str | None = None
     cache_hit: bool = False  # answered from the gateway's response cache, not the upstream
+    deployment: str | None = None  # the deployment id (docs/routing.md), when routed
 
     @property
     def usage_source(self) -> UsageSource | None:
@@ -73,6 +74,11 @@ class Attempt:
         self.usage: Usage | None = None
         self.done = False
 
+    @property
+    def started(self) -> float:
+        """When it began, on time.perf_counter's clock."""
+        return self._started
+
     def first_item(self) -> None:
         if self._ttft is None:
             self._ttft = time.perf_counter() - self._started
@@ -99,6 +105,8 @@ class Attempt:
             self._ttft,
             cost_of(usage, route) if usage is not None else None,
             call.session_id,
+            False,  # cache_hit: an upstream call
+            route.deployment,
         )
         for listener in self._listeners:
             try:

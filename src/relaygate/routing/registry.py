@@ -6,9 +6,10 @@ import dataclasses
 import fnmatch
 from dataclasses import dataclass
 
-from relaygate.config import ModelSettings, ProviderType, Settings
+from relaygate.config import ModelSettings, ProviderType, Settings, deployment_ids
 from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
+from relaygate.routing.groups import GroupView, Router
 from relaygate.routing.prices import FREE, Price, price_for
 from relaygate.types import Usage
 
@@ -28,6 +29,7 @@ class Route:
     cached_input_price_per_mtok: float | None = None
     request_price_usd: float | None = None
     max_output_tokens: int | None = None  # reserved by budgets and limits when a call sets none
+    deployment: str | None = None  # the deployment id (docs/routing.md); None: `provider:model`
 
 
 def cost_of(usage: Usage, route: Route) -> float | None:
@@ -75,9 +77,12 @@ def _first(configured: float | None, built_in: float | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
-    """The candidates for one call, in the order to try them (today: one)."""
+    """The candidates for one call, in the order to try them. A plain route has one and no
+    `routing`; a group with deployments, retries or fallbacks has its `routing`, which the
+    route step orders per call and the dispatch follows attempt by attempt."""
 
     candidates: tuple[Route, ...]
+    routing: GroupView | None = None
 
     @property
     def first(self) -> Route:
@@ -89,14 +94,17 @@ class ModelRegistry:
 
     def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
         self._providers = providers
+        self._routes: dict[str, Route] = {}  # a group's name → its first deployment
+        self._deployments: list[Route] = []
         self._free = {  # the mock's answers cost nothing: a known price, not an unknown one
             name for name, provider in settings.providers.items()
             if provider.type is ProviderType.MOCK
         }
-        self._routes: dict[str, Route] = {
-            model.name: self._configured(model, providers[model.provider])
-            for model in settings.models
-        }
+        for model, deployment in zip(settings.models, deployment_ids(settings), strict=True):
+            route = self._configured(model, providers[model.provider], deployment)
+            self._routes.setdefault(model.name, route)
+            self._deployments.append(route)
+        self.router = Router(settings.models, self._deployments, settings.routing)
         self._aliases = dict(settings.aliases)
         self._plans: dict[str, RoutePlan] = {}
         self._rewrites = [(rewrite.match, rewrite.to) for rewrite in settings.rewrites]
@@ -105,7 +113,7 @@ class ModelRegistry:
     def providers(self) -> dict[str, Provider]:
         return self._providers
 
-    def _configured(self, model: ModelSettings, provider: Provider) -> Route:
+    def _configured(self, model: ModelSettings, provider: Provider, deployment: str) -> Route:
         route = Route(
             model=model.name,
             provider=provider,
@@ -116,6 +124,7 @@ class ModelRegistry:
             cached_input_price_per_mtok=model.cached_input_price_per_mtok,
             request_price_usd=model.request_price_usd,
             max_output_tokens=model.max_output_tokens,
+            deployment=deployment,
         )
         return _priced(route, self._built_in_price(model.provider, route.upstream_model))
 
@@ -149,7 +158,9 @@ class ModelRegistry:
         """The route plan for a call to `name`; raises ModelNotFound."""
         plan = self._plans.get(name)
         if plan is None:
-            plan = RoutePlan((self.resolve(name),))
+            route = self.resolve(name)
+            view = self.router.view(route)
+            plan = RoutePlan((route,)) if view is None else RoutePlan(view.routes, view)
             if len(self._plans) < MAX_CACHED_PLANS:  # names are the clients' to choose
                 self._plans[name] = plan
         return plan
