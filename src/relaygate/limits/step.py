@@ -19,7 +19,7 @@ from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
 from relaygate.pipeline.estimate import worst_case
-from relaygate.pipeline.outcome import Outcome
+from relaygate.pipeline.outcome import CLIENT_CLOSED, Outcome
 
 _log = get_logger("relaygate.limits")
 
@@ -96,10 +96,12 @@ class LimitStep:
         settlement = Settlement(self._limiter, meters, lease)
         call.observers.append(settlement.outcome)
         try:
-            return await next(call)
+            answer = await next(call)
         except BaseException:
-            settlement.finish(0)  # no outcome (refused before it was sent): nothing used
+            settlement.finish()  # every attempt failed (or none was made): what they used
             raise
+        settlement.answered = True  # a stream's outcome, whatever it is, is the last
+        return answer
 
     def _store_failed(self, error: StoreFailed) -> None:
         self._metrics.store_errors.labels("denied" if self._deny_on_failure else "allowed").inc()
@@ -115,27 +117,39 @@ class LimitStep:
 
 
 class Settlement:
-    """One call's slots and reservations, released once, by its first outcome."""
+    """One call's slots and reservations, released once: by the outcome that ends the call
+    (a success, the client gone, or any outcome once the answer is out — a stream's), or
+    when every attempt failed. The tokens of failed attempts that were retried add up."""
 
-    __slots__ = ("_done", "_lease", "_limiter", "_meters")
+    __slots__ = ("_done", "_lease", "_limiter", "_meters", "_tokens", "answered")
 
     def __init__(self, limiter: Limiter, meters: list[Meter], lease: str) -> None:
         self._limiter = limiter
         self._meters = meters
         self._lease = lease
         self._done = False
+        self._tokens = 0
+        self.answered = False
 
     def outcome(self, outcome: Outcome) -> None:
         usage = outcome.usage
         if usage is not None:
-            self.finish(usage.total_tokens)
-        else:  # a failure used nothing; a success without usage keeps its reservation
-            self.finish(None if outcome.status == 200 else 0)
+            self._tokens += usage.total_tokens
+        ended = outcome.status in (200, CLIENT_CLOSED) or self.answered
+        if not ended:
+            return  # a failed attempt: the dispatch may try again
+        if usage is None and outcome.status == 200 and not self._tokens:
+            self.finish(None)  # a success without usage keeps its reservation
+        else:
+            self.finish()
 
-    def finish(self, tokens: int | None) -> None:
+    def finish(self, tokens: int | None = -1) -> None:
+        """Release the slots and settle to `tokens` (-1: the sum seen; None: as reserved)."""
         if not self._done:
             self._done = True
-            self._limiter.finish(self._meters, self._lease, tokens)
+            self._limiter.finish(self._meters, self._lease,
+                                 self._tokens if tokens == -1 else tokens)
+
 
 
 def _set_headers(call: Call, headers: dict[str, str]) -> None:
