@@ -1,7 +1,7 @@
 """Instructions per request, counted by valgrind's callgrind: a figure the machine's load
 does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
 
-Run: python bench/instructions.py [--against REF] [--requests 300]
+Run: python bench/instructions.py [--against REF] [--requests 300] [--settings JSON]
 
 Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
 callgrind, counting the whole process: with a few requests of each kind, with N more
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from run import MESSAGES, build_of, free_port, start_upstream, stop
@@ -30,14 +31,15 @@ MODES = [("fast path", True), ("translated", False)]
 
 
 def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
-             src: Path | None) -> tuple[subprocess.Popen[bytes], int, Path]:
+             src: Path | None, extra: dict[str, Any]) -> tuple[subprocess.Popen[bytes], int, Path]:
     port = free_port()
-    config = {
+    config: dict[str, Any] = {
         "server": {"port": port, "fast_path": fast_path, "shutdown_grace_seconds": 1},
         "storage": {"database_url": f"sqlite+aiosqlite:///{workdir / name}.db"},
         "providers": {"up": {"type": "openai", "base_url": f"http://127.0.0.1:{upstream}/v1",
                              "api_key": "sk-bench"}},
         "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
+        **extra,
     }
     config_path = workdir / f"{name}.yaml"
     config_path.write_text(json.dumps(config))
@@ -71,9 +73,9 @@ def _send(port: int, plain: int, streamed: int) -> None:
 
 
 def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path | None,
-           plain: int, streamed: int) -> int:
+           extra: dict[str, Any], plain: int, streamed: int) -> int:
     """Instructions of a whole gateway process that served `plain` + `streamed` requests."""
-    process, port, out = _gateway(workdir, name, upstream, fast_path, src)
+    process, port, out = _gateway(workdir, name, upstream, fast_path, src, extra)
     try:
         _send(port, plain, streamed)
     finally:
@@ -90,7 +92,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--against", metavar="REF", help="also count this git commit's gateway")
     parser.add_argument("--requests", type=int, default=300, help="N, the requests counted")
+    parser.add_argument(
+        "--settings", default="{}", metavar="JSON",
+        help='top-level settings for this tree\'s gateway only, e.g. \'{"ledger": {"enabled": false}}\'',
+    )
     args = parser.parse_args()
+    settings: dict[str, Any] = json.loads(args.settings)
     results: dict[tuple[str, str, str], float] = {}
     upstream_port = free_port()
     upstream = start_upstream(upstream_port)
@@ -105,7 +112,9 @@ def main() -> int:
                     slug = re.sub(r"\W", "-", f"{build}-{mode}")
                     print(f"instructions: {build}, {mode}…", flush=True)
                     n, base = args.requests, WARMUP
-                    runs = [_total(Path(folder), slug, upstream_port, fast_path, src, *counts)
+                    extra = settings if src is None else {}
+                    runs = [_total(Path(folder), slug, upstream_port, fast_path, src, extra,
+                                   *counts)
                             for counts in ((base, base), (base + n, base), (base, base + n))]
                     results[(build, mode, "plain")] = (runs[1] - runs[0]) / n
                     results[(build, mode, "stream")] = (runs[2] - runs[0]) / n

@@ -135,7 +135,7 @@ def test_tenants_list_show_and_update(
                        "--budget-period", "week", "--tpm", "900")
     assert updated["budget"]["max_tokens"] == 5000 and updated["limits"] == {"tpm": 900}
     code, out, _ = run(capsys, url, "tenants", "show", "cli-team")
-    assert code == 0 and "5000 tokens/week hard" in out and "tpm=900" in out
+    assert code == 0 and "0 of 5000 tokens (0%)/week hard" in out and "tpm=900" in out
     code, out, _ = run(capsys, url, "tenants", "list")
     assert code == 0
     row = next(line for line in out.splitlines() if line.startswith("cli-team "))

@@ -114,7 +114,7 @@ def test_a_key_made_on_the_page_works_with_the_sdk_until_revoked_there(
     page.fill("#tenant-budget", "20")
     page.click("#tenant-form button[type=submit]")
     tenant_row = page.locator("#tenants tr[data-tenant='web-acme']")
-    expect(tenant_row).to_contain_text("cap $20.00 / month (hard)")
+    expect(tenant_row).to_contain_text("$0.00 of $20.00 / month (hard) · 0%")  # its spend
 
     expect(page.locator("#key-tenant")).to_have_value("web-acme")
     page.fill("#key-name", "from-the-page")
@@ -128,7 +128,7 @@ def test_a_key_made_on_the_page_works_with_the_sdk_until_revoked_there(
     key_row = page.locator("#keys tr", has_text="from-the-page")
     expect(key_row).to_contain_text(secret[:8] + "…")
     expect(key_row.locator(".status")).to_have_text("active")
-    expect(key_row).to_contain_text("cap $1.50 / day (hard)")
+    expect(key_row).to_contain_text("$0.00 of $1.50 / day (hard) · 0%")
 
     assert "relaygate mock" in chat(gateway, secret)
 
