@@ -86,7 +86,7 @@ def start_gateway(
     extra: dict[str, Any] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int, float]:
     """A gateway process pinned to SERVER_CPU; (process, port, seconds from spawn to ready);
-    `extra` adds top-level sections to its config (the `--limits` variants' keys)."""
+    `extra` adds top-level sections to its config (bench/scenarios.py's settings)."""
     port = free_port()
     config: dict[str, Any] = {
         "server": {"port": port, "fast_path": fast_path, "shutdown_grace_seconds": 1},
@@ -194,11 +194,10 @@ def measure_gateway(
     seconds: int,
     scripts: dict[str, Path],
     src: Path | None = None,
-    extra: dict[str, Any] | None = None,
 ) -> Measured:
     """Start a fresh gateway (from `src` when given), measure it, stop it."""
     slug = "".join(char if char.isalnum() else "-" for char in name)
-    gateway, port, startup = start_gateway(workdir, slug, upstream_port, fast_path, src, extra)
+    gateway, port, startup = start_gateway(workdir, slug, upstream_port, fast_path, src)
     try:
         time.sleep(0.5)
         idle = rss_mib(gateway.pid)
@@ -326,41 +325,6 @@ def comparison(columns: dict[str, Measured], ref: str) -> str:
     return "\n".join(lines)
 
 
-BENCH_KEY = "bench-key"  # what the wrk scripts send (loadgen.write_script)
-NO_LIMIT_RPM = 1_000_000_000  # counted on every request, never reached
-
-
-def variants(limits: bool, redis_url: str) -> list[tuple[str, bool, dict[str, Any] | None]]:
-    """The gateways of a round: (column name, fast path, extra config)."""
-    if not limits:
-        return [("fast path", True, None), ("translated", False, None)]
-    key = {"tenant": "bench", "key": BENCH_KEY}
-    limited = {**key, "limits": {"rpm": NO_LIMIT_RPM}}
-    prefix = f"bench:{os.getpid()}:{time.time_ns()}:"
-    return [
-        ("fast path, key without limits", True, {"keys": [key]}),
-        ("fast path, in-process rpm", True, {"keys": [limited]}),
-        ("fast path, Redis rpm", True, {"keys": [limited], "storage": {"redis_url": redis_url},
-                                        "limits": {"redis_prefix": prefix}}),
-    ]
-
-
-def limits_summary(columns: dict[str, Measured]) -> str:
-    """The limits' cost against the same key without limits (this tree's gateways)."""
-    base = columns["relaygate fast path, key without limits"]
-    lines = ["Limits against the key without limits (targets: in-process c=50 RPS ≥ 95 %; "
-             "Redis ≥ 85 % and added p50 ≤ 0.15 ms):", ""]
-    for name in ("in-process rpm", "Redis rpm"):
-        limited = columns[f"relaygate fast path, {name}"]
-        if base.plain_c50 and limited.plain_c50 and base.plain_c1 and limited.plain_c1:
-            lines.append(
-                f"- {name}: c=50 RPS {limited.plain_c50.rps / base.plain_c50.rps:.1%} of the "
-                f"key without limits; added p50 c=1 "
-                f"{limited.plain_c1.p50_ms - base.plain_c1.p50_ms:+.3f} ms"
-            )
-    return "\n".join(lines)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
@@ -370,12 +334,6 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="REF", help="also measure this git commit's gateways, same run"
     )
-    parser.add_argument(
-        "--limits", action="store_true",
-        help="the fast path with the wrk key: without limits, an in-process rpm limit, a Redis one",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
-                        help="the Redis of the --limits Redis variant")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
@@ -405,7 +363,7 @@ def main() -> int:
                 # the direct column sends the gateway's model name: the upstream ignores it
                 direct = measure(wrk, upstream_port, upstream.pid, args.seconds, scripts)
                 runs.setdefault("direct (no gateway)", []).append(direct)
-                for name, fast_path, extra in variants(args.limits, args.redis_url):
+                for name, fast_path in (("fast path", True), ("translated", False)):
                     for suffix, src in builds:  # REF's gateway, then this tree's
                         column = f"relaygate {name}{suffix}"
                         print(f"bench: round {round_number}/{args.repeat}: {column}…", flush=True)
@@ -419,7 +377,6 @@ def main() -> int:
                                 args.seconds,
                                 scripts,
                                 src,
-                                extra,
                             )
                         )
     finally:
@@ -434,10 +391,8 @@ def main() -> int:
         f"best of {args.repeat} round(s) per number.\n"
     )
     report = header + "\n" + rendered + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
-    if args.against and not args.limits:
+    if args.against:
         report += "\n" + comparison(columns, args.against) + "\n"
-    if args.limits:
-        report += "\n" + limits_summary(columns) + "\n"
     print("\n" + report)
     (RESULTS / "latest.md").write_text(report)
     return 0

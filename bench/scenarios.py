@@ -1,0 +1,168 @@
+"""What a feature costs on the fast path: one gateway per scenario, in the same run.
+
+    .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
+    .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
+
+Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
+upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
+table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
+
+`control` (issues 13 and 14: ≥ 85 % and ≤ +0.1 ms for a database key with the ledger;
+≥ 95 % for an in-process limit; ≥ 85 % and ≤ +0.15 ms for Redis limits):
+- `yaml key, no ledger`: a key from the config file, `ledger.enabled: false`;
+- `database key + ledger`: the admin API on, a key created through it (served from the
+  in-process key cache), every call written to the usage ledger (SQLite);
+- `yaml key + in-process limit`, `yaml key + redis limit`: a generous rpm/tpm limit on the
+  key (never reached: the cost of counting), in process or in Redis.
+
+`routing` (issue 15: ≤ 3 % for a single-deployment group, ≤ 5 % for two weighted):
+- `plain route`: one deployment, nothing under `routing:`;
+- `one deployment, routed`: the same with `retries.count: 2` (a breaker, the attempts loop);
+- `two deployments, weighted` (weights 1 and 3), `two deployments, round_robin`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
+from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
+
+ADMIN_KEY = "bench-admin-key-0123456789"
+YAML_KEY = "bench-key"  # what loadgen.write_script sends by default
+LIMIT = {"rpm": 100_000_000, "tpm": 10_000_000_000}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    settings: dict[str, Any]
+    database_key: bool = False  # create the key through the admin API
+
+
+@dataclass
+class Figures:
+    c1: list[LoadResult] = field(default_factory=list)
+    c50: list[LoadResult] = field(default_factory=list)
+
+
+def control(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    no_ledger = {"ledger": {"enabled": False}}
+    limited = {"keys": [{"key": YAML_KEY, "tenant": "bench", "limits": LIMIT}], **no_ledger}
+    return [
+        Scenario("yaml key, no ledger",
+                 {"keys": [{"key": YAML_KEY, "tenant": "bench"}], **no_ledger}),
+        Scenario("database key + ledger", {"admin": {"key": ADMIN_KEY}}, database_key=True),
+        Scenario("yaml key + in-process limit", limited),
+        Scenario("yaml key + redis limit", {
+            **limited,
+            "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/redis.db",
+                        "redis_url": redis_url},
+            "limits": {"redis_prefix": f"bench:{time.time_ns()}:"},
+        }),
+    ]
+
+
+def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    provider = {"type": "openai", "base_url": f"http://127.0.0.1:{upstream}/v1",
+                "api_key": "sk-bench"}
+    two = {
+        "providers": {"up": provider, "up2": provider},
+        "models": [{"name": "bench", "provider": "up", "model": "bench-model", "weight": 1},
+                   {"name": "bench", "provider": "up2", "model": "bench-model", "weight": 3}],
+    }
+    return [
+        Scenario("plain route", {}),
+        Scenario("one deployment, routed",
+                 {"routing": {"models": {"bench": {"retries": {"count": 2}}}}}),
+        Scenario("two deployments, weighted", two),
+        Scenario("two deployments, round_robin",
+                 {**two, "routing": {"models": {"bench": {"strategy": "round_robin"}}}}),
+    ]
+
+
+SETS = {"control": control, "routing": routing}
+
+
+def _database_key(port: int) -> str:
+    admin = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    tenant = f"bench-{time.monotonic_ns()}"
+    admin.post("/admin/tenants", json={"name": tenant}).raise_for_status()
+    secret: str = admin.post("/admin/keys", json={"tenant": tenant}).json()["key"]
+    return secret
+
+
+def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds: int) -> Figures:
+    slug = "".join(char if char.isalnum() else "-" for char in scenario.name)
+    gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
+    try:
+        key = _database_key(port) if scenario.database_key else YAML_KEY
+        body = json.dumps({"model": "bench", "messages": MESSAGES})
+        script = write_script(RESULTS, f"scenario-{slug}", body, key)
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up
+        figures = Figures([run_wrk(wrk, url, script, 1, seconds, CLIENT_CPU)],
+                          [run_wrk(wrk, url, script, 50, seconds, CLIENT_CPU)])
+        for load in (*figures.c1, *figures.c50):
+            if load.errors:
+                print(f"bench: {scenario.name}: {load.errors} failed requests", flush=True)
+        return figures
+    finally:
+        stop(gateway)
+
+
+def report(results: dict[str, Figures]) -> str:
+    baseline_name, baseline = next(iter(results.items()))
+    base_rps = max(run.rps for run in baseline.c50)
+    base_p50 = min(run.p50_ms for run in baseline.c1)
+    lines = [f"| scenario | RPS c=50 | vs {baseline_name} | p50 c=1 (ms) | added p50 (ms) |",
+             "|---|---|---|---|---|"]
+    for name, figures in results.items():
+        rps = max(run.rps for run in figures.c50)
+        p50 = min(run.p50_ms for run in figures.c1)
+        lines.append(f"| {name} | {rps:,.0f} | {rps / base_rps * 100:.1f} % | {p50:.3f} | "
+                     f"{p50 - base_p50:+.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("set", choices=sorted(SETS))
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; the best is kept")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    wrk = ensure_wrk()
+    upstream_port = free_port()
+    upstream = start_upstream(upstream_port)
+    results: dict[str, Figures] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="relaygate-scenarios-") as folder:
+            workdir = Path(folder)
+            for round_number in range(1, args.repeat + 1):
+                for scenario in SETS[args.set](upstream_port, args.redis, workdir):
+                    print(f"bench: round {round_number}/{args.repeat}: {scenario.name}…",
+                          flush=True)
+                    figures = measure(wrk, workdir, scenario, upstream_port, args.seconds)
+                    total = results.setdefault(scenario.name, Figures())
+                    total.c1 += figures.c1
+                    total.c50 += figures.c50
+    finally:
+        stop(upstream)
+    rendered = report(results)
+    print("\n" + rendered)
+    (RESULTS / f"scenarios-{args.set}.md").write_text(rendered + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
