@@ -7,9 +7,6 @@ import time
 import uuid
 from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 INPUT_PRICE = 1.0  # US dollars per million tokens
 OUTPUT_PRICE = 2.0
 PRICED = "priced-echo"
@@ -37,15 +34,6 @@ def cost(input_tokens: int, output_tokens: int) -> float:
     return (input_tokens * INPUT_PRICE + output_tokens * OUTPUT_PRICE) / 1_000_000
 
 
-def metric(base_url: str, name: str, **labels: str) -> float:
-    """The sum of `name` samples whose labels include `labels`."""
-    text = httpx.get(f"{base_url}/metrics").text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def wait_for(check: Any, timeout: float = 10.0) -> Any:

@@ -13,7 +13,8 @@ import httpx
 import openai
 import pytest
 
-from tests.budgets.support import PRICED, config, metric, new_key
+from tests.budgets.support import PRICED, config, new_key
+from tests.support.metrics import metric
 from tests.support.servers import GatewayProcess, run_gateway
 
 DAILY = new_key()  # 20 tokens a day: any call asking for 100 output tokens is refused

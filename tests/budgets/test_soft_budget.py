@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.budgets.support import PRICED, config, metric, new_key
+from tests.budgets.support import PRICED, config, new_key
+from tests.support.metrics import metric
 from tests.support.servers import GatewayProcess, ThreadedServer, run_gateway
 
 SOFT = new_key()

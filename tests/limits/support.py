@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from prometheus_client.parser import text_string_to_metric_families
 
 from relaygate.app import create_app
 from relaygate.config import Settings
@@ -68,15 +67,6 @@ def serve(settings: dict[str, Any]) -> Iterator[str]:
         thread.join(10)
 
 
-def metric(base_url: str, name: str, **labels: str) -> float:
-    """The sum of `name`'s samples whose labels include `labels`."""
-    text = httpx.get(f"{base_url}/metrics").text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def chat(client: httpx.Client, content: str = "hello", **body: Any) -> httpx.Response:

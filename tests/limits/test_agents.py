@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.limits.support import AUTH, config, metric, serve
+from tests.limits.support import AUTH, config, serve
+from tests.support.metrics import metric
 from tests.support.sessions import sse_events
 
 

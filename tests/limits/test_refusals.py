@@ -7,7 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.limits.support import AUTH, KEY, chat, config, metric, serve
+from tests.limits.support import AUTH, KEY, chat, config, serve
+from tests.support.metrics import metric
 
 
 def test_requests_limit_refuses_with_openai_body_headers_and_retry_after(tmp_path: Path) -> None:

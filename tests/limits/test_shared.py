@@ -21,7 +21,8 @@ import openai
 from redis.asyncio import Redis
 
 from tests.conftest import REDIS_URL
-from tests.limits.support import AUTH, KEY, config, metric
+from tests.limits.support import AUTH, KEY, config
+from tests.support.metrics import metric
 from tests.support.servers import GatewayProcess, free_port, run_gateway
 
 WARM_KEY = "sk-limits-warm-up-0123456789"

@@ -110,6 +110,13 @@ def _key(row: KeyRow) -> KeyRecord:
     )
 
 
+def _change(row: TenantRow | KeyRow, changes: dict[str, Any]) -> None:
+    """Set the changed fields (`metadata` is the `metadata_` attribute) and `updated_at`."""
+    for field_name, value in changes.items():
+        setattr(row, "metadata_" if field_name == "metadata" else field_name, value)
+    row.updated_at = time.time()
+
+
 class AccessStore:
     """Tenants and keys in the database (SQLite or PostgreSQL, the same code)."""
 
@@ -148,9 +155,7 @@ class AccessStore:
             row = await session.get(TenantRow, name, with_for_update=True)
             if row is None:
                 raise NotFound(f"No tenant named {name!r}.", code="tenant_not_found")
-            for field_name, value in changes.items():
-                setattr(row, "metadata_" if field_name == "metadata" else field_name, value)
-            row.updated_at = time.time()
+            _change(row, changes)
             return _tenant(row)
 
     # keys
@@ -185,11 +190,8 @@ class AccessStore:
             row = await session.get(KeyRow, key_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"No key with id {key_id!r}.", code="key_not_found")
-            for field_name, value in changes.items():
-                setattr(row, "metadata_" if field_name == "metadata" else field_name, value)
-            row.updated_at = time.time()
+            _change(row, changes)
             return _key(row)
-
 
     async def by_digest(self, digest: str) -> tuple[KeyRecord, TenantRecord] | None:
         """The key whose secret (or, within its grace period, previous secret) has `digest`."""
