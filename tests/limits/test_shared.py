@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import httpx2
 import openai
+import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import REDIS_URL
@@ -109,6 +110,7 @@ def _per_rolling_minute(times: list[float], end: float) -> tuple[int, int]:
     return min(counts), max(counts)
 
 
+@pytest.mark.timeout(300)  # a 64 s drive, then the SDK waits out a full window
 def test_two_instances_share_one_requests_budget(tmp_path: Path) -> None:
     settings = _shared(tmp_path, key_limits={"rpm": 120})
     settings["keys"].append({"tenant": "acme", "key": WARM_KEY})
