@@ -101,7 +101,8 @@ def start_gateway(
         "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
     }
     for section, value in (extra or {}).items():
-        config[section] = {**config[section], **value} if section in config else value
+        merged = section in config and isinstance(value, dict)
+        config[section] = {**config[section], **value} if merged else value
     config_path = workdir / f"{name}.yaml"
     config_path.write_text(json.dumps(config))  # JSON is YAML
     env = {key: value for key, value in os.environ.items() if not key.startswith("RELAYGATE_")}
