@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from relaygate.access.endpoints import family_of
 from relaygate.budgets.step import BudgetStep, budget_step
-from relaygate.config import ProviderType, Settings
+from relaygate.config import Settings
 from relaygate.errors import PermissionDenied
 from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
@@ -30,7 +30,6 @@ from relaygate.routing.shared_breakers import SharedBreakers
 from relaygate.streaming.bus import Bus, MemoryBus
 from relaygate.streaming.event_log import EventLog, MemoryEventLog
 from relaygate.streaming.shared import SharedState, connect_shared_state
-from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
@@ -200,9 +199,6 @@ StepList = Callable[["Gateway"], list[Step]]
 async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     """Build the relay's services; the agent services wait for their first request."""
     providers = build_providers(settings.providers)
-    if any(provider.type is ProviderType.MOCK for provider in settings.providers.values()):
-        # the mock counts every answer: load the tokenizer before the first request
-        await asyncio.to_thread(preload_tokenizer)
     url = settings.storage.redis_url
     shared = connect_shared_state(url) if url else None
     gateway = Gateway(

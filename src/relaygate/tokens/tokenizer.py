@@ -93,9 +93,17 @@ def count_prompt(messages: list[Message], tools: list[ToolSpec], model: str = "g
 def prompt_token_ceiling(messages: list[Message], tools: list[ToolSpec]) -> int:
     """At least `count_prompt(messages, tools, model)` for every model, without loading a
     tokenizer: a byte-level BPE token covers one byte of UTF-8 or more."""
+    return count_prompt_with(messages, tools, _utf8_length, 10)
+
+
+def count_prompt_with(
+    messages: list[Message], tools: list[ToolSpec], count: Callable[[str], int],
+    per_function: int = 7,
+) -> int:
+    """OpenAI's prompt accounting (framing, tools) around any text counter."""
     return (
-        sum(_message_tokens(message, _utf8_length) for message in messages)
-        + _tools_tokens(tools, _utf8_length, 10)
+        sum(_message_tokens(message, count) for message in messages)
+        + _tools_tokens(tools, count, per_function)
         + REPLY_PRIMING_TOKENS
     )
 

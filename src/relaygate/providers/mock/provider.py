@@ -12,7 +12,7 @@ import orjson
 
 from relaygate.config import ProviderSettings
 from relaygate.providers.mock.rules import Plan, plan_reply
-from relaygate.tokens.tokenizer import count_prompt, count_text, truncate_to_tokens
+from relaygate.tokens.pieces import count_pieces, count_prompt_pieces, truncate_to_pieces
 from relaygate.types import (
     Finish,
     FinishReason,
@@ -35,13 +35,13 @@ from relaygate.types import (
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
-def _limited(text: str, call: ModelCall, model: str) -> tuple[str, FinishReason]:
+def _limited(text: str, call: ModelCall) -> tuple[str, FinishReason]:
     """Apply `stop` then `max_tokens` to the planned text."""
     cut = min((text.find(stop) for stop in call.stop if stop and stop in text), default=-1)
     if cut >= 0:
         return text[:cut], FinishReason.STOP
-    if call.max_tokens is not None and count_text(text, model) > call.max_tokens:
-        return truncate_to_tokens(text, call.max_tokens, model), FinishReason.LENGTH
+    if call.max_tokens is not None and count_pieces(text) > call.max_tokens:
+        return truncate_to_pieces(text, call.max_tokens), FinishReason.LENGTH
     return text, FinishReason.STOP
 
 
@@ -66,15 +66,15 @@ class MockProvider:
 
     def _answer(self, call: ModelCall, upstream_model: str) -> tuple[Message, FinishReason, Usage]:
         plan = plan_reply(call, upstream_model)
-        text, finish = _limited(plan.text, call, upstream_model)
+        text, finish = _limited(plan.text, call)
         message = _result_message(plan, text)
         if message.tool_calls:
             finish = FinishReason.TOOL_CALLS
-        output = count_text(text, upstream_model) + sum(
-            count_text(tool.arguments, upstream_model) + 3 for tool in message.tool_calls
+        output = count_pieces(text) + sum(
+            count_pieces(tool.arguments) + 3 for tool in message.tool_calls
         )
         usage = Usage(
-            input_tokens=count_prompt(call.messages, call.tools, upstream_model),
+            input_tokens=count_prompt_pieces(call.messages, call.tools),
             output_tokens=output,
             source=UsageSource.UPSTREAM,
         )
