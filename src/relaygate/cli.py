@@ -23,6 +23,7 @@ from relaygate.providers.factory import build_providers
 from relaygate.routing.registry import ModelRegistry
 from relaygate.services import Gateway
 from relaygate.store import migrate
+from relaygate.workers import bind, run_workers, workers_problem
 
 GC_YOUNG_THRESHOLD = 10_000
 
@@ -72,13 +73,33 @@ def serve(args: argparse.Namespace) -> int:
         settings.server.host = args.host
     if args.port:
         settings.server.port = args.port
+    if args.workers:
+        settings.server.workers = args.workers
+    problem = workers_problem(settings)
+    if problem is not None:
+        print(f"relaygate: invalid configuration\n{problem}", file=sys.stderr)
+        return 2
     configure_logging(settings.server.log_level)
     migration = migrate.start_child(settings.storage.database_url)  # runs while the app loads
+    if settings.server.workers > 1:
+        failure = migrate.finish_child(migration)
+        if failure is not None:
+            print(f"relaygate: {failure}", file=sys.stderr)
+            return 1
+        sock = bind(settings.server.host, settings.server.port)
+        return run_workers(settings.server.workers, sock,
+                           lambda inherited: _serve_app(create_app(settings), settings, [inherited]))
     app = create_app(settings)
     failure = migrate.finish_child(migration)
     if failure is not None:
         print(f"relaygate: {failure}", file=sys.stderr)
         return 1
+    _serve_app(app, settings, None)
+    return 0
+
+
+def _serve_app(app: Starlette, settings: Settings, sockets: list[socket.socket] | None) -> None:
+    """Serve `app` with uvicorn until it stops (on `sockets` when given, else host:port)."""
     config = uvicorn.Config(
         app,
         host=settings.server.host,
@@ -92,8 +113,7 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds + 2),
         server_header=False,
     )
-    GracefulServer(app, config, settings.server.shutdown_grace_seconds).run()
-    return 0
+    GracefulServer(app, config, settings.server.shutdown_grace_seconds).run(sockets)
 
 
 def migrate_database(args: argparse.Namespace) -> int:
@@ -149,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
     serve_parser.add_argument("--host")
     serve_parser.add_argument("--port", type=int)
+    serve_parser.add_argument("--workers", type=int, help="serving processes (server.workers)")
     serve_parser.set_defaults(handler=serve)
     migrate_parser = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")

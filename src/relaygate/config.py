@@ -120,6 +120,7 @@ class ServerSettings(_Strict):
     max_body_bytes: int = 10 * 1024 * 1024
     shutdown_grace_seconds: float = 10.0
     fast_path: bool = True  # relay bytes when front and provider share a format
+    workers: int = Field(default=1, ge=1)  # serving processes on one port (> 1 needs storage.redis_url)
 
 
 class StorageSettings(_Strict):
