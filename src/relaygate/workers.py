@@ -49,6 +49,7 @@ def bind(host: str, port: int) -> socket.socket:
 def run_workers(count: int, sock: socket.socket, serve: Callable[[socket.socket], None]) -> int:
     """Fork `count` processes running `serve(sock)`; wait for all; the worst exit code."""
     children: list[int] = []
+    forwarded: set[int] = set()
     for _ in range(count):
         pid = os.fork()
         if pid == 0:  # the worker
@@ -66,6 +67,7 @@ def run_workers(count: int, sock: socket.socket, serve: Callable[[socket.socket]
     sock.close()
 
     def forward(sig: int, frame: FrameType | None) -> None:
+        forwarded.add(sig)
         for child in children:
             try:
                 os.kill(child, sig)
@@ -77,5 +79,8 @@ def run_workers(count: int, sock: socket.socket, serve: Callable[[socket.socket]
     worst = 0
     for child in children:
         _, status = os.waitpid(child, 0)
-        worst = max(worst, abs(os.waitstatus_to_exitcode(status)))
+        code = os.waitstatus_to_exitcode(status)
+        if -code in forwarded:  # uvicorn re-raises the signal it stopped on
+            code = 0
+        worst = max(worst, abs(code))
     return worst
