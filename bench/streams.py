@@ -7,8 +7,8 @@ every delay. The client (raw asyncio sockets on uvloop, CPU 0) opens all N strea
 and stamps every `data:` read on arrival. Reported:
 
 - completion: first request sent → last stream's `[DONE]` (ideal: about WORDS × delay);
-- gap p50/p99: time between successive reads carrying data, over every stream
-  (ideal: the delay; a read that carries two chunks counts once);
+- gap p50/p99: time between successive reads carrying words, over every stream
+  (ideal: the delay; a read that carries two words counts once);
 - KiB per stream: (peak gateway RSS during the run − RSS before) / N.
 
 Run: python bench/streams.py [--streams 10000] [--delay-ms 20] [--words 10] [--src DIR]
@@ -44,7 +44,7 @@ async def _one(port: int, body: bytes, gaps: list[float]) -> bool:
             data = await reader.read(65536)
             if not data:
                 break
-            if b"data:" in data:
+            if b'"content":"w' in data:  # a word (not the role, finish or usage chunks)
                 now = time.monotonic()
                 if last:
                     gaps.append(now - last)

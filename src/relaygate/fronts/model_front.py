@@ -140,8 +140,9 @@ async def encoded(
                 _note(context, event.type)
                 yield encoder.fail_event(event)
                 return
-            for frame in encoder.encode(event):
-                yield frame
+            frames = b"".join(encoder.encode(event))  # one event's frames, one ASGI send
+            if frames:
+                yield frames
         for frame in encoder.close():
             yield frame
     except GatewayError as error:

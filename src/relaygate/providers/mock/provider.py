@@ -57,6 +57,21 @@ def _result_message(plan: Plan, text: str) -> Message:
     return Message(Role.ASSISTANT, [TextPart(text)] if text else [], tool_calls=calls)
 
 
+async def _paced(words: list[str], delay: float) -> AsyncIterator[str]:
+    """Word i is due `delay` × (i + 1) after the start. A stream woken late (a busy loop)
+    sends every word already due as one delta, as a real upstream's chunks that arrived
+    together go out in one read: the pace holds instead of falling further behind."""
+    loop = asyncio.get_running_loop()
+    start, sent = loop.time(), 0
+    while sent < len(words):
+        wait = start + delay * (sent + 1) - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        due = min(len(words), max(sent + 1, int((loop.time() - start) / delay)))
+        yield "".join(words[sent:due]) if due > sent + 1 else words[sent]
+        sent = due
+
+
 class MockProvider:
     """Deterministic, offline answers; `echo` repeats, `mock` follows rules (see rules.py)."""
 
@@ -97,10 +112,13 @@ class MockProvider:
         self, call: ModelCall, upstream_model: str, forwarded: Mapping[str, str] | None = None
     ) -> AsyncIterator[StreamEvent]:
         message, finish, usage = self._answer(call, upstream_model)
-        for word in _WORDS.findall(message.text):
-            if self._delay:
-                await asyncio.sleep(self._delay)
-            yield TextDelta(word)
+        words = _WORDS.findall(message.text)
+        if not self._delay:
+            for word in words:
+                yield TextDelta(word)
+        else:
+            async for text in _paced(words, self._delay):
+                yield TextDelta(text)
         for index, tool_call in enumerate(message.tool_calls):
             yield ToolCallStart(index, tool_call.id, tool_call.name)
             arguments = tool_call.arguments
