@@ -7,8 +7,9 @@ every delay. The client (raw asyncio sockets on uvloop, CPU 0) opens all N strea
 and stamps every `data:` read on arrival. Reported:
 
 - completion: first request sent → last stream's `[DONE]` (ideal: about WORDS × delay);
-- gap p50/p99: time between successive reads carrying words, over every stream
-  (ideal: the delay; a read that carries two words counts once);
+- gap p50/p99: time between successive words of a stream, over every stream (ideal: the
+  delay; words that arrive together have a gap of 0 between them, the first of them the
+  whole wait);
 - KiB per stream: (peak gateway RSS during the run − RSS before) / N.
 
 Run: python bench/streams.py [--streams 10000] [--delay-ms 20] [--words 10] [--src DIR]
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +32,7 @@ from probes import rss_mib, wait_ready
 from run import free_port, stop
 
 GATEWAY_CPU, CLIENT_CPU = "1", "0"
+_WORD = re.compile(rb"\bw\d+\b")
 
 
 async def _one(port: int, body: bytes, gaps: list[float]) -> bool:
@@ -44,10 +47,12 @@ async def _one(port: int, body: bytes, gaps: list[float]) -> bool:
             data = await reader.read(65536)
             if not data:
                 break
-            if b'"content":"w' in data:  # a word (not the role, finish or usage chunks)
+            words = len(_WORD.findall(data))  # not the role, finish or usage chunks
+            if words:
                 now = time.monotonic()
                 if last:
                     gaps.append(now - last)
+                gaps.extend([0.0] * (words - 1))  # words that came together: no gap between
                 last = now
             done = b"[DONE]" in data
     finally:
