@@ -335,6 +335,8 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="REF", help="also measure this git commit's gateways, same run"
     )
+    parser.add_argument("--no-control-plane", action="store_true",
+                        help="skip the realistic control plane vs bare fast path scenario")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
@@ -394,6 +396,10 @@ def main() -> int:
     report = header + "\n" + rendered + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
     if args.against:
         report += "\n" + comparison(columns, args.against) + "\n"
+    if not args.no_control_plane:  # this tree's gateway: realistic control plane vs bare
+        subprocess.run([sys.executable, str(HERE / "scenarios.py"), "realistic", "--repeat",
+                        str(args.repeat), "--seconds", str(args.seconds)], check=True)
+        report += "\n" + (RESULTS / "scenarios-realistic.md").read_text()
     print("\n" + report)
     (RESULTS / "latest.md").write_text(report)
     return 0

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py realistic [--repeat 3] [--seconds 3]   (bench/run.py too)
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -19,6 +20,12 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 - `plain route`: one deployment, nothing under `routing:`;
 - `one deployment, routed`: the same with `retries.count: 2` (a breaker, the attempts loop);
 - `two deployments, weighted` (weights 1 and 3), `two deployments, round_robin`.
+
+`realistic` (issue 22: ≥ 75 % of the bare fast path, same run; `bench/run.py` runs it too):
+- `bare fast path`: a yaml key, no ledger, one deployment;
+- `realistic control plane`: a database-backed key (admin API, key cache) with an
+  in-process rate limit and a budget (generous: the cost of counting, never reached),
+  the ledger on, a two-deployment weighted group, metrics (always on).
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class Scenario:
     name: str
     settings: dict[str, Any]
     database_key: bool = False  # create the key through the admin API
+    key_scopes: dict[str, Any] = field(default_factory=dict)  # its limits, budget
 
 
 @dataclass
@@ -88,15 +96,37 @@ def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing}
+REALISTIC_TARGET = 0.75  # of the bare fast path's c=50 RPS
 
 
-def _database_key(port: int) -> str:
+def realistic(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    provider = {"type": "openai", "base_url": f"http://127.0.0.1:{upstream}/v1",
+                "api_key": "sk-bench"}
+    scopes = {"limits": LIMIT, "budget": {"max_usd": 1_000_000, "max_tokens": 10**12}}
+    return [
+        Scenario("bare fast path",
+                 {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}),
+        Scenario("realistic control plane", {
+            "admin": {"key": ADMIN_KEY},
+            "providers": {"up": provider, "up2": provider},
+            "models": [
+                {"name": "bench", "provider": "up", "model": "bench-model", "weight": 1},
+                {"name": "bench", "provider": "up2", "model": "bench-model", "weight": 3}],
+        }, database_key=True, key_scopes=scopes),
+    ]
+
+
+SETS = {"control": control, "routing": routing, "realistic": realistic}
+
+
+def _database_key(port: int, scopes: dict[str, Any] | None = None) -> str:
     admin = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
                          headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     tenant = f"bench-{time.monotonic_ns()}"
     admin.post("/admin/tenants", json={"name": tenant}).raise_for_status()
-    secret: str = admin.post("/admin/keys", json={"tenant": tenant}).json()["key"]
+    created = admin.post("/admin/keys", json={"tenant": tenant, **(scopes or {})})
+    created.raise_for_status()
+    secret: str = created.json()["key"]
     return secret
 
 
@@ -104,7 +134,7 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
     slug = "".join(char if char.isalnum() else "-" for char in scenario.name)
     gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
     try:
-        key = _database_key(port) if scenario.database_key else YAML_KEY
+        key = _database_key(port, scenario.key_scopes) if scenario.database_key else YAML_KEY
         body = json.dumps({"model": "bench", "messages": MESSAGES})
         script = write_script(RESULTS, f"scenario-{slug}", body, key)
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
@@ -133,6 +163,31 @@ def report(results: dict[str, Figures]) -> str:
     return "\n".join(lines)
 
 
+def run_set(wrk: str, name: str, upstream_port: int, redis_url: str, repeat: int,
+            seconds: int) -> dict[str, Figures]:
+    """Every scenario of the set `name`, `repeat` rounds, against a running upstream."""
+    results: dict[str, Figures] = {}
+    with tempfile.TemporaryDirectory(prefix="relaygate-scenarios-") as folder:
+        workdir = Path(folder)
+        for round_number in range(1, repeat + 1):
+            for scenario in SETS[name](upstream_port, redis_url, workdir):
+                print(f"bench: round {round_number}/{repeat}: {scenario.name}…", flush=True)
+                figures = measure(wrk, workdir, scenario, upstream_port, seconds)
+                total = results.setdefault(scenario.name, Figures())
+                total.c1 += figures.c1
+                total.c50 += figures.c50
+    return results
+
+
+def realistic_verdict(results: dict[str, Figures]) -> str:
+    """The realistic control plane's share of the bare fast path, against the target."""
+    bare, full = (max(run.rps for run in figures.c50) for figures in results.values())
+    share = full / bare if bare else 0.0
+    mark = "✓" if share >= REALISTIC_TARGET else "✗"
+    return (f"**realistic control plane: {share * 100:.1f} % of the bare fast path** {mark} "
+            f"(target ≥ {REALISTIC_TARGET * 100:.0f} %)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("set", choices=sorted(SETS))
@@ -144,21 +199,13 @@ def main() -> int:
     wrk = ensure_wrk()
     upstream_port = free_port()
     upstream = start_upstream(upstream_port)
-    results: dict[str, Figures] = {}
     try:
-        with tempfile.TemporaryDirectory(prefix="relaygate-scenarios-") as folder:
-            workdir = Path(folder)
-            for round_number in range(1, args.repeat + 1):
-                for scenario in SETS[args.set](upstream_port, args.redis, workdir):
-                    print(f"bench: round {round_number}/{args.repeat}: {scenario.name}…",
-                          flush=True)
-                    figures = measure(wrk, workdir, scenario, upstream_port, args.seconds)
-                    total = results.setdefault(scenario.name, Figures())
-                    total.c1 += figures.c1
-                    total.c50 += figures.c50
+        results = run_set(wrk, args.set, upstream_port, args.redis, args.repeat, args.seconds)
     finally:
         stop(upstream)
     rendered = report(results)
+    if args.set == "realistic":
+        rendered += "\n\n" + realistic_verdict(results)
     print("\n" + rendered)
     (RESULTS / f"scenarios-{args.set}.md").write_text(rendered + "\n")
     return 0
