@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,16 @@ def _send(port: int, plain: int, streamed: int) -> None:
                 client.post("/v1/chat/completions", json=body).raise_for_status()
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then wait: under callgrind on a busy machine the shutdown takes more than
+    run.stop's 10 s, and a killed process writes no totals."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(180)
+    except subprocess.TimeoutExpired:
+        stop(process)
+
+
 def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path | None,
            extra: dict[str, Any], plain: int, streamed: int) -> int:
     """Instructions of a whole gateway process that served `plain` + `streamed` requests."""
@@ -79,7 +90,7 @@ def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path |
     try:
         _send(port, plain, streamed)
     finally:
-        stop(process)
+        _stop(process)
     text = out.read_text(errors="replace")
     out.unlink()
     total = re.search(r"^(?:summary|totals):\s+(\d+)", text, re.MULTILINE)
