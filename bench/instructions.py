@@ -46,8 +46,8 @@ def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
     config_path.write_text(json.dumps(config))
     out = workdir / f"{name}.callgrind"
     env = {key: value for key, value in os.environ.items() if not key.startswith("RELAYGATE_")}
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
+    # this tree's gateway runs this tree's sources, not whatever relaygate is installed
+    env["PYTHONPATH"] = str(src if src is not None else Path(__file__).resolve().parents[1] / "src")
     env["PYTHONHASHSEED"] = "0"
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m", "relaygate", "serve",
                "--config", str(config_path)]
