@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.chain import Next
-from relaygate.prompts.ref import METADATA_KEY
+from relaygate.prompts.ref import METADATA_KEY, PROMPT_HEADER
 
 if TYPE_CHECKING:
     from relaygate.prompts.service import Prompts
@@ -51,6 +51,8 @@ class PromptStep:
             call.model = model
         call.needs_content = True
         call.prompt_use = (resolved.template.id, resolved.version)
+        if call.context is not None:  # which version served, for the client (A/B)
+            call.context.add_header(PROMPT_HEADER, f"{resolved.template.id}@v{resolved.version}")
         return await next(call)
 
 
