@@ -65,7 +65,7 @@ class Compiled:
                 text = template.render(values)
             except SecurityError as exc:
                 raise InvalidRequest(
-                    f"The prompt template was refused: {exc}", param=param,
+                    f"The prompt template was refused: {exc}", param="prompt",
                     code="template_unsafe") from None
             except UndefinedError as exc:
                 match = _UNDEFINED.search(str(exc))
