@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.prompts.conftest import ADMIN_KEY, make_template, prompt_config
+from tests.prompts.conftest import ADMIN_KEY, prompt_config
 from tests.support.in_process import in_process
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

@@ -1,7 +1,7 @@
 """Prompt templates, their versions, user feedback; the ledger's prompt columns.
 
 Revision ID: 0012_prompts
-Revises: 0011_budget_counters (depends on 0010_usage_ledger: it adds two columns there)
+Revises: 0011_budget_counters, 0010_usage_ledger (it adds two columns to the ledger)
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_prompts"
-down_revision = "0011_budget_counters"
+down_revision = ("0011_budget_counters", "0010_usage_ledger")
 branch_labels = None
-depends_on = "0010_usage_ledger"
+depends_on = None
 
 
 def upgrade() -> None:
