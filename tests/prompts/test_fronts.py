@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx
@@ -37,8 +37,8 @@ def test_responses_prompt_plain_and_streaming(server: ThreadedServer,
     prompt: Any = {"id": template["id"], "variables": {"name": "Ada"}}
     response = client.responses.create(prompt=prompt)  # no model: the template's
     assert response.output_text == "Hello Ada"
-    by_name = client.responses.create(prompt={"id": template["name"], "version": "v1",
-                                              "variables": {"name": "Bo"}})
+    named: Any = {"id": template["name"], "version": "v1", "variables": {"name": "Bo"}}
+    by_name = client.responses.create(prompt=named)
     assert by_name.output_text == "Hello Bo"
     deltas = [event.delta for event in client.responses.create(prompt=prompt, stream=True)
               if event.type == "response.output_text.delta"]
@@ -58,7 +58,8 @@ def test_a_missing_or_mistyped_variable_is_a_400_naming_it(server: ThreadedServe
     assert body["param"] == "prompt.variables.name"
     assert "name" in body["message"]
     with pytest.raises(openai.BadRequestError) as mistyped:
-        client.responses.create(prompt={"id": template["id"], "variables": {"name": 3}})
+        client.responses.create(prompt=cast(Any, {"id": template["id"],
+                                                  "variables": {"name": 3}}))
     assert mistyped.value.code == "invalid_variable"
     with pytest.raises(openai.NotFoundError):
         client.responses.create(prompt={"id": "pt_nothing_like_it"}, model="echo")
@@ -102,8 +103,8 @@ def test_chat_by_header_and_anthropic_by_metadata(server: ThreadedServer,
     claude = anthropic.Anthropic(base_url=server.base_url, api_key=api_key, max_retries=0)
     reply = claude.messages.with_raw_response.create(
         model="mock", max_tokens=50, messages=[{"role": "user", "content": "hi"}],
-        metadata={"relaygate_prompt": {"id": template["id"],  # type: ignore[typeddict-unknown-key]
-                                       "variables": {"name": "Ada"}}})
+        metadata=cast(Any, {"relaygate_prompt": {"id": template["id"],
+                                                 "variables": {"name": "Ada"}}}))
     assert reply.headers["x-relaygate-prompt"] == f"{template['id']}@v1"
     with pytest.raises(anthropic.BadRequestError) as refused:
         claude.messages.create(model="mock", max_tokens=50,

@@ -7,7 +7,8 @@ import pytest
 from relaygate.errors import InvalidRequest
 from relaygate.prompts.choose import choose, pick
 from relaygate.prompts.content import VersionContent
-from relaygate.prompts.render import compile_version
+from relaygate.prompts.render import Compiled, compile_version
+from relaygate.types import Message, TextPart
 
 ESCAPES = [
     "{{ ''.__class__.__mro__ }}",
@@ -22,9 +23,15 @@ ESCAPES = [
 ]
 
 
-def _compiled(text: str, variables: list[dict[str, object]] | None = None):  # type: ignore[no-untyped-def]
+def _compiled(text: str, variables: list[dict[str, object]] | None = None) -> Compiled:
     return compile_version(VersionContent.model_validate(
         {"messages": [{"role": "user", "content": text}], "variables": variables or []}))
+
+
+def _text(messages: list[Message]) -> str:
+    part = messages[0].content[0]
+    assert isinstance(part, TextPart)
+    return part.text
 
 
 @pytest.mark.parametrize("text", ESCAPES)
@@ -44,8 +51,7 @@ def test_the_mro_escape_is_named_unsafe() -> None:
 
 def test_a_variable_is_filled_and_a_missing_one_is_named() -> None:
     compiled = _compiled("Hello {{ name }}, {{ city }}")
-    assert compiled.render({"name": "Ada", "city": "Paris"})[0].content[0].text == (  # type: ignore[union-attr]
-        "Hello Ada, Paris")
+    assert _text(compiled.render({"name": "Ada", "city": "Paris"})) == "Hello Ada, Paris"
     with pytest.raises(InvalidRequest) as caught:
         compiled.render({"name": "Ada"})
     assert caught.value.param == "prompt.variables.city"
@@ -57,7 +63,7 @@ def test_the_schema_types_defaults_and_unknown_names() -> None:
         {"name": "n", "type": "integer"},
         {"name": "tone", "required": False, "default": "kind"},
     ])
-    assert compiled.render({"n": 1})[0].content[0].text == "2 kind"  # type: ignore[union-attr]
+    assert _text(compiled.render({"n": 1})) == "2 kind"
     for bad, code in (({"n": "1"}, "invalid_variable"), ({"n": True}, "invalid_variable"),
                       ({}, "missing_variable"), ({"n": 1, "x": 2}, "unknown_variable")):
         with pytest.raises(InvalidRequest) as caught:
@@ -65,7 +71,7 @@ def test_the_schema_types_defaults_and_unknown_names() -> None:
         assert caught.value.code == code
         assert caught.value.param is not None and caught.value.param.startswith(
             "prompt.variables.")
-    assert compiled.render({"n": 1, "x": 2}, strict=False)[0].content[0].text == "2 kind"  # type: ignore[union-attr]
+    assert _text(compiled.render({"n": 1, "x": 2}, strict=False)) == "2 kind"
 
 
 def test_a_syntax_error_is_refused_when_the_version_is_made() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -30,7 +31,7 @@ def test_two_instances_share_the_store_and_its_changes(tmp_path: Path) -> None:
                 "name": "shared", "model": "echo",
                 "messages": [{"role": "user", "content": "Hi {{ name }}"}]}).json()
             client = openai.OpenAI(base_url=f"{b.base_url}/v1", api_key=key, max_retries=0)
-            prompt = {"id": "shared", "variables": {"name": "Ada"}}
+            prompt: Any = {"id": "shared", "variables": {"name": "Ada"}}
             assert client.responses.create(prompt=prompt).output_text == "Hi Ada"  # cached on B
             admin.post(f"/admin/prompts/{template['id']}/versions", json={
                 "model": "echo", "messages": [{"role": "user", "content": "Bye {{ name }}"}],
