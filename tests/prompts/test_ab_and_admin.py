@@ -152,3 +152,17 @@ async def test_render_cost_is_small(tmp_path: Path) -> None:
             timings.append(time.perf_counter() - started)
         timings.sort()
         assert timings[150] < 0.002
+
+
+async def test_without_the_admin_api_a_named_template_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'off.db'}"
+    config = prompt_config(url)
+    del config["admin"]
+    async with in_process(config) as gateway:
+        assert gateway.gateway.prompts is None
+        reply = await _chat(gateway.client, {}, "anything")
+        assert reply.status_code == 400 and reply.json()["error"]["code"] == "prompts_off"
+        responses = await gateway.client.post("/v1/responses", json={
+            "model": "echo", "prompt": {"id": "anything"}})
+        assert responses.status_code == 400
+        assert responses.json()["error"]["param"] == "prompt"

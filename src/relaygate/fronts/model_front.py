@@ -18,13 +18,19 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaygate.errors import GatewayError
+from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import model_request
 from relaygate.fronts.streams import ClosingStream
 from relaygate.fronts.usage import USAGE_SOURCE_HEADER
 from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint
 from relaygate.pipeline.context import RequestContext
-from relaygate.prompts.ref import METADATA_KEY, from_request, sticky_user
+from relaygate.prompts.ref import (
+    METADATA_KEY,
+    PROMPT_HEADER,
+    TEMPLATES_OFF,
+    from_request,
+    sticky_user,
+)
 from relaygate.providers.base import WireFormat
 from relaygate.routing.registry import Route
 from relaygate.services import Gateway
@@ -97,6 +103,8 @@ async def model_call(
     if prompt_header or (isinstance(metadata, dict) and METADATA_KEY in metadata):
         call.prompt = from_request(request.headers, metadata)
         if call.prompt is not None:
+            if prologue.gateway.prompts is None:
+                raise InvalidRequest(TEMPLATES_OFF, param=PROMPT_HEADER, code="prompts_off")
             call.prompt.sticky = sticky_user(body)
     return prologue.gateway, call
 

@@ -21,6 +21,8 @@ METADATA_KEY = "relaygate_prompt"
 PROMPT_HEADER = "x-relaygate-prompt"
 VARIABLES_HEADER = "x-relaygate-prompt-variables"
 MAX_NAME = 200
+TEMPLATES_OFF = ("Prompt templates are off: they need the admin API "
+                 "(`admin: {key: ...}`) and `prompts.enabled`.")
 
 
 @dataclass(slots=True)

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from relaygate.errors import InvalidRequest
 from relaygate.pipeline.auth import Principal
-from relaygate.prompts.ref import PromptRef, from_object, sticky_user
+from relaygate.prompts.ref import TEMPLATES_OFF, PromptRef, from_object, sticky_user
 
 if TYPE_CHECKING:
     from relaygate.services import Gateway
 
-TEMPLATES_OFF = ("Prompt templates are off: they need the admin API "
-                 "(`admin: {key: ...}`) and `prompts.enabled`.")
 
 
 async def responses_prompt(gateway: Gateway, body: dict[str, Any], principal: Principal,

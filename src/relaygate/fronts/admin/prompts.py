@@ -25,8 +25,8 @@ from relaygate.errors import InvalidRequest, NotFound
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.common import int_query, list_page, read_json_object
 from relaygate.prompts.content import LabelBody, TemplateBody, VersionContent
+from relaygate.prompts.ref import TEMPLATES_OFF
 from relaygate.prompts.render import compile_version
-from relaygate.prompts.responses import TEMPLATES_OFF
 from relaygate.prompts.service import Prompts
 from relaygate.services import Gateway
 from relaygate.store.prompts import TemplateRecord
