@@ -113,6 +113,15 @@ def test_chat_by_header_and_anthropic_by_metadata(server: ThreadedServer,
     assert refused.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
     assert "name" in refused.value.body["error"]["message"]  # type: ignore[index]
 
+    gemini = httpx.post(f"{server.base_url}/v1beta/models/mock:generateContent",
+                        headers={"x-goog-api-key": api_key,
+                                 "x-relaygate-prompt": f"{template['name']}@v1",
+                                 "x-relaygate-prompt-variables": '{"name": "Ada"}'},
+                        json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+                        timeout=10)
+    assert gemini.status_code == 200, gemini.text
+    assert gemini.headers["x-relaygate-prompt"] == f"{template['id']}@v1"
+
 
 def test_a_session_names_a_template_its_context_fills(server: ThreadedServer,
                                                      admin: httpx.Client, api_key: str) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from relaygate.prompts.service import Prompts
 
 T = TypeVar("T")
+_HEADER = PROMPT_HEADER.encode("latin-1")
 
 
 class PromptStep:
@@ -51,8 +52,10 @@ class PromptStep:
             call.model = model
         call.needs_content = True
         call.prompt_use = (resolved.template.id, resolved.version)
-        if call.context is not None:  # which version served, for the client (A/B)
-            call.context.add_header(PROMPT_HEADER, f"{resolved.template.id}@v{resolved.version}")
+        context = call.context
+        if context is not None and not any(  # which version served, for the client (A/B)
+                name == _HEADER for name, _ in context.headers or ()):  # once per request
+            context.add_header(PROMPT_HEADER, f"{resolved.template.id}@v{resolved.version}")
         return await next(call)
 
 
