@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaygate.errors import Conflict, NotFound
@@ -70,7 +72,7 @@ class TemplateRecord:
     version_times: dict[int, float] = field(default_factory=dict)
 
 
-def _record(row: TemplateRow, versions: list[VersionRow] = ()) -> TemplateRecord:  # type: ignore[assignment]
+def _record(row: TemplateRow, versions: Sequence[VersionRow] = ()) -> TemplateRecord:
     return TemplateRecord(
         row.id, row.name, row.tenant, dict(row.labels), row.latest, row.archived_at,
         row.created_at, row.updated_at,
@@ -108,7 +110,7 @@ class PromptStore:
                 return None
             versions = (await session.execute(select(VersionRow).where(
                 VersionRow.template_id == row.id))).scalars().all()
-            return _record(row, list(versions))
+            return _record(row, versions)
 
     async def list(self, limit: int, after: str | None, archived: bool) -> list[TemplateRecord]:
         query = select(TemplateRow).order_by(TemplateRow.id).limit(limit)
@@ -159,7 +161,7 @@ class PromptStore:
         assert template is not None
         return template
 
-    async def _live(self, session: Any, key: str) -> TemplateRow:
+    async def _live(self, session: AsyncSession, key: str) -> TemplateRow:
         row: TemplateRow | None = (await session.execute(select(TemplateRow).where(
             or_(TemplateRow.id == key, TemplateRow.name == key)).with_for_update()
         )).scalars().first()
