@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from tests.prompts.conftest import ADMIN_KEY, prompt_config
+from tests.support.databases import BACKENDS, database_url
 from tests.support.in_process import in_process
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -85,9 +87,14 @@ async def test_an_ab_split_holds_its_weights_over_1000_users_and_sticks_to_each(
         assert rows["v1"]["name"] == "split"
 
 
-async def test_the_admin_api_versions_labels_diff_and_archive(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'admin.db'}"
-    async with in_process(prompt_config(url)) as gateway:
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+async def test_the_admin_api_versions_labels_diff_and_archive(backend_url: str) -> None:
+    async with in_process(prompt_config(backend_url)) as gateway:
         client = gateway.client
         key = await _key(client)
         assert (await client.post("/admin/prompts", json={"name": "x", **V1})).status_code == 401
@@ -108,7 +115,15 @@ async def test_the_admin_api_versions_labels_diff_and_archive(tmp_path: Path) ->
                                json={"version": "v1"}, headers=ADMIN)
         assert put.status_code == 200
         # the change dropped the cache: the next call already takes the label
-        assert (await _chat(client, key, "notes")).headers["x-relaygate-prompt"].endswith("@v1")
+        served = await _chat(client, key, "notes")
+        assert served.headers["x-relaygate-prompt"].endswith("@v1")
+        (await client.post("/v1/feedback", headers=key, json={
+            "request_id": served.headers["x-request-id"], "score": 4, "comment": "good"})
+         ).raise_for_status()
+        compared = (await client.get("/admin/usage?group_by=prompt_version",
+                                     headers=ADMIN)).json()["data"]
+        assert [(row["version"], row["requests"], row["mean_score"]) for row in compared] == [
+            ("v1", 1, 4.0), ("v2", 1, None)]
         missing = await client.put("/admin/prompts/notes/labels/staging",
                                    json={"version": "v9"}, headers=ADMIN)
         assert missing.status_code == 404
