@@ -25,6 +25,7 @@ from relaygate.observability.request_log import RequestLogMiddleware
 from relaygate.pipeline.access import check_model_access
 from relaygate.pipeline.chain import Step
 from relaygate.pipeline.route import RouteStep
+from relaygate.prompts.step import PromptStep
 from relaygate.services import Gateway, start_gateway
 
 _log = get_logger("relaygate")
@@ -55,6 +56,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.hooks.run_before_request)  # read or change the Call, or refuse
     if gateway.access.scoped:
         steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
+    if gateway.prompts is not None:
+        steps.append(PromptStep(gateway.prompts))  # fill a call from its prompt template
     steps.append(RouteStep(gateway.registry))  # the route plan, resolved once: prices, limits
     if gateway.limits is not None:
         steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)

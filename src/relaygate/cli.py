@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from relaygate.app import create_app
 from relaygate.cli_admin import add_admin_commands
+from relaygate.cli_prompts import add_prompt_commands
 from relaygate.config import ConfigError, Settings, config_warnings, load_settings
 from relaygate.observability.logging import configure_logging
 from relaygate.pipeline.hooks import Hooks
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat_parser.add_argument("--session", help="continue this session")
     chat_parser.set_defaults(handler=chat)
     add_admin_commands(commands)
+    add_prompt_commands(commands)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`relaygate keys|tenants|usage`: manage a running gateway through its admin API.
+"""`relaygate keys|tenants|usage|prompts`: manage a running gateway through its admin API.
 
 The commands talk HTTP to the gateway at `--url` (default `$RELAYGATE_URL`, else
 http://127.0.0.1:8080) with the admin key from `$RELAYGATE_ADMIN_KEY` or `--admin-key-file`
@@ -211,7 +211,7 @@ def usage(api: AdminApi, args: argparse.Namespace) -> int:
     return 0
 
 
-def _connection_options() -> argparse.ArgumentParser:
+def connection_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--url", default=os.environ.get("RELAYGATE_URL", DEFAULT_URL),
                          help="the gateway (default: $RELAYGATE_URL, else %(default)s)")
@@ -254,7 +254,7 @@ def _add(commands: Any, name: str, command: Command, text: str,
 
 def add_admin_commands(commands: Any) -> None:
     """`keys`, `tenants` and `usage` under the `relaygate` command's subparsers."""
-    common = _connection_options()
+    common = connection_options()
     keys = commands.add_parser("keys", help="virtual keys (through the admin API)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = _add(key_commands, "create", keys_create, "create a key (its secret shown once)",

@@ -29,6 +29,7 @@ from relaygate.control_settings import (
     LedgerSettings,
     LimitSettings,
     LimitsSettings,
+    PromptsSettings,
 )
 from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
@@ -267,6 +268,7 @@ class Settings(_Strict):
     budgets: BudgetsSettings = Field(default_factory=BudgetsSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    prompts: PromptsSettings = Field(default_factory=PromptsSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
 

@@ -88,3 +88,10 @@ class LedgerSettings(_Strict):
     batch_rows: int = Field(default=500, gt=0)
     queue_rows: int = Field(default=100_000, gt=0)  # rows waiting; beyond, new rows are dropped
     retention_days: int | None = Field(default=90, gt=0)  # None: kept for ever
+
+
+class PromptsSettings(_Strict):
+    """Prompt templates (docs/prompts.md): on when the admin API is (templates are made there)."""
+
+    enabled: bool = True
+    cache_seconds: float | None = Field(default=None, gt=0)  # None: 5 s, 60 s with Redis

@@ -33,8 +33,10 @@ from relaygate.streaming.shared import SharedState, connect_shared_state
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
+    from relaygate.prompts.service import Prompts
     from relaygate.store.access import AccessStore
     from relaygate.store.db import Database
+    from relaygate.store.prompts import PromptStore
 
 ACCESS_TOPIC = "access"  # on the bus: a key or tenant changed, drop the cached keys
 KEY_TTL_SECONDS = 5.0  # one instance: how long a cached key stands (a change here is at once)
@@ -64,6 +66,8 @@ class Gateway:
     _access_store: AccessStore | None = None
     limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
+    prompts: Prompts | None = None  # prompt templates (with the admin API; prompts/)
+    _prompt_store: PromptStore | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -109,6 +113,14 @@ class Gateway:
         assert self._access_store is not None
         return self._access_store
 
+    async def prompt_store(self) -> PromptStore:
+        """The prompt templates in the database."""
+        if self._prompt_store is None:
+            module = await import_module("relaygate.store.prompts")
+            self._prompt_store = module.PromptStore(await self.database())
+        assert self._prompt_store is not None
+        return self._prompt_store
+
     async def access_changed(self) -> None:
         """A key or tenant was changed here: drop the cached keys here and on every instance."""
         keys = self.access.database_keys
@@ -120,6 +132,8 @@ class Gateway:
         """Background work: with database keys, listen for other instances' key changes."""
         if self.access.database_keys is not None:
             self._tasks.append(asyncio.create_task(self._follow_access_changes()))
+        if self.prompts is not None:
+            self._tasks.append(asyncio.create_task(self.prompts.follow_changes()))
 
     async def _follow_access_changes(self) -> None:
         keys = self.access.database_keys
@@ -215,6 +229,11 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
+    if settings.admin.key is not None and settings.prompts.enabled:
+        prompts = await import_module("relaygate.prompts.service")
+        ttl = settings.prompts.cache_seconds or (
+            SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS)
+        gateway.prompts = prompts.Prompts(gateway.prompt_store, gateway.bus, ttl)
     gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)

@@ -246,3 +246,16 @@ def test_without_the_usage_api_the_page_says_so(gateway: GatewayProcess, page: P
     expect(page.locator("#usage-note")).to_have_text("Usage is not available: Not Found")
     expect(page.locator("#charts")).to_be_hidden()
     expect(page.locator("#keys")).to_be_attached()
+
+
+def test_the_prompt_templates_are_listed(gateway: GatewayProcess, page: Page) -> None:
+    admin = httpx.Client(base_url=gateway.base_url, timeout=10,
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    created = admin.post("/admin/prompts", json={
+        "name": "page-greeter", "instructions": "Be kind."}).json()
+    admin.put(f"/admin/prompts/{created['id']}/labels/production",
+              json={"version": "v1"}).raise_for_status()
+    sign_in(page, ADMIN_KEY)
+    row = page.locator(f"#prompts tr[data-prompt='{created['id']}']")
+    expect(row).to_contain_text("page-greeter")
+    expect(row).to_contain_text("production=v1:100")

@@ -18,12 +18,19 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaygate.errors import GatewayError
+from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import model_request
 from relaygate.fronts.streams import ClosingStream
 from relaygate.fronts.usage import USAGE_SOURCE_HEADER
 from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint
 from relaygate.pipeline.context import RequestContext
+from relaygate.prompts.ref import (
+    METADATA_KEY,
+    PROMPT_HEADER,
+    TEMPLATES_OFF,
+    from_request,
+    sticky_user,
+)
 from relaygate.providers.base import WireFormat
 from relaygate.routing.registry import Route
 from relaygate.services import Gateway
@@ -75,7 +82,7 @@ async def model_call(
     assert context.principal is not None  # set by model_request
     body = prologue.body
     metadata = body.get("metadata")
-    tags, traceparent, timeout = _tags_and_trace(request)
+    tags, traceparent, timeout, prompt_header = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
@@ -93,6 +100,12 @@ async def model_call(
         observers=[context.record],
         timeout=timeout,
     )
+    if prompt_header or (isinstance(metadata, dict) and METADATA_KEY in metadata):
+        call.prompt = from_request(request.headers, metadata)
+        if call.prompt is not None:
+            if prologue.gateway.prompts is None:
+                raise InvalidRequest(TEMPLATES_OFF, param=PROMPT_HEADER, code="prompts_off")
+            call.prompt.sticky = sticky_user(body)
     return prologue.gateway, call
 
 
@@ -166,12 +179,13 @@ def _strings(metadata: Any) -> dict[str, str]:
     return {str(key): value for key, value in metadata.items() if isinstance(value, str)}
 
 
-def _tags_and_trace(request: Request) -> tuple[list[str], str | None, float | None]:
+def _tags_and_trace(request: Request) -> tuple[list[str], str | None, float | None, bool]:
     """`x-relaygate-tags` (comma-separated), `traceparent` and `x-relaygate-timeout` (seconds),
-    in one pass over the headers."""
+    and whether `x-relaygate-prompt` is there, in one pass over the headers."""
     tags: list[str] = []
     traceparent = None
     timeout = None
+    prompt = False
     for name, value in request.scope["headers"]:
         if name == b"x-relaygate-tags":
             tags += [tag.strip() for tag in value.decode("latin-1").split(",") if tag.strip()]
@@ -179,7 +193,9 @@ def _tags_and_trace(request: Request) -> tuple[list[str], str | None, float | No
             traceparent = value.decode("latin-1")
         elif name == b"x-relaygate-timeout":
             timeout = _seconds(value)
-    return tags, traceparent, timeout
+        elif name == b"x-relaygate-prompt":
+            prompt = True
+    return tags, traceparent, timeout, prompt
 
 
 def _seconds(value: bytes) -> float | None:

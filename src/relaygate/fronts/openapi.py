@@ -41,6 +41,7 @@ GEMINI = "relaygate.translate.gemini.wire"
 RESPONSES = "relaygate.translate.responses.wire"
 SESSIONS = "relaygate.agents.sessions.requests"
 ADMIN = "relaygate.fronts.admin.bodies"
+PROMPTS = "relaygate.prompts.content"
 WEBSOCKET = "WEBSOCKET"  # the method OPERATIONS files WebSocket routes under
 APP_METHODS = ("GET", "POST")  # listed for a route to an ASGI app that OPERATIONS leaves out
 
@@ -132,12 +133,31 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PATCH", "/admin/tenants/{name}"): Operation(
         "Change a tenant (admin)", f"{ADMIN}:TenantChanges"
     ),
+    ("POST", "/admin/prompts"): Operation(
+        "Create a prompt template with its v1 (admin)", f"{PROMPTS}:TemplateBody", status="201"
+    ),
+    ("GET", "/admin/prompts"): Operation("List prompt templates (admin)"),
+    ("GET", "/admin/prompts/{id}"): Operation("One prompt template with its versions (admin)"),
+    ("DELETE", "/admin/prompts/{id}"): Operation("Archive a prompt template (admin)"),
+    ("POST", "/admin/prompts/{id}/versions"): Operation(
+        "The next version of a prompt template (admin)", f"{PROMPTS}:VersionContent",
+        status="201"
+    ),
+    ("PUT", "/admin/prompts/{id}/labels/{label}"): Operation(
+        "Point a label at a version, or split it by weight (admin)", f"{PROMPTS}:LabelBody"
+    ),
+    ("GET", "/admin/prompts/{id}/diff"): Operation("Two versions compared (admin; ?from=&to=)"),
+    ("POST", "/v1/feedback"): Operation(
+        "A user's score of a call, for the prompt-version comparison",
+        "relaygate.fronts.feedback:FeedbackBody", status="201"
+    ),
     ("GET", "/admin"): Operation("The admin page (static; it calls the admin API)"),
     ("GET", "/v1/usage"): Operation(
         "This key's own usage: requests, tokens, cost by model, day or provider (`?format=csv`)"
     ),
     ("GET", "/admin/usage"): Operation(
-        "Usage totals by tenant, key, model, provider or day (admin key; `?format=csv`)"
+        "Usage totals by tenant, key, model, provider, day or prompt_version (admin key; "
+        "`?format=csv`)"
     ),
     ("GET", "/"): Operation("The playground page"),
     ("GET", "/static/{path}"): Operation("The playground's files"),

@@ -31,6 +31,8 @@ class LedgerRow:
     cache_hit: bool
     stream: bool
     session_id: str | None
+    prompt_id: str | None = None  # the prompt template that filled the call
+    prompt_version: int | None = None
 
     def as_tuple(self) -> tuple[object, ...]:
         """The row's column values, in `__slots__` order (store/usage_ledger.COLUMNS)."""
@@ -64,4 +66,6 @@ def row_of(at: float, outcome: Outcome) -> LedgerRow:
         cache_hit=outcome.cache_hit,
         stream=outcome.stream,
         session_id=outcome.session_id,
+        prompt_id=outcome.prompt_id,
+        prompt_version=outcome.prompt_version,
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
+from relaygate.prompts.ref import PromptRef
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.routing.registry import Route, RoutePlan
 
@@ -71,6 +72,8 @@ class Call:
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
     worst: WorstCase | None = None  # its worst case, counted once (pipeline/estimate.py)
     timeout: float | None = None  # seconds; `x-relaygate-timeout` lowers a deployment's timeouts
+    prompt: PromptRef | None = None  # a prompt template to fill it from (prompts/step.py)
+    prompt_use: tuple[str, int] | None = None  # the template id and version that filled it
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""
@@ -116,6 +119,7 @@ class Origin:
     session_id: str | None = None
     plan: RoutePlan | None = None  # pinned: every call of the run goes where the first went
     observers: tuple[Callable[[Outcome], None], ...] = ()  # e.g. a session turn's meter
+    prompt: PromptRef | None = None  # every call of the run is filled from this template
 
     def call(self, model_call: ModelCall) -> Call:
         """A canonical call on behalf of this origin."""
@@ -129,6 +133,7 @@ class Origin:
             metadata=dict(model_call.metadata),
             session_id=self.session_id,
             plan=self.plan,
+            prompt=self.prompt,
             context=self.context,
             observers=[
                 *((self.context.record,) if self.context is not None else ()),

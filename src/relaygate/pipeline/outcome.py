@@ -44,6 +44,8 @@ class Outcome:
     session_id: str | None = None
     cache_hit: bool = False  # answered from the gateway's response cache, not the upstream
     deployment: str | None = None  # the deployment id (docs/routing.md), when routed
+    prompt_id: str | None = None  # the prompt template that filled the call (prompts/)
+    prompt_version: int | None = None
 
     @property
     def usage_source(self) -> UsageSource | None:
@@ -108,6 +110,8 @@ class Attempt:
             False,  # cache_hit: an upstream call
             route.deployment,
         )
+        if call.prompt_use is not None:
+            outcome.prompt_id, outcome.prompt_version = call.prompt_use
         for listener in self._listeners:
             try:
                 listener(outcome)

@@ -56,6 +56,8 @@ class UsageLedgerRow(Base):
     cache_hit: Mapped[bool] = mapped_column(Boolean)
     stream: Mapped[bool] = mapped_column(Boolean)
     session_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    prompt_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    prompt_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_usage_ledger_at", "at"),

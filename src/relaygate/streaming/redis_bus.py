@@ -26,6 +26,7 @@ class RedisBus:
         self._reader: asyncio.Task[None] | None = None
         self._counts: dict[str, int] = {}
         self._subscribed: dict[str, asyncio.Event] = {}
+        self._subscribing = asyncio.Lock()  # one SUBSCRIBE at a time: concurrent first ones raced
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         await self._redis.publish(self._prefix + topic, orjson.dumps(message))
@@ -56,11 +57,12 @@ class RedisBus:
         async with self._local.subscribe(topic) as messages:
             self._counts[topic] = self._counts.get(topic, 0) + 1
             if self._counts[topic] == 1:
-                ready = self._subscribed[topic] = asyncio.Event()
-                await pubsub.subscribe(self._prefix + topic)
-                if self._reader is None:
-                    self._reader = asyncio.create_task(self._read(pubsub))
-                await asyncio.wait_for(ready.wait(), timeout=5)
+                async with self._subscribing:
+                    ready = self._subscribed[topic] = asyncio.Event()
+                    await pubsub.subscribe(self._prefix + topic)
+                    if self._reader is None:
+                        self._reader = asyncio.create_task(self._read(pubsub))
+                    await asyncio.wait_for(ready.wait(), timeout=5)
             try:
                 yield messages
             finally:

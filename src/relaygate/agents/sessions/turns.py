@@ -50,6 +50,7 @@ from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
 from relaygate.pipeline.outcome import Outcome
+from relaygate.prompts.ref import METADATA_KEY, session_prompt
 from relaygate.routing.registry import ModelRegistry, Route, RoutePlan
 from relaygate.store.sessions import SessionMessageRow, SessionRow
 from relaygate.tokens.tokenizer import REPLY_PRIMING_TOKENS, count_message, count_tools
@@ -365,8 +366,14 @@ class TurnRunner:
             },
         )
         meter = TurnMeter()  # the turn's model calls' outcomes: what served, at what cost
+        prompt = None
+        if METADATA_KEY in row.metadata_:  # the session names a prompt template
+            variables = checked.variables
+            if variables is None:
+                variables = await self._variables(session_id)
+            prompt = session_prompt(row.metadata_, session_id, variables)
         origin = dataclasses.replace(
-            prepared.origin, observers=(*prepared.origin.observers, meter.record)
+            prepared.origin, observers=(*prepared.origin.observers, meter.record), prompt=prompt
         )
         output = await run_turn(self.pipeline, origin, call, inputs, emit, live=prepared.live)
         cost, served = meter.cost_usd, meter.upstream_model or route.upstream_model

@@ -9,6 +9,8 @@ from relaygate.fronts.agent_routes import Lazy
 
 KEYS = "relaygate.fronts.admin.keys"
 TENANTS = "relaygate.fronts.admin.tenants"
+PROMPTS = "relaygate.fronts.admin.prompts"
+FEEDBACK = "relaygate.fronts.feedback"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -27,4 +29,12 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/tenants", Lazy(TENANTS, "list_tenants")),
         _route("GET", "/admin/tenants/{name}", Lazy(TENANTS, "get_tenant")),
         _route("PATCH", "/admin/tenants/{name}", Lazy(TENANTS, "update_tenant")),
+        _route("POST", "/admin/prompts", Lazy(PROMPTS, "create_prompt")),
+        _route("GET", "/admin/prompts", Lazy(PROMPTS, "list_prompts")),
+        _route("GET", "/admin/prompts/{id}", Lazy(PROMPTS, "get_prompt")),
+        _route("DELETE", "/admin/prompts/{id}", Lazy(PROMPTS, "archive_prompt")),
+        _route("POST", "/admin/prompts/{id}/versions", Lazy(PROMPTS, "create_version")),
+        _route("PUT", "/admin/prompts/{id}/labels/{label}", Lazy(PROMPTS, "put_label")),
+        _route("GET", "/admin/prompts/{id}/diff", Lazy(PROMPTS, "diff_prompt")),
+        _route("POST", "/v1/feedback", Lazy(FEEDBACK, "post_feedback")),
     ]

@@ -22,6 +22,7 @@ from relaygate.fronts.responses.context import check_call_outputs
 from relaygate.fronts.responses.engine import TERMINAL_EVENTS, ResponseRun, new_state, prepare
 from relaygate.fronts.usage import source_header
 from relaygate.pipeline.call import Endpoint, Origin
+from relaygate.prompts.responses import responses_prompt
 from relaygate.services import Gateway
 from relaygate.streaming.sse import DONE, event_frame
 from relaygate.translate.responses.request import parse_request
@@ -108,6 +109,7 @@ async def create_response(request: Request) -> Response:
     context = context_of(request)
     principal = await authenticate(request, gateway, context)
     _, body = await read_json_object(request, gateway)
+    prompt = await responses_prompt(gateway, body, principal, context.request_id)
     parsed = parse_request(body)
     options = parsed.options
     context.model = options.model
@@ -119,7 +121,7 @@ async def create_response(request: Request) -> Response:
     check_call_outputs(prepared.prior, prepared.input_items)
 
     if options.background:  # its calls outlive this request: they are not on its log line
-        origin = Origin(principal, context.request_id, Endpoint.RESPONSES)
+        origin = Origin(principal, context.request_id, Endpoint.RESPONSES, prompt=prompt)
         run = ResponseRun(gateway, origin, prepared, new_state(prepared, Status.QUEUED))
         queued = encode_response(run.state)
         leases = (await gateway.agents()).leases
@@ -136,7 +138,7 @@ async def create_response(request: Request) -> Response:
             return sse_response(sse_frames(follow_log(gateway, run.state.id, 0), gateway))
         return json_response(queued)
 
-    origin = Origin(principal, context.request_id, Endpoint.RESPONSES, context)
+    origin = Origin(principal, context.request_id, Endpoint.RESPONSES, context, prompt=prompt)
     run = ResponseRun(gateway, origin, prepared, new_state(prepared))
     if not options.stream:
         prepared.call.stream = prepared.call.include_usage = prepared.call.top_logprobs is not None

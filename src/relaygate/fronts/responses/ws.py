@@ -34,6 +34,7 @@ from relaygate.fronts.responses.create import streamed
 from relaygate.fronts.responses.engine import ResponseRun, new_state, prepare
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.call import Endpoint, Origin
+from relaygate.prompts.responses import responses_prompt
 from relaygate.services import Gateway
 from relaygate.store.responses import Item
 from relaygate.translate.responses.request import parse_request
@@ -94,6 +95,8 @@ class _Connection:
                 )
             generate = message.get("generate", True)
             body = {k: v for k, v in message.items() if k not in ("type", "generate")}
+            request_id = f"req_{uuid.uuid4().hex}"
+            prompt = await responses_prompt(self.gateway, body, self.principal, request_id)
             parsed = parse_request(body)
             if parsed.options.background:
                 raise InvalidRequest(
@@ -108,7 +111,7 @@ class _Connection:
                 principal=self.principal,
             )
             check_call_outputs(prepared.prior, prepared.input_items)
-            origin = Origin(self.principal, f"req_{uuid.uuid4().hex}", Endpoint.RESPONSES)
+            origin = Origin(self.principal, request_id, Endpoint.RESPONSES, prompt=prompt)
             run = ResponseRun(self.gateway, origin, prepared, new_state(prepared))
             # `generate: false` warms up state: a response with no output to chain from
             canonical = await run.open_stream() if generate is not False else _nothing()

@@ -1,5 +1,5 @@
 // relaygate admin page: plain JavaScript, no build step, no external assets.
-// Everything it shows comes from the admin API (/admin/keys, /admin/tenants, /admin/usage),
+// Everything it shows comes from the admin API (/admin/keys, /admin/tenants, /admin/prompts, /admin/usage),
 // called with the admin key the user signs in with (kept in sessionStorage, sent as Bearer).
 "use strict";
 
@@ -252,6 +252,30 @@ async function loadUsage() {
   }
 }
 
+// --- prompt templates (create and change them with `relaygate prompts` or the API)
+
+function splitText(split) {
+  return Object.entries(split).map(([version, weight]) => `${version}:${weight}`).join("/");
+}
+
+async function loadPrompts() {
+  try {
+    const prompts = await every("/admin/prompts");
+    $("prompts").replaceChildren(...prompts.map((prompt) => el("tr", { "data-prompt": prompt.id },
+      el("td", { text: prompt.name }), el("td", { text: prompt.id }),
+      el("td", { text: prompt.latest_version }),
+      el("td", { text: Object.entries(prompt.labels).map(([label, split]) =>
+        `${label}=${splitText(split)}`).join(", ") || "—" }),
+      el("td", { text: prompt.tenant || "all" }), el("td", { text: day(prompt.updated_at) }))));
+    $("prompts-note").textContent = prompts.length ? "" : "No prompt templates yet.";
+    show($("prompts-note"), !prompts.length);
+  } catch (error) {
+    $("prompts").replaceChildren();
+    $("prompts-note").textContent = `Prompt templates are not available: ${error.message}`;
+    show($("prompts-note"), true);
+  }
+}
+
 // --- signing in
 
 async function act(work) {
@@ -302,7 +326,7 @@ function signOut(message) {
 
 async function refresh() {
   await act(async () => { await loadTenants(); await loadKeys(); });
-  await loadUsage();
+  await Promise.all([loadPrompts(), loadUsage()]);
 }
 
 $("sign-in-form").addEventListener("submit", (event) => {
