@@ -11,6 +11,7 @@ from relaygate.access.endpoints import family_of
 from relaygate.budgets.step import BudgetStep, budget_step
 from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
+from relaygate.images.store import ImageStore
 from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
 from relaygate.limits.build import limit_step
@@ -65,6 +66,7 @@ class Gateway:
     _access_store: AccessStore | None = None
     limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
+    images: ImageStore | None = None  # generated images served by URL (images/store.py)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -219,6 +221,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
         gateway.access = Access(gateway.access.config_keys,
                                 key_cache.KeyCache(gateway.access_store, ttl))
+    gateway.images = ImageStore(settings.images, shared.redis if shared is not None else None)
     gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)
