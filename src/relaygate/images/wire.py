@@ -105,7 +105,7 @@ def encode_result(result: ImageResult, urls: list[str] | None, created: int) -> 
             item["revised_prompt"] = image.revised_prompt
         data.append(item)
     body: dict[str, Any] = {"created": result.created or created, "data": data, **result.extra}
-    if result.input_tokens or result.output_tokens:
+    if not result.estimated and (result.input_tokens or result.output_tokens):
         body["usage"] = {
             "input_tokens": result.input_tokens,
             "output_tokens": result.output_tokens,
