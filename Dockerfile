@@ -12,7 +12,7 @@ RUN python -m venv /opt/relaygate \
  && /opt/relaygate/bin/pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN /opt/relaygate/bin/pip install --no-deps --no-build-isolation . \
+RUN /opt/relaygate/bin/pip install --no-deps . \
  && /opt/relaygate/bin/relaygate --help >/dev/null
 
 # --- runtime: the venv, bubblewrap for the sandbox, a user without privileges -----------

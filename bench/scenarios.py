@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -19,6 +20,10 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 - `plain route`: one deployment, nothing under `routing:`;
 - `one deployment, routed`: the same with `retries.count: 2` (a breaker, the attempts loop);
 - `two deployments, weighted` (weights 1 and 3), `two deployments, round_robin`.
+
+`embeddings` (issue 20: embeddings relayed keep ≥ 90 % of chat's c=50 RPS):
+- `chat, relayed`: the usual call; `embeddings, relayed`: `POST /v1/embeddings` (one
+  input, base64) relayed as bytes to the same upstream, usage read from the reply.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class Scenario:
     name: str
     settings: dict[str, Any]
     database_key: bool = False  # create the key through the admin API
+    path: str = "/v1/chat/completions"
+    body: dict[str, Any] | None = None  # default: the chat call on MESSAGES
 
 
 @dataclass
@@ -88,7 +95,17 @@ def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing}
+def embeddings(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    keyed = {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}
+    body = {"model": "bench", "input": "The quick brown fox jumps over the lazy dog.",
+            "encoding_format": "base64"}
+    return [
+        Scenario("chat, relayed", keyed),
+        Scenario("embeddings, relayed", keyed, path="/v1/embeddings", body=body),
+    ]
+
+
+SETS = {"control": control, "routing": routing, "embeddings": embeddings}
 
 
 def _database_key(port: int) -> str:
@@ -105,9 +122,9 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
     gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
     try:
         key = _database_key(port) if scenario.database_key else YAML_KEY
-        body = json.dumps({"model": "bench", "messages": MESSAGES})
+        body = json.dumps(scenario.body or {"model": "bench", "messages": MESSAGES})
         script = write_script(RESULTS, f"scenario-{slug}", body, key)
-        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        url = f"http://127.0.0.1:{port}{scenario.path}"
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up
         figures = Figures([run_wrk(wrk, url, script, 1, seconds, CLIENT_CPU)],
                           [run_wrk(wrk, url, script, 50, seconds, CLIENT_CPU)])
