@@ -73,6 +73,9 @@ def media_config(openai_url: str, gemini_url: str, database: Path) -> dict[str, 
             {"name": "gemini-2.5-flash-image", "provider": "gem"},
             {"name": "imagen-4.0-generate-001", "provider": "gem"},
             {"name": "claude-embed", "provider": "ant", "model": "claude-3-5-haiku"},
+            # a routed group: the failing deployment first, the mock only as failover
+            {"name": "grouped-embed", "provider": "oai", "model": "fail-503", "weight": 1},
+            {"name": "grouped-embed", "provider": "mock", "model": "mock-embed", "weight": 0},
         ],
         "keys": [
             {"tenant": "acme", "key": KEY, "name": "alice"},

@@ -6,6 +6,7 @@ format; a token limit; one ledger row per call with its usage and cost."""
 from __future__ import annotations
 
 import math
+import time
 
 import httpx
 import openai
@@ -117,3 +118,16 @@ def test_token_limit_applies(media: Media) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
         client.embeddings.create(model="mock-embed", input=long_text)
     assert caught.value.response.headers["x-ratelimit-limit-tokens"] == "20"
+
+
+def test_a_routed_group_fails_over(media: Media) -> None:
+    raw = media.client().embeddings.with_raw_response.create(model="grouped-embed",
+                                                             input="fail over please")
+    assert raw.parse().model == "grouped-embed" and len(raw.parse().data[0].embedding) == 256
+    assert raw.headers["x-relaygate-served-by"] == "mock/mock-embed"
+    rows = media.rows(raw.headers["x-request-id"])
+    deadline = time.monotonic() + 5
+    while len(rows) < 2 and time.monotonic() < deadline:
+        rows = media.rows(raw.headers["x-request-id"])
+    assert sorted((row["provider"], row["status"]) for row in rows) == [
+        ("mock", 200), ("oai", 503)]
