@@ -24,6 +24,7 @@ from tests.support.servers import ThreadedServer
 
 KEY = "sk-media-key-0123456789"
 TIGHT_KEY = "sk-media-tight-0123456789"  # 20 tokens a minute
+BUDGET_KEY = "sk-media-budget-0123456789"  # 12 tokens a month
 
 
 @dataclass
@@ -80,6 +81,8 @@ def media_config(openai_url: str, gemini_url: str, database: Path) -> dict[str, 
         "keys": [
             {"tenant": "acme", "key": KEY, "name": "alice"},
             {"tenant": "beta", "key": TIGHT_KEY, "name": "bob", "limits": {"tpm": 20}},
+            {"tenant": "gamma", "key": BUDGET_KEY, "name": "carol",
+             "budget": {"max_tokens": 12}},
         ],
     }
 

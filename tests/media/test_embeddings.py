@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from tests.media.conftest import KEY, TIGHT_KEY, Media
+from tests.media.conftest import BUDGET_KEY, KEY, TIGHT_KEY, Media
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -131,3 +131,11 @@ def test_a_routed_group_fails_over(media: Media) -> None:
         rows = media.rows(raw.headers["x-request-id"])
     assert sorted((row["provider"], row["status"]) for row in rows) == [
         ("mock", 200), ("oai", 503)]
+
+
+def test_budget_applies(media: Media) -> None:
+    client = media.client(BUDGET_KEY)
+    client.embeddings.create(model="mock-embed", input="five words fit the budget")
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.embeddings.create(model="mock-embed", input=" ".join(["word"] * 10))
+    assert caught.value.code == "budget_exceeded"
