@@ -29,6 +29,12 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
+def test_image_tokens_are_not_logged() -> None:
+    from relaygate.observability.request_log import _logged_path
+    assert _logged_path("/v1/images/files/abcDEF123") == "/v1/images/files/[redacted]"
+    assert _logged_path("/v1/embeddings") == "/v1/embeddings"
+
+
 def test_mock_png_as_b64_and_as_url(media: Media) -> None:
     client = media.client()
     reply = client.images.generate(model="mock-image", prompt="a red fox", n=2,
