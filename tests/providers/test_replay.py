@@ -5,6 +5,7 @@ and an unknown request with the closest cassette and what differs; secrets strip
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import openai
 import pytest
 
+from relaygate.store.schema import upgrade
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.routing_gateway import in_process_gateway
 from tests.support.servers import ThreadedServer
@@ -22,7 +24,10 @@ SECRET = "sk-upstream-secret-0123456789"
 
 
 def _config(upstream: str, cassettes: Path, mode: str, **replay: Any) -> dict[str, Any]:
+    database = f"sqlite+aiosqlite:///{cassettes.parent / 'replay.db'}"
+    asyncio.run(upgrade(database))  # the Responses front keeps its runs there
     return {
+        "storage": {"database_url": database},
         "ledger": {"enabled": False},
         "providers": {
             "real": {"type": "openai", "base_url": upstream, "api_key": SECRET},
@@ -97,6 +102,11 @@ def test_record_then_replay(tmp_path: Path) -> None:
         message = claude.messages.create(model="gpt-4o-mini", max_tokens=64,
                                          messages=[{"role": "user", "content": "hello there"}])
         assert message.content[0].text == _chat_text(recorded["whole"])  # type: ignore[union-attr]
+
+        # and by a Responses client (through the same canonical call)
+        response = client.responses.create(model="gpt-4o-mini", input="hello there",
+                                           max_output_tokens=64, store=False)
+        assert response.output_text == _chat_text(recorded["whole"])
 
         with pytest.raises(openai.NotFoundError) as caught:
             client.chat.completions.create(model="gpt-4o-mini", max_tokens=64,

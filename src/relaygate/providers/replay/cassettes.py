@@ -2,7 +2,8 @@
 
 A request's key is its canonical form as plain JSON (codec.py) with what does not change
 the answer left out (`stream`, `metadata`, `user`, vendor `extra` fields), secrets
-stripped. A request with no cassette is matched against every cassette of the directory
+stripped; without tools, `parallel_tool_calls` and `tool_choice` (a front's defaults) are
+left out too. A request with no cassette is matched against every cassette of the directory
 to name the closest and say where they differ."""
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Secrets:
 def canonical_key(kind: str, upstream_model: str, request: Any, secrets: Secrets) -> dict[str, Any]:
     """The request's key: kind, upstream model and the fields that shape the answer."""
     fields = {key: value for key, value in request.items() if key not in IGNORED}
+    if not fields.get("tools", True):  # without tools, a front's tool defaults mean nothing
+        fields.pop("parallel_tool_calls", None)
+        fields.pop("tool_choice", None)
     return {"kind": kind, "model": upstream_model, "request": secrets.strip_value(fields)}
 
 
