@@ -16,6 +16,7 @@ import openai
 import pytest
 
 from relaygate.store.schema import upgrade
+from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.routing_gateway import in_process_gateway
 from tests.support.servers import ThreadedServer
@@ -142,3 +143,33 @@ def test_auto_records_what_is_missing_and_replays_with_recorded_timing(tmp_path:
         assert again == words and "".join(words) == text
         assert replayed > 0.6 * live and live > 0.2
         assert len(list((cassettes / "mock").glob("chat-*.json"))) == 1
+
+
+def test_a_gemini_provider_recorded_through_its_own_front(tmp_path: Path) -> None:
+    cassettes = tmp_path / "gemini"
+    database = f"sqlite+aiosqlite:///{tmp_path / 'gemini.db'}"
+
+    def config(base_url: str, mode: str) -> dict[str, Any]:
+        return {
+            "storage": {"database_url": database}, "ledger": {"enabled": False},
+            "providers": {
+                "gem": {"type": "gemini", "base_url": base_url, "api_key": "gemini-secret-key"},
+                "tape": {"type": "replay", "of": "gem", "mode": mode, "dir": str(cassettes)},
+            },
+            "models": [{"name": "gemini-2.5-flash", "provider": "tape"}],
+        }
+
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi gemini"}]}]}
+    path = "/v1beta/models/gemini-2.5-flash:generateContent"
+    with ThreadedServer(FakeGemini(api_key="gemini-secret-key").app) as upstream:
+        with in_process_gateway(tmp_path, config(f"{upstream.base_url}/v1beta",
+                                                 "record")) as gateway:
+            live = httpx.post(gateway.base_url + path, json=body).json()
+    text = live["candidates"][0]["content"]["parts"][0]["text"]
+    assert "gemini-secret-key" not in "".join(p.read_text() for p in cassettes.glob("*.json"))
+    with in_process_gateway(tmp_path, config("http://127.0.0.1:9/v1beta", "replay")) as gateway:
+        again = httpx.post(gateway.base_url + path, json=body).json()
+        assert again["candidates"][0]["content"]["parts"][0]["text"] == text
+        chat = _chat(gateway.base_url).chat.completions.create(
+            model="gemini-2.5-flash", messages=[{"role": "user", "content": "hi gemini"}])
+        assert chat.choices[0].message.content == text  # another front, the same cassette
