@@ -3,7 +3,7 @@
 Raw asyncio protocol on uvloop, HTTP/1.1 keep-alive, fixed pre-built replies: a
 `chat.completion` JSON body, or (when the request says `"stream": true`) a chunked
 `text/event-stream` with a few content chunks, a finish chunk, a usage chunk and
-`[DONE]`. It does no JSON parsing, so it is never the bottleneck of the measurement.
+`[DONE]`; for `POST /v1/embeddings`, an embeddings list (one base64 vector). It does no JSON parsing, so it is never the bottleneck of the measurement.
 
 Run: python bench/fast_upstream.py PORT
 """
@@ -74,7 +74,27 @@ def _stream_reply() -> bytes:
     return head + b"".join(_chunk(event) for event in events) + b"0\r\n\r\n"
 
 
+def _embeddings_reply() -> bytes:
+    """OpenAI's embeddings list: one input, base64 (the openai SDK's default)."""
+    body = json.dumps(
+        {
+            "object": "list",
+            "data": [{"object": "embedding", "index": 0,
+                      "embedding": "AACAPwAAAEAAAEBAAACAQAAAoEAAAMBAAADgQAAAAEE="}],
+            "model": "bench-embed",
+            "usage": {"prompt_tokens": 8, "total_tokens": 8},
+        },
+        separators=(",", ":"),
+    ).encode()
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    return head + body
+
+
 JSON_REPLY = _json_reply()
+EMBEDDINGS_REPLY = _embeddings_reply()
 STREAM_REPLY = _stream_reply()
 READY_REPLY = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
 
@@ -109,6 +129,8 @@ class Upstream(asyncio.Protocol):
             assert self._transport is not None
             if not head.startswith(b"post"):
                 self._transport.write(READY_REPLY)
+            elif head.startswith(b"post /v1/embeddings"):
+                self._transport.write(EMBEDDINGS_REPLY)
             elif b'"stream":true' in body or b'"stream": true' in body:
                 self._transport.write(STREAM_REPLY)
             else:

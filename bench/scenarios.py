@@ -3,6 +3,7 @@
     .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py realistic [--repeat 3] [--seconds 3]   (bench/run.py too)
+    .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -26,6 +27,9 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 - `realistic control plane`: a database-backed key (admin API, key cache) with an
   in-process rate limit and a budget (generous: the cost of counting, never reached),
   the ledger on, a two-deployment weighted group, metrics (always on).
+`embeddings` (issue 20: embeddings relayed keep ≥ 90 % of chat's c=50 RPS):
+- `chat, relayed`: the usual call; `embeddings, relayed`: `POST /v1/embeddings` (one
+  input, base64) relayed as bytes to the same upstream, usage read from the reply.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Scenario:
     settings: dict[str, Any]
     database_key: bool = False  # create the key through the admin API
     key_scopes: dict[str, Any] = field(default_factory=dict)  # its limits, budget
+    path: str = "/v1/chat/completions"
+    body: dict[str, Any] | None = None  # default: the chat call on MESSAGES
 
 
 @dataclass
@@ -96,6 +102,17 @@ def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
+def embeddings(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    keyed = {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}
+    body = {"model": "bench", "input": "The quick brown fox jumps over the lazy dog.",
+            "encoding_format": "base64"}
+    return [
+        Scenario("chat, relayed", keyed),
+        Scenario("embeddings, relayed", keyed, path="/v1/embeddings", body=body),
+    ]
+
+
+
 REALISTIC_TARGET = 0.75  # of the bare fast path's c=50 RPS
 
 
@@ -116,7 +133,8 @@ def realistic(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing, "realistic": realistic}
+SETS = {"control": control, "routing": routing, "realistic": realistic,
+        "embeddings": embeddings}
 
 
 def _database_key(port: int, scopes: dict[str, Any] | None = None) -> str:
@@ -135,9 +153,9 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
     gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
     try:
         key = _database_key(port, scenario.key_scopes) if scenario.database_key else YAML_KEY
-        body = json.dumps({"model": "bench", "messages": MESSAGES})
+        body = json.dumps(scenario.body or {"model": "bench", "messages": MESSAGES})
         script = write_script(RESULTS, f"scenario-{slug}", body, key)
-        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        url = f"http://127.0.0.1:{port}{scenario.path}"
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up
         figures = Figures([run_wrk(wrk, url, script, 1, seconds, CLIENT_CPU)],
                           [run_wrk(wrk, url, script, 50, seconds, CLIENT_CPU)])

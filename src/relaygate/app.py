@@ -13,8 +13,8 @@ from starlette.routing import BaseRoute
 from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
+from relaygate.fronts import embeddings, health, images, openai_chat, openapi, playground, usage_api
 from relaygate.fronts import gemini as gemini_front
-from relaygate.fronts import health, openai_chat, openapi, playground, usage_api
 from relaygate.fronts.admin import page as admin_page
 from relaygate.fronts.admin import usage as admin_usage
 from relaygate.fronts.admin.routes import admin_routes
@@ -37,6 +37,8 @@ def _routes() -> list[BaseRoute]:
         *health.routes,
         *anthropic_front.routes,
         *gemini_front.routes,
+        *embeddings.routes,
+        *images.routes,
         *agent_routes(),  # their modules load on first use
         *admin_routes(),  # likewise
         *admin_page.routes,  # the admin page: a static file

@@ -31,6 +31,7 @@ from relaygate.control_settings import (
     LimitsSettings,
     PromptsSettings,
 )
+from relaygate.images.settings import ImageSettings
 from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -47,6 +48,18 @@ class ProviderType(StrEnum):
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
     OPENAI_RESPONSES = "openai_responses"
+    REPLAY = "replay"  # records and replays another provider (docs/replay.md)
+
+
+class ReplayMode(StrEnum):
+    RECORD = "record"  # call the wrapped provider, write every exchange
+    REPLAY = "replay"  # cassettes only: an unknown request is an error
+    AUTO = "auto"  # a cassette when there is one, else record it
+
+
+class ReplayTiming(StrEnum):
+    RECORDED = "recorded"  # streams paced as they were recorded
+    FAST = "fast"  # as fast as possible
 
 
 class _Strict(BaseModel):
@@ -70,6 +83,12 @@ class ProviderSettings(_Strict):
     azure: bool = False
     # mock provider only
     stream_delay_ms: float = 0.0
+    # replay provider only (docs/replay.md)
+    of: str | None = None  # the wrapped provider's name
+    mode: ReplayMode = ReplayMode.REPLAY
+    dir: str = "cassettes"
+    timing: ReplayTiming = ReplayTiming.RECORDED
+    ignore: list[str] = Field(default_factory=list)  # more request fields left out of the key
 
 
 class ModelSettings(_Strict):
@@ -270,6 +289,7 @@ class Settings(_Strict):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     prompts: PromptsSettings = Field(default_factory=PromptsSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
 
 
 def default_settings() -> Settings:

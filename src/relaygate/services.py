@@ -11,6 +11,7 @@ from relaygate.access.endpoints import family_of
 from relaygate.budgets.step import BudgetStep, budget_step
 from relaygate.config import Settings
 from relaygate.errors import PermissionDenied
+from relaygate.images.store import ImageStore
 from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
 from relaygate.limits.build import limit_step
@@ -68,6 +69,7 @@ class Gateway:
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
     prompts: Prompts | None = None  # prompt templates (with the admin API; prompts/)
     _prompt_store: PromptStore | None = None
+    images: ImageStore | None = None  # generated images served by URL (images/store.py)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -234,6 +236,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         ttl = settings.prompts.cache_seconds or (
             SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS)
         gateway.prompts = prompts.Prompts(gateway.prompt_store, gateway.bus, ttl)
+    gateway.images = ImageStore(settings.images, shared.redis if shared is not None else None)
     gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)

@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.support.fake_media import gemini_media
+
 SAMPLES = Path(__file__).parent.parent / "samples" / "gemini"
 CALC_ARGS = {"a": 5, "b": 3, "operation": "add"}
 
@@ -132,6 +134,9 @@ class FakeGemini:
             await asyncio.sleep(3600)
         if model == "malformed":
             return Response(b"<html>not json</html>", media_type="text/html")
+        media = gemini_media(model, action, body)  # embeddings, images (fake_media.py)
+        if media is not None:
+            return media
         chunks = self._chunks(body, model)
         if action == "generateContent":
             return JSONResponse(self._merge(chunks))

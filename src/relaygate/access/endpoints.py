@@ -12,6 +12,8 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("/v1beta/models/", "gemini"),
     ("/v1/models/", "gemini"),  # generateContent under /v1 (a GET of one model is not scoped)
     ("/v1/responses", "responses"),
+    ("/v1/embeddings", "embeddings"),
+    ("/v1/images/generations", "images"),
     ("/api/sessions", "sessions"),
     ("/ws/chat", "realtime"),
     ("/api/tools", "tools"),

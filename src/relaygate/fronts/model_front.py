@@ -22,7 +22,7 @@ from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import model_request
 from relaygate.fronts.streams import ClosingStream
 from relaygate.fronts.usage import USAGE_SOURCE_HEADER
-from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint
+from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint, Task
 from relaygate.pipeline.context import RequestContext
 from relaygate.prompts.ref import (
     METADATA_KEY,
@@ -107,6 +107,42 @@ async def model_call(
                 raise InvalidRequest(TEMPLATES_OFF, param=PROMPT_HEADER, code="prompts_off")
             call.prompt.sticky = sticky_user(body)
     return prologue.gateway, call
+
+
+async def task_call(
+    request: Request, endpoint: Endpoint, task: Callable[[dict[str, Any]], Task]
+) -> tuple[Gateway, Call]:
+    """The prologue and the `Call` of a model call that is not a chat (embeddings, images):
+    `task` checks the body (400) and makes the call's task."""
+    prologue = await model_request(request)
+    context = prologue.context
+    assert context.principal is not None
+    tags, traceparent, timeout = _tags_and_trace(request)
+    call = Call(
+        request_id=context.request_id,
+        principal=context.principal,
+        endpoint=endpoint,
+        model=prologue.model,
+        stream=False,
+        body=prologue.body,
+        raw=prologue.raw,
+        task=task(prologue.body),
+        tags=tags,
+        traceparent=traceparent,
+        context=context,
+        observers=[context.record],
+        timeout=timeout,
+    )
+    return prologue.gateway, call
+
+
+def served_headers(answer: Answer) -> dict[str, str]:
+    """What served a call, and where its usage came from."""
+    route = answer.route
+    headers = {SERVED_HEADER: f"{route.provider.name}/{route.upstream_model}"}
+    if answer.usage is not None:
+        headers[USAGE_SOURCE_HEADER] = answer.usage.source.value
+    return headers
 
 
 async def serve(gateway: Gateway, call: Call, front: FrontFormat) -> Response:

@@ -65,6 +65,17 @@ class RequestLogMiddleware:
             _log_line(scope, context, status or 499)
 
 
+SECRET_PATHS = ("/v1/images/files/",)  # the rest of the path is a capability token
+
+
+def _logged_path(path: str) -> str:
+    """The path, with a capability token (a generated image's URL) masked."""
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "[redacted]"
+    return path
+
+
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
     usage = context.usage
     seconds = time.perf_counter() - context.started
@@ -72,7 +83,7 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         "request",
         request_id=context.request_id,
         method=scope["method"],
-        path=scope["path"],
+        path=_logged_path(scope["path"]),
         status=status,
         latency_ms=round(seconds * 1000, 3),
         tenant=context.tenant,

@@ -178,6 +178,8 @@ class _Run:
         window = deployment.route.context_window
         if window is None or not view.group.context_window_fallbacks:
             return False
+        if self._input_tokens is None and self._call.task is not None:
+            self._input_tokens = self._call.task.input_tokens(deployment.route.upstream_model)
         if self._input_tokens is None:
             model_call = self._call.canonical()
             self._input_tokens = estimate_prompt(

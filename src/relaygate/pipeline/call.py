@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
@@ -37,10 +37,43 @@ class Endpoint(StrEnum):
     REALTIME = "realtime.turn"
     AGENT_STEP = "agent.step"
     HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
+    EMBEDDINGS = "embeddings"
+    IMAGES = "images.generations"
 
 
 Decoder = Callable[[dict[str, Any]], ModelCall]
 """A front's wire body → the canonical call."""
+
+
+@dataclass(slots=True)
+class TaskReply:
+    """What a task's provider call gave: relayed bytes or the task's own result, its usage."""
+
+    usage: Usage
+    reply: RawReply | None = None  # relayed, in the front's format
+    product: object | None = None  # the task's own result, for its front to encode
+
+    @property
+    def relayed(self) -> bool:
+        return self.reply is not None
+
+
+class Task(Protocol):
+    """A model call that is not a chat (embeddings, images): it counts its own worst case
+    and knows which provider method serves it (the dispatch keeps the attempt)."""
+
+    output_tokens: int  # the most output it may produce (its worst case)
+
+    def input_tokens(self, model: str) -> int: ...
+
+    def check(self, provider: object) -> None:
+        """Raise (400) when `provider` cannot serve this task, before any attempt."""
+
+    async def send(
+        self, provider: object, upstream_model: str, call: Call, relay: bool
+    ) -> TaskReply:
+        """One upstream call; `relay`: bytes may pass through (fast path on, no step asked
+        for the content)."""
 
 
 @dataclass(slots=True)
@@ -74,10 +107,13 @@ class Call:
     timeout: float | None = None  # seconds; `x-relaygate-timeout` lowers a deployment's timeouts
     prompt: PromptRef | None = None  # a prompt template to fill it from (prompts/step.py)
     prompt_use: tuple[str, int] | None = None  # the template id and version that filled it
+    task: Task | None = None  # not a chat: an embeddings or images request (no canonical call)
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""
         if self.model_call is None:
+            if self.task is not None:
+                raise ValueError(f"a {self.endpoint.value} call has no canonical chat call")
             if self.body is None or self.decoder is None:
                 raise ValueError("a Call needs a model_call, or a body and its decoder")
             self.model_call = self.decoder(self.body)
@@ -86,10 +122,11 @@ class Call:
 
 @dataclass(slots=True)
 class Answer:
-    """What answered a call. Exactly one of the four payloads is set:
+    """What answered a call. Exactly one of the five payloads is set:
 
     - `result` / `events`: translated, whole or as canonical stream events;
-    - `reply` / `chunks`: relayed bytes in the front's own format, whole or streamed.
+    - `reply` / `chunks`: relayed bytes in the front's own format, whole or streamed;
+    - `product`: a task's own result (embeddings, images), for its front to encode.
 
     Streams have already produced their first item (failures before it raised), and
     record their outcome when they end or are closed.
@@ -101,6 +138,7 @@ class Answer:
     reply: RawReply | None = None
     chunks: AsyncIterator[bytes] | None = None
     usage: Usage | None = None  # of a whole relayed reply (a result carries its own)
+    product: object | None = None  # a task's own result (embeddings, images), for its front
 
     @property
     def relayed(self) -> bool:

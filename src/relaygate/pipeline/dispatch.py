@@ -48,6 +48,8 @@ class Dispatch:
         if plan.routing is not None and call.endpoint is not Endpoint.COUNT_TOKENS:
             return await run_plan(call, plan, self.attempt)  # deployments, retries, fallbacks
         route = plan.first
+        if call.task is not None:
+            return await self._task(call, route)
         if call.endpoint is Endpoint.COUNT_TOKENS:
             return await self._count_tokens(call, route)
         relay = self._relay_for(call, route.provider)
@@ -65,6 +67,8 @@ class Dispatch:
     ) -> Answer:
         """One upstream call of a routed plan: relayed or translated, whichever `route`'s
         provider allows; `observer` hears its outcome first."""
+        if call.task is not None:
+            return await self._task(call, route, number, observer, deadlines)
         relay = self._relay_for(call, route.provider)
         if relay is not None:
             return await self._relay(call, route, relay, number, observer, deadlines)
@@ -209,6 +213,34 @@ class Dispatch:
             if not attempt.done:
                 attempt.usage = attempt.usage or counter.estimate()
                 attempt.dropped()
+
+    # --- a task: embeddings, images -------------------------------------------------
+
+    async def _task(
+        self, call: Call, route: Route, number: int = 1, observer: Sink | None = None,
+        deadlines: Deadlines | None = None,
+    ) -> Answer:
+        """One upstream call of a task (it picks the provider's method), measured."""
+        assert call.task is not None
+        call.task.check(route.provider)
+        relay = self._fast_path and not call.needs_content
+        attempt = self._attempt(call, route, relay, number, observer)
+        try:
+            sent = call.task.send(route.provider, route.upstream_model, call, relay)
+            if deadlines is None:
+                done = await sent
+            else:
+                done = await within(sent, deadlines.whole, route.provider.name)
+        except GatewayError as error:
+            attempt.fail(error)
+            raise
+        except BaseException:
+            attempt.dropped()
+            raise
+        attempt.relayed = done.relayed
+        attempt.usage = done.usage
+        attempt.finish()
+        return Answer(route, reply=done.reply, usage=done.usage, product=done.product)
 
     # --- count_tokens ------------------------------------------------------------------
 

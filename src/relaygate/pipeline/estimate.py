@@ -29,6 +29,11 @@ def worst_case(call: Call) -> WorstCase:
     first use (a call that needs this is still relayed)."""
     if call.worst is not None:
         return call.worst
+    if call.task is not None:  # embeddings, images: the task counts its own
+        route = call.plan.first if call.plan is not None else None
+        model = route.upstream_model if route is not None else call.model
+        call.worst = WorstCase(call.task.input_tokens(model), call.task.output_tokens)
+        return call.worst
     model_call = call.canonical()
     route = call.plan.first if call.plan is not None else None
     model = route.upstream_model if route is not None else call.model

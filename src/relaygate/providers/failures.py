@@ -4,7 +4,7 @@ error tree."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -15,7 +15,8 @@ from relaygate.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from relaygate.types import ModelResult
+
+T = TypeVar("T")
 
 MALFORMED = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError)
 
@@ -62,8 +63,8 @@ def upstream_failure(
     return UpstreamError(f"The upstream provider '{provider}' failed with HTTP {status}: {detail}")
 
 
-def decoded_result(provider: str, body: bytes, decode: Callable[[Any], ModelResult]) -> ModelResult:
-    """An upstream's whole answer → ModelResult; any other shape is a malformed reply (502)."""
+def decoded_result(provider: str, body: bytes, decode: Callable[[Any], T]) -> T:
+    """An upstream's whole answer → its result; any other shape is a malformed reply (502)."""
     try:
         return decode(orjson.loads(body))
     except MALFORMED as exc:

@@ -6,6 +6,7 @@ Gemini names the model in the URL rather than the body.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -15,11 +16,15 @@ from urllib.parse import quote
 import orjson
 
 from relaygate.config import ProviderSettings
-from relaygate.errors import GatewayError
+from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
+from relaygate.errors import GatewayError, UpstreamError
+from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.providers.base import RawReply
 from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
+from relaygate.tokens.estimate import estimate_text
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
+from relaygate.translate.gemini import media
 from relaygate.translate.gemini.encode import encode_request
 from relaygate.translate.gemini.response import decode_response
 from relaygate.translate.gemini.stream import ChunkDecoder
@@ -138,6 +143,41 @@ class GeminiProvider:
         """POST `body` as is to streamGenerateContent?alt=sse; yield the SSE bytes."""
         url, headers = self.url(upstream_model, True), self._headers_for(request_id)
         return self._http.relay_sse(url, body, headers, self._failure)
+
+    # --- embeddings and images (embeddings/, images/) --------------------------------
+
+    def _action_url(self, model: str, action: str) -> str:
+        name = quote(model.removeprefix("models/"), safe="-._~")
+        return f"{self._base_url}/models/{name}:{action}"
+
+    async def embed(self, request: EmbeddingRequest, upstream_model: str) -> EmbeddingResult:
+        """`embedContent` / `batchEmbedContents`; Gemini reports no usage, so ours counts."""
+        action, body = media.embed_body(request, upstream_model)
+        url = self._action_url(upstream_model, action)
+        reply = await self._http.post_json(url, orjson.dumps(body), self._headers, self._failure)
+        vectors = decoded_result(self.name, reply.body, media.decode_embeddings)
+        tokens = sum(estimate_text(text, upstream_model) for text in request.texts)
+        return EmbeddingResult(vectors, tokens, estimated=True)
+
+    async def generate_images(self, request: ImageRequest, upstream_model: str) -> ImageResult:
+        """Imagen: one `predict` for all; Gemini's image models: one `generateContent` per
+        image (concurrently), their usage summed."""
+        body = orjson.dumps(media.image_body(request, upstream_model))
+        imagen = media.is_imagen(upstream_model)
+        url = self._action_url(upstream_model, "predict" if imagen else "generateContent")
+        calls = 1 if imagen else request.n
+        replies = await asyncio.gather(*(
+            self._http.post_json(url, body, self._headers, self._failure) for _ in range(calls)
+        ))
+        result = ImageResult([])
+        for reply in replies:
+            part = decoded_result(self.name, reply.body, media.decode_images)
+            result.images += part.images
+            result.input_tokens += part.input_tokens
+            result.output_tokens += part.output_tokens
+        if not result.images:
+            raise UpstreamError(f"The upstream provider '{self.name}' returned no image.")
+        return result
 
     def interrupt(self) -> None:
         self._http.interrupt()

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Mapping
 import orjson
 
 from relaygate.config import ProviderSettings
+from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
 from relaygate.errors import GatewayError
+from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
@@ -17,6 +19,12 @@ from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.openai_chat.request import encode_request
 from relaygate.translate.openai_chat.response import decode_response
 from relaygate.translate.openai_chat.stream import ChunkDecoder
+from relaygate.translate.openai_media import (
+    decode_embeddings,
+    decode_images,
+    encode_embeddings,
+    encode_images,
+)
 from relaygate.types import ErrorEvent, ModelCall, ModelResult, StreamEvent
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -62,12 +70,12 @@ class OpenAIProvider:
         self._http = HttpExecutor.for_provider(name, settings)
         self._default_url = self._url(None)
 
-    def _url(self, deployment: str | None) -> str:
+    def _url(self, deployment: str | None, path: str = "chat/completions") -> str:
         if not self._azure:
-            return f"{self._base_url}/chat/completions"
+            return f"{self._base_url}/{path}"
         version = self._api_version or "2024-10-21"
         return (
-            f"{self._base_url}/openai/deployments/{deployment}/chat/completions"
+            f"{self._base_url}/openai/deployments/{deployment}/{path}"
             f"?api-version={version}"
         )
 
@@ -134,6 +142,25 @@ class OpenAIProvider:
     ) -> AsyncIterator[bytes]:
         url = self._relay_url(upstream_model)
         return self._http.relay_sse(url, body, self._headers_for(request_id), self._failure)
+
+    # --- embeddings and images (embeddings/, images/) --------------------------------
+
+    async def relay_embeddings(self, body: bytes, upstream_model: str, request_id: str) -> RawReply:
+        url = self._url(upstream_model, "embeddings")
+        reply = await self._http.post_json(url, body, self._headers_for(request_id), self._failure)
+        return RawReply(200, reply.body, reply.headers["content-type"])
+
+    async def embed(self, request: EmbeddingRequest, upstream_model: str) -> EmbeddingResult:
+        body = orjson.dumps(encode_embeddings(request, upstream_model))
+        url = self._url(upstream_model, "embeddings")
+        reply = await self._http.post_json(url, body, self._headers, self._failure)
+        return decoded_result(self.name, reply.body, decode_embeddings)
+
+    async def generate_images(self, request: ImageRequest, upstream_model: str) -> ImageResult:
+        body = orjson.dumps(encode_images(request, upstream_model))
+        url = self._url(upstream_model, "images/generations")
+        reply = await self._http.post_json(url, body, self._headers, self._failure)
+        return decoded_result(self.name, reply.body, decode_images)
 
     def interrupt(self) -> None:
         self._http.interrupt()

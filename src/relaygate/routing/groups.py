@@ -223,6 +223,8 @@ class Router:
 
 
 def _tokens(call: Call) -> tuple[int, int]:
+    if call.task is not None:  # embeddings, images
+        return call.task.input_tokens(call.model), call.task.output_tokens
     model_call = call.canonical()
     input_tokens = estimate_prompt(model_call.messages, model_call.tools, call.model)
     return input_tokens, model_call.max_tokens or DEFAULT_OUTPUT_TOKENS

@@ -53,6 +53,10 @@ BUILT_IN: dict[str, Price] = {
     "gpt-4-turbo": _P(10.00, 30.00),
     "gpt-4": _P(30.00, 60.00),
     "gpt-3.5-turbo": _P(0.50, 1.50),
+    "text-embedding-3-small": _P(0.02, 0.0),
+    "text-embedding-3-large": _P(0.13, 0.0),
+    "text-embedding-ada-002": _P(0.10, 0.0),
+    "gpt-image-1": _P(5.00, 40.00, 1.25),  # text input, image output tokens
     # Anthropic — https://docs.anthropic.com/en/docs/about-claude/pricing (cache hits)
     "claude-opus-4-1": _P(15.00, 75.00, 1.50),
     "claude-opus-4": _P(15.00, 75.00, 1.50),
@@ -74,6 +78,7 @@ BUILT_IN: dict[str, Price] = {
     "gemini-2.0-flash-lite": _P(0.075, 0.30),
     "gemini-1.5-pro": _P(1.25, 5.00, 0.3125),
     "gemini-1.5-flash": _P(0.075, 0.30, 0.01875),
+    "gemini-embedding-001": _P(0.15, 0.0),
 }
 
 # one trailing date or version: -2024-08-06, -20250514, -001, -latest, -preview[-05-20], -exp

@@ -56,6 +56,8 @@ class Rule:
         if self.has_tools is None and self.has_images is None and self.last_user is None \
                 and self.input_tokens_over is None:
             return True
+        if call.task is not None:  # embeddings, images: no chat content to look at
+            return False
         model_call = call.canonical()
         if self.has_tools is not None and bool(model_call.tools) != self.has_tools:
             return False

@@ -11,6 +11,10 @@ from collections.abc import AsyncIterator, Mapping
 import orjson
 
 from relaygate.config import ProviderSettings
+from relaygate.embeddings.mock import DEFAULT_DIMENSIONS, embed_text, embed_tokens
+from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
+from relaygate.images.png import prompt_png
+from relaygate.images.wire import GeneratedImage, ImageRequest, ImageResult
 from relaygate.providers.mock.rules import Plan, plan_reply
 from relaygate.tokens.pieces import count_pieces, count_prompt_pieces, truncate_to_pieces
 from relaygate.types import (
@@ -131,6 +135,25 @@ class MockProvider:
             yield ToolCallEnd(index)
         yield UsageEvent(usage)
         yield Finish(finish)
+
+    async def embed(self, request: EmbeddingRequest, upstream_model: str) -> EmbeddingResult:
+        """Deterministic vectors (embeddings/mock.py): similar texts lie close."""
+        dimensions = request.dimensions or DEFAULT_DIMENSIONS
+        if request.tokens:
+            vectors = [embed_tokens(tokens, dimensions) for tokens in request.tokens]
+            used = sum(len(tokens) for tokens in request.tokens)
+        else:
+            vectors = [embed_text(text, dimensions) for text in request.texts]
+            used = sum(count_pieces(text) for text in request.texts)
+        return EmbeddingResult(vectors, used)
+
+    async def generate_images(self, request: ImageRequest, upstream_model: str) -> ImageResult:
+        """Small real PNGs, the same for the same prompt."""
+        images = [
+            GeneratedImage(prompt_png(request.prompt, index), "image/png", request.prompt)
+            for index in range(request.n)
+        ]
+        return ImageResult(images, count_pieces(request.prompt), 0)
 
     def interrupt(self) -> None:
         """Nothing waits on an upstream here: its streams see `draining` between words."""

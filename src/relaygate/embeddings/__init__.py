@@ -1,0 +1,1 @@
+"""Embeddings: `POST /v1/embeddings` in OpenAI's shape, through the model-call pipeline."""

@@ -1,0 +1,1 @@
+"""The record/replay provider: `{type: replay, of: <provider>, mode: record|replay|auto}`."""
