@@ -60,6 +60,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     if gateway.budgets is not None:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
+    if gateway.guardrails is not None:
+        steps.append(gateway.guardrails)  # input guards; output guards on the answer (400)
     return steps
 
 

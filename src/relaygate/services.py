@@ -34,6 +34,7 @@ from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
+    from relaygate.guardrails.step import GuardStep
     from relaygate.store.access import AccessStore
     from relaygate.store.db import Database
 
@@ -65,6 +66,7 @@ class Gateway:
     _access_store: AccessStore | None = None
     limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
+    guardrails: GuardStep | None = None  # when some guard is configured (a pipeline step)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -149,6 +151,8 @@ class Gateway:
             self.bus if self.shared is not None else None,
             self.metrics.registry,
         )
+        if self.guardrails is not None:
+            agents.tools.guard = self.guardrails.tool_checks()
         return agents
 
     def drain(self) -> None:
@@ -222,6 +226,9 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)
+    if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
+        build = await import_module("relaygate.guardrails.build")
+        gateway.guardrails = build.guard_step(settings, gateway.metrics.registry)
     gateway.sinks.add(gateway.metrics.record)
     if settings.ledger.enabled:
         gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)

@@ -38,6 +38,16 @@ class Endpoint(StrEnum):
     HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
 
 
+@dataclass(frozen=True, slots=True)
+class GuardHit:
+    """A guardrail acted on a call (guardrails/): never the matched text, only its kind."""
+
+    guard: str
+    action: str  # block, mask, flag
+    where: str  # input, output, tool_args, tool_results
+    entity: str  # EMAIL, AWS_ACCESS_KEY, INJECTION…
+
+
 Decoder = Callable[[dict[str, Any]], ModelCall]
 """A front's wire body → the canonical call."""
 
@@ -71,6 +81,7 @@ class Call:
     observers: list[Callable[[Outcome], None]] = field(default_factory=list)  # this call's own
     worst: WorstCase | None = None  # its worst case, counted once (pipeline/estimate.py)
     timeout: float | None = None  # seconds; `x-relaygate-timeout` lowers a deployment's timeouts
+    guard_hits: list[GuardHit] = field(default_factory=list)  # what the guardrails did
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from relaygate.errors import GatewayError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.auth import Principal
-from relaygate.pipeline.call import Call
+from relaygate.pipeline.call import Call, GuardHit
 from relaygate.routing.registry import Route, cost_of
 from relaygate.types import Usage, UsageSource
 
@@ -44,6 +44,7 @@ class Outcome:
     session_id: str | None = None
     cache_hit: bool = False  # answered from the gateway's response cache, not the upstream
     deployment: str | None = None  # the deployment id (docs/routing.md), when routed
+    guard_hits: list[GuardHit] | None = None  # the call's guardrail hits (its own list)
 
     @property
     def usage_source(self) -> UsageSource | None:
@@ -107,6 +108,7 @@ class Attempt:
             call.session_id,
             False,  # cache_hit: an upstream call
             route.deployment,
+            call.guard_hits or None,
         )
         for listener in self._listeners:
             try:

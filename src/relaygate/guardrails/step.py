@@ -1,0 +1,116 @@
+"""The guard step: input guards before the call goes on, output guards on its answer.
+
+A call no guard applies to goes straight on (and keeps the byte relay). Input guards that
+only block or flag read the decoded call and leave the relay alone (sniffed); a masked
+input, an output guard or a restore makes the call translated, for that call only."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from relaygate.guardrails.guard import Guard, Record, run_guards
+from relaygate.guardrails.masking import Masker
+from relaygate.guardrails.metrics import GuardMetrics
+from relaygate.guardrails.policy import Guardrails
+from relaygate.guardrails.settings import GuardOn
+from relaygate.guardrails.stream import guard_stream
+from relaygate.guardrails.tools import ToolChecks
+from relaygate.pipeline.call import Answer, Call, GuardHit
+from relaygate.pipeline.chain import Next
+from relaygate.types import Message, ModelCall, ModelResult, Role, TextPart, ToolCall
+
+_JUDGED_ROLES = (Role.USER, Role.TOOL)  # whose words a whole-text guard (injection) judges
+
+
+def guard_messages(guards: Sequence[Guard], messages: list[Message], masker: Masker,
+                   record: Record) -> list[Message]:
+    """The messages after the input guards (new objects where masked; raises on a block)."""
+    spans = [guard for guard in guards if guard.detector.spans or guard.settings.type == "custom"]
+    whole = [guard for guard in guards if guard not in spans]
+    if whole:
+        judged = "\n".join(m.text for m in messages if m.role in _JUDGED_ROLES)
+        counted = "\n".join(m.text for m in messages)
+        for guard in whole:
+            text = counted if guard.settings.type == "max_input_tokens" else judged
+            if text:
+                run_guards([guard], text, GuardOn.INPUT, masker, record)
+    if not spans:
+        return messages
+    out = []
+    for message in messages:
+        parts = [
+            dataclasses.replace(part, text=run_guards(spans, part.text, GuardOn.INPUT, masker,
+                                                      record))
+            if isinstance(part, TextPart) and part.text else part
+            for part in message.content
+        ]
+        changed = any(new is not old and new.text != old.text  # type: ignore[union-attr]
+                      for new, old in zip(parts, message.content, strict=True))
+        out.append(dataclasses.replace(message, content=parts) if changed else message)
+    return out
+
+
+def guard_result(result: ModelResult, guards: Sequence[Guard], masker: Masker,
+                 record: Record) -> ModelResult:
+    """A whole answer after the output guards, with restored placeholders."""
+    message = result.message
+    content = [
+        dataclasses.replace(part, text=masker.restore(
+            run_guards(guards, part.text, GuardOn.OUTPUT, masker, record)))
+        if isinstance(part, TextPart) else part
+        for part in message.content
+    ]
+    spans = [guard for guard in guards if guard.detector.spans]
+    calls = [ToolCall(item.id, item.name, masker.restore(
+        run_guards(spans, item.arguments, GuardOn.OUTPUT, masker, record)))
+        for item in message.tool_calls]
+    return dataclasses.replace(result, message=dataclasses.replace(
+        message, content=content, tool_calls=calls))
+
+
+class GuardStep:
+    def __init__(self, guardrails: Guardrails, metrics: GuardMetrics) -> None:
+        self.guardrails = guardrails
+        self.metrics = metrics
+
+    def tool_checks(self) -> ToolChecks:
+        return ToolChecks(self.guardrails, self.metrics)
+
+    def recorder(self, call: Call) -> Record:
+        def record(hit: GuardHit) -> None:
+            call.guard_hits.append(hit)
+            self.metrics.record(hit, call.principal.tenant, call.request_id)
+
+        return record
+
+    async def __call__(self, call: Call, next: Next) -> Answer:
+        guards = self.guardrails.for_call(call.principal, call.model)
+        if not guards:
+            return await next(call)
+        inputs = [guard for guard in guards if guard.looks_at(GuardOn.INPUT)]
+        outputs = [guard for guard in guards if guard.looks_at(GuardOn.OUTPUT)]
+        record = self.recorder(call)
+        masker = Masker()
+        if inputs:
+            model_call = call.canonical()
+            messages = guard_messages(inputs, model_call.messages, masker, record)
+            if messages is not model_call.messages and any(
+                    new is not old for new, old in zip(messages, model_call.messages,
+                                                       strict=True)):
+                call.model_call = _with_messages(model_call, messages)
+                call.needs_content = True  # the upstream must see the masked text
+        if outputs or masker.restoring:
+            call.needs_content = True
+        answer = await next(call)
+        if not outputs and not masker.restoring:
+            return answer
+        if answer.result is not None:
+            answer.result = guard_result(answer.result, outputs, masker, record)
+        elif answer.events is not None:
+            answer.events = guard_stream(answer.events, outputs, masker, record)
+        return answer
+
+
+def _with_messages(model_call: ModelCall, messages: list[Message]) -> ModelCall:
+    return dataclasses.replace(model_call, messages=messages)
