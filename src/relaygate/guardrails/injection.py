@@ -42,13 +42,15 @@ _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
     # system prompt exfiltration
     (0.8, re.compile(r"\b(?:reveal|show|print|repeat|output|tell me|display|leak|dump|share"
                      r"|give me|write out|what (?:is|are|was|were))\b[\w\s']{0,20}?"
-                     r"(?:system|initial|hidden|secret|original|developer) ?(?:prompt|instructions"
-                     r"|message|rules)")),
+                     r"(?:system prompt|(?:hidden|secret|developer|system|initial) (?:prompt|"
+                     r"instructions|message|rules)|your (?:initial|original|first) (?:prompt|"
+                     r"instructions))")),
     (0.7, re.compile(r"\brepeat (?:the |all )?(?:text|words|everything) (?:above|before)")),
     (0.5, re.compile(r"\b(?:verbatim|word for word)\b.{0,40}\b(?:prompt|instructions)")),
     # role-play escapes, jailbreaks
-    (0.8, re.compile(r"\b(?:dan|do anything now|developer mode|god mode|jailbreak(?:en|ed)?"
-                     r"|unrestricted mode|evil confidant|stan|aim mode)\b")),
+    (0.8, re.compile(r"\b(?:do anything now|developer mode|god mode|jailbroken|jailbreak mode"
+                     r"|unrestricted mode|evil confidant|aim mode|dan mode)\b"
+                     r"|\b(?:you are|you're|act as|be|become) (?:now )?(?:dan|stan)\b")),
     (0.7, re.compile(r"\b(?:you are|you're|act as|pretend (?:to be|you are)|roleplay as|become)"
                      r" (?:now )?(?:an? )?(?:ai|assistant|model|chatbot|character|entity)?\s?"
                      r"(?:without|with no|free of|that has no|who has no|not bound by)"
@@ -65,9 +67,8 @@ _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
                      r"(?:enabled|activated|granted|on)\b")),
 ]
 _ABOUT = re.compile(r"\b(?:prompt injection|injection attacks?|jailbreak(?:ing)? attempts?|"
-                    r"defen[cd]|protect|detect|classif|example of|examples of|what is|"
-                    r"how (?:do|can|should) (?:i|we)|explain|research|paper|security|"
-                    r"mitigat|filter(?:ing)? (?:for|out))")
+                    r"jailbreaking|defen[cd]|detect|classif|examples? of|research|paper|"
+                    r"mitigat|attackers?|filter(?:ing)? (?:for|out))")
 _QUOTED = re.compile(r"[\"“'‘`«][^\"”'’`»]{4,120}[\"”'’`»]")
 
 
