@@ -14,7 +14,7 @@ from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
 from relaygate.fronts import gemini as gemini_front
-from relaygate.fronts import health, openai_chat, openapi, playground, usage_api
+from relaygate.fronts import health, moderations, openai_chat, openapi, playground, usage_api
 from relaygate.fronts.admin import page as admin_page
 from relaygate.fronts.admin import usage as admin_usage
 from relaygate.fronts.admin.routes import admin_routes
@@ -40,6 +40,7 @@ def _routes() -> list[BaseRoute]:
         *admin_routes(),  # likewise
         *admin_page.routes,  # the admin page: a static file
         *usage_api.routes,
+        *moderations.routes,
         *admin_usage.routes,
         *playground.routes,
         *openapi.routes,  # the document of all of them, built on first request

@@ -4,10 +4,9 @@ guard, tool arguments in a session's agent loop and in a hosted-tool Response.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
-
-import asyncio
 
 import anthropic
 import httpx
@@ -21,6 +20,7 @@ from tests.support.servers import ThreadedServer
 
 KEY = "sk-guard-test-0123456789"
 AWS = "AKIAIOSFODNN7EXAMPLE"
+ECHO_TOOL: Any = {"type": "relaygate:echo"}
 CONFIG: dict[str, Any] = {
     "providers": {"mock": {"type": "mock"}},
     "models": [{"name": "echo", "provider": "mock", "model": "echo"},
@@ -124,7 +124,7 @@ def test_tool_arguments_are_checked_before_a_hosted_tool_runs(
     client: openai.OpenAI, gateway: str
 ) -> None:
     raw = client.responses.with_raw_response.create(
-        model="mock", input=f"echo {AWS}", tools=[{"type": "relaygate:echo"}])  # type: ignore[list-item]
+        model="mock", input=f"echo {AWS}", tools=[ECHO_TOOL])
     body = raw.http_response.json()
     call = next(item for item in body["output"] if item["type"] == "relaygate:tool_call")
     assert call["error"] is not None and "tool-secrets" in str(call["error"])

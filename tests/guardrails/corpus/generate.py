@@ -13,11 +13,11 @@ import base64
 import json
 import random
 import string
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from stdnum import iban, luhn
-
 from tests.guardrails.corpus.handwritten import INJECTION, NEGATIVE, POSITIVE
 
 HERE = Path(__file__).parent
@@ -55,7 +55,7 @@ def pem() -> str:
     return f"-----BEGIN {kind}PRIVATE KEY-----\n{lines}\n-----END {kind}PRIVATE KEY-----"
 
 
-SECRET_MAKERS = [
+SECRET_MAKERS: list[tuple[str, Callable[[], str]]] = [
     ("AWS_ACCESS_KEY", lambda: wrap(R.choice(["AKIA", "ASIA"]) + rand(UP + DIG, 16))),
     ("AWS_SECRET_KEY", lambda: f"aws_secret_access_key = {rand(ALNUM + '/+', 40)}"),
     ("GITHUB_TOKEN", lambda: wrap(R.choice(["ghp_", "gho_", "ghs_"]) + rand(ALNUM, 36))),
@@ -74,7 +74,7 @@ SECRET_MAKERS = [
         "private_key_id": rand("0123456789abcdef", 40), "client_email": "x@demo.iam.test"})),
 ]
 
-SECRET_NEGATIVES = [
+SECRET_NEGATIVES: list[Callable[[], str]] = [
     lambda: f"request id {rand('0123456789abcdef', 8)}-{rand('0123456789abcdef', 4)}-4"
             f"{rand('0123456789abcdef', 3)}-a{rand('0123456789abcdef', 3)}-"
             f"{rand('0123456789abcdef', 12)}",
@@ -128,7 +128,7 @@ def ssn() -> str:
             return f"{area:03d}-{R.randint(1, 99):02d}-{R.randint(1, 9999):04d}"
 
 
-PHONES = [lambda: f"+44 20 7946 {R.randint(0, 999):04d}"[:16],
+PHONES: list[Callable[[], str]] = [lambda: f"+44 20 7946 {R.randint(0, 999):04d}"[:16],
           lambda: f"+1 (415) 555-{R.randint(1000, 9999)}",
           lambda: f"(212) 555-{R.randint(1000, 9999)}",
           lambda: f"+49 30 {R.randint(1000000, 9999999)}",
@@ -136,7 +136,7 @@ PHONES = [lambda: f"+44 20 7946 {R.randint(0, 999):04d}"[:16],
           lambda: f"+91 98{R.randint(100, 999)} {R.randint(10000, 99999)}",
           lambda: f"+61 2 9374 {R.randint(1000, 9999)}"]
 
-PII_MAKERS = [
+PII_MAKERS: list[tuple[str, Callable[[], str]]] = [
     ("EMAIL", lambda: f"{rand(LOW, 5)}.{rand(LOW, 6)}@{R.choice(['example.com', 'mail.test', 'corp.example.org'])}"),
     ("PHONE", lambda: R.choice(PHONES)()),
     ("CREDIT_CARD", card),
@@ -150,7 +150,7 @@ PII_TEMPLATES = ["Contact: {}", "please update my record to {} thanks", "{}",
                  "The customer wrote from {} yesterday.", "Details -> {} <- end",
                  "Name: Jane Roe\nValue: {}\nNotes: none"]
 
-PII_NEGATIVES = [
+PII_NEGATIVES: list[Callable[[], str]] = [
     lambda: f"order #{R.randint(1000000, 9999999)} shipped",
     lambda: f"uuid {rand('0123456789abcdef', 8)}-{rand('0123456789abcdef', 4)}-"
             f"{rand('0123456789abcdef', 4)}-{rand('0123456789abcdef', 4)}-"
