@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py guardrails [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -14,6 +15,11 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
   in-process key cache), every call written to the usage ledger (SQLite);
 - `yaml key + in-process limit`, `yaml key + redis limit`: a generous rpm/tpm limit on the
   key (never reached: the cost of counting), in process or in Redis.
+
+`guardrails` (issue 16: ≥ 70 % and ≤ +0.5 ms), a 1 KB prompt with nothing to find:
+- `1 KB prompt, no guard`;
+- `1 KB prompt, pii + secrets on input`: both guards, `action: block`, on every call (the
+  call is decoded and scanned, the bytes still relayed).
 
 `routing` (issue 15: ≤ 3 % for a single-deployment group, ≤ 5 % for two weighted):
 - `plain route`: one deployment, nothing under `routing:`;
@@ -45,6 +51,7 @@ class Scenario:
     name: str
     settings: dict[str, Any]
     database_key: bool = False  # create the key through the admin API
+    messages: list[dict[str, str]] | None = None  # default: run.MESSAGES
 
 
 @dataclass
@@ -88,7 +95,37 @@ def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing}
+KILOBYTE_PROMPT = (
+    "Please summarise the following notes for the weekly engineering update. The team "
+    "finished the migration of the billing service to the new queue, which reduced the "
+    "median processing delay from four seconds to under one. Two incidents were opened "
+    "during the week: one about slow dashboard loads after the cache was resized, and one "
+    "about a flaky integration test in the search indexer. Both were closed with follow-up "
+    "tasks. Next week the focus moves to the reporting pipeline: the nightly export has to "
+    "handle three times the current volume before the end of the quarter, and the design "
+    "review is scheduled for Thursday afternoon. Hiring continues for two backend roles and "
+    "one designer; interviews are spread across the week so that nobody loses more than one "
+    "afternoon to them. Remember that the office is closed on Friday for the building "
+    "maintenance, so plan releases for Wednesday at the latest and keep the on-call rota as "
+    "it is. Finally, thank everyone who helped with the documentation sprint last month."
+)
+
+
+def guardrails(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    messages = [{"role": "user", "content": KILOBYTE_PROMPT}]
+    keys = {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}
+    guards = {
+        "guardrails": {"pii": {"type": "pii", "on": ["input"], "action": "block"},
+                       "secrets": {"type": "secrets", "on": ["input"], "action": "block"}},
+        "guardrail_policy": {"default": ["pii", "secrets"]},
+    }
+    return [
+        Scenario("1 KB prompt, no guard", keys, messages=messages),
+        Scenario("1 KB prompt, pii + secrets on input", {**keys, **guards}, messages=messages),
+    ]
+
+
+SETS = {"control": control, "routing": routing, "guardrails": guardrails}
 
 
 def _database_key(port: int) -> str:
@@ -105,7 +142,7 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
     gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
     try:
         key = _database_key(port) if scenario.database_key else YAML_KEY
-        body = json.dumps({"model": "bench", "messages": MESSAGES})
+        body = json.dumps({"model": "bench", "messages": scenario.messages or MESSAGES})
         script = write_script(RESULTS, f"scenario-{slug}", body, key)
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up

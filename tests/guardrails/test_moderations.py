@@ -61,7 +61,8 @@ def test_offline_moderation_flags_injection_pii_and_secrets(gateway: str) -> Non
     assert extra["relaygate/prompt_injection"] >= 0.5 and extra["violence"] == 0.0
     assert reply.results[1].categories.model_dump()["relaygate/pii"] is True
     assert reply.id.startswith("modr-")
-    parts = client.moderations.create(input=[{"type": "text", "text": "hello"}])
+    text_part: Any = [{"type": "text", "text": "hello"}]
+    parts = client.moderations.create(input=text_part)
     assert parts.results[0].flagged is False
 
 
@@ -75,7 +76,8 @@ def test_moderation_relayed_to_an_openai_model(gateway: str) -> None:
 def test_moderation_errors_are_openai_errors(gateway: str) -> None:
     client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=KEY, max_retries=0)
     with pytest.raises(openai.BadRequestError) as caught:
-        client.moderations.create(input=[{"type": "video"}])  # type: ignore[list-item]
+        video: Any = [{"type": "video"}]
+        client.moderations.create(input=video)
     assert caught.value.param == "input[0]"
     bad_key = openai.OpenAI(base_url=f"{gateway}/v1", api_key="wrong", max_retries=0)
     with pytest.raises(openai.AuthenticationError):

@@ -18,14 +18,28 @@ from relaygate.guardrails.settings import PII_ENTITIES as ENTITIES
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+"
                     r"[A-Za-z]{2,24}(?![\w-])")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-_SSN = re.compile(r"(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])")
+# Patterns start with their first character's class (sre scans for it fast); the edges are
+# checked by `_bounded`, as a look-behind at the start would cost a test at every position.
+_CARD = re.compile(r"\d(?:[ -]?\d){12,18}")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}")
+_SSN = re.compile(r"(\d{3})([- ])(\d{2})\2(\d{4})")
 _SSN_BARE = re.compile(r"(?i)(?:ssn|social security(?: number| no\.?)?)\W{0,5}(\d{9})(?!\d)")
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})"
                    r"(?![\w:])")
 _MAYBE_PHONE = re.compile(r"\d(?:[\s().-]*\d){6}")  # seven digits close together
+
+
+def _bounded(text: str, match: re.Match[str], edge: str) -> bool:
+    """The match is not part of a longer run (no `edge` character right before or after)."""
+    start, end = match.span()
+    return (start == 0 or text[start - 1] not in edge) and (end == len(text)
+                                                             or text[end] not in edge)
+
+
+_DIGITS = "0123456789-"
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_DOTTED = "0123456789."
 
 
 def _card(digits: str) -> bool:
@@ -62,6 +76,8 @@ class PiiDetector:
     def _cards(self, text: str) -> list[Finding]:
         found = []
         for match in _CARD.finditer(text):
+            if not _bounded(text, match, _DIGITS):
+                continue
             raw = match.group()
             digits = raw.replace(" ", "").replace("-", "")
             if _card(digits) and len({c for c in raw if not c.isdigit()}) <= 1:
@@ -71,15 +87,18 @@ class PiiDetector:
     def _ibans(self, text: str) -> list[Finding]:
         found = []
         for match in _IBAN.finditer(text):
-            if iban.is_valid(match.group()):
+            if _bounded(text, match, _ALNUM) and iban.is_valid(match.group()):
                 found.append(Finding(*match.span(), "IBAN"))
         return found
 
     def _ssns(self, text: str) -> list[Finding]:
         found = []
         for match in _SSN.finditer(text):
-            if ssn.is_valid(match.group(1) + match.group(3) + match.group(4)):
+            if _bounded(text, match, _DIGITS) and ssn.is_valid(match.group(1) + match.group(3) + match.group(4)):
                 found.append(Finding(*match.span(), "US_SSN"))
+        lowered = text.lower() if "ss" in text.lower() or "SS" in text else ""
+        if "ssn" not in lowered and "social security" not in lowered:
+            return found
         for match in _SSN_BARE.finditer(text):
             if ssn.is_valid(match.group(1)):
                 found.append(Finding(*match.span(1), "US_SSN"))
@@ -89,7 +108,7 @@ class PiiDetector:
         found = []
         if "." in text:
             for match in _IPV4.finditer(text):
-                if _is_ip(match.group()):
+                if _bounded(text, match, _DOTTED) and _is_ip(match.group()):
                     found.append(Finding(*match.span(), "IP_ADDRESS"))
         if "::" in text or text.count(":") >= 3:
             for match in _IPV6.finditer(text):

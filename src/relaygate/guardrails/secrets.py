@@ -63,6 +63,27 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], int]]] = {
 }
 ENTITIES = SECRET_KINDS
 
+# Strings one of which a text must hold for a kind's patterns to run at all (checked on
+# the lowered text): most texts hold none, and a substring test is far cheaper than a scan.
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "AWS_ACCESS_KEY": ("akia", "asia", "abia", "acca", "a3t"),
+    "AWS_SECRET_KEY": ("aws",),
+    "GCP_SERVICE_ACCOUNT": ("private_key_id", "service_account"),
+    "GITHUB_TOKEN": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "GITLAB_TOKEN": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-",
+                     "glimt-", "glptt-", "glagent-", "gloas-"),
+    "SLACK_TOKEN": ("xox", "hooks.slack.com"),
+    "STRIPE_KEY": ("_live_", "_test_"),
+    "ANTHROPIC_KEY": ("sk-ant-",),
+    "OPENAI_KEY": ("sk-",),
+    "PRIVATE_KEY": ("private key", "putty-user-key-file"),
+    "JWT": ("eyj",),
+    "URL_PASSWORD": ("://",),
+    "HIGH_ENTROPY": ("secret", "token", "passw", "pwd", "api_key", "api-key", "apikey",
+                     "access_key", "access-key", "auth_key", "auth-key", "credential",
+                     "private_key", "private-key"),
+}
+
 
 def shannon_entropy(value: str) -> float:
     """Bits per character (detect-secrets' measure for high-entropy strings)."""
@@ -96,9 +117,11 @@ class SecretsDetector:
 
     def find(self, text: str) -> list[Finding]:
         found: list[Finding] = []
+        lowered = text.lower()
         for entity, pattern, group in self._patterns:
-            found.extend(spans_of(pattern, text, entity, group))
-        if self._entropy:
+            if any(needle in lowered for needle in _NEEDLES[entity]):
+                found.extend(spans_of(pattern, text, entity, group))
+        if self._entropy and any(needle in lowered for needle in _NEEDLES["HIGH_ENTROPY"]):
             for match in self._assigned.finditer(text):
                 name, value = match.group(1), match.group(3)
                 if _NOT_SECRET_NAME.search(name) is None and _looks_random(value):
