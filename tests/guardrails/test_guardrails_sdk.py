@@ -25,7 +25,8 @@ CONFIG: dict[str, Any] = {
     "providers": {"mock": {"type": "mock"}},
     "models": [{"name": "echo", "provider": "mock", "model": "echo"},
                {"name": "mock", "provider": "mock", "model": "mock"},
-               {"name": "echo-guarded", "provider": "mock", "model": "echo"}],
+               {"name": "echo-guarded", "provider": "mock", "model": "echo"},
+               {"name": "echo-strict", "provider": "mock", "model": "echo"}],
     "keys": [{"tenant": "acme", "key": KEY, "name": "main"}],
     "guardrails": {
         "no-secrets": {"type": "secrets", "on": ["input"], "action": "block"},
@@ -35,11 +36,13 @@ CONFIG: dict[str, Any] = {
         "falcon": {"type": "custom", "function": "tests.guardrails.custom_guards:no_falcon",
                    "on": ["input"], "action": "mask"},
         "tool-secrets": {"type": "secrets", "on": ["tool_args"], "action": "block"},
+        "out-secrets": {"type": "secrets", "on": ["output"], "action": "block"},
     },
     "guardrail_policy": {
         "default": ["no-injection", "tool-secrets"],
         "keys": {"main": ["falcon"]},
-        "models": {"echo": ["no-secrets", "pii-mask"], "echo-guarded": ["out-pii"]},
+        "models": {"echo": ["no-secrets", "pii-mask"], "echo-guarded": ["out-pii"],
+                   "echo-strict": ["out-secrets"]},
     },
 }
 
@@ -135,3 +138,28 @@ def test_tool_arguments_are_checked_before_a_hosted_tool_runs(
     turn = httpx.post(f"{gateway}/api/sessions/{session['id']}/messages", headers=headers,
                       json={"message": f"echo {AWS}"}, timeout=20).json()
     assert "guardrail_blocked" in str(turn) and "tool-secrets" in str(turn)
+
+
+def test_a_secret_in_a_streamed_answer_ends_the_stream_with_an_error(
+    client: openai.OpenAI,
+) -> None:
+    text = ("Sure, " + "this is a long introduction before the key " * 5
+            + "-----BEGIN RSA PRIVATE KEY----- MIIEowIBAAKCAQEA and the rest")
+    received = []
+    with pytest.raises(openai.APIError) as caught:
+        for chunk in client.chat.completions.create(
+                model="echo-strict", stream=True, messages=[{"role": "user", "content": text}]):
+            if chunk.choices:
+                received.append(chunk.choices[0].delta.content or "")
+    assert "out-secrets" in str(caught.value)
+    assert "PRIVATE KEY" not in "".join(received) and "MIIE" not in "".join(received)
+    assert "".join(received).startswith("Sure,")  # what came before still streamed
+
+
+def test_anthropic_stream_masked_and_restored(gateway: str) -> None:
+    client = anthropic.Anthropic(base_url=gateway, api_key=KEY, max_retries=0)
+    text = "My card is 4111 1111 1111 1111, mail me at ann@example.org"
+    with client.messages.stream(model="echo", max_tokens=200,
+                                messages=[{"role": "user", "content": text}]) as stream:
+        streamed = "".join(stream.text_stream)
+    assert streamed == text
