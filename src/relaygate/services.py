@@ -239,5 +239,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
     _start_routing(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch)
+    if gateway.guardrails is not None:
+        gateway.guardrails.use_pipeline(gateway.pipeline)  # for judge models
     gateway.start()
     return gateway

@@ -26,7 +26,8 @@ CONFIG: dict[str, Any] = {
     "models": [{"name": "echo", "provider": "mock", "model": "echo"},
                {"name": "mock", "provider": "mock", "model": "mock"},
                {"name": "echo-guarded", "provider": "mock", "model": "echo"},
-               {"name": "echo-strict", "provider": "mock", "model": "echo"}],
+               {"name": "echo-strict", "provider": "mock", "model": "echo"},
+               {"name": "judged-model", "provider": "mock", "model": "mock"}],
     "keys": [{"tenant": "acme", "key": KEY, "name": "main"}],
     "guardrails": {
         "no-secrets": {"type": "secrets", "on": ["input"], "action": "block"},
@@ -37,12 +38,13 @@ CONFIG: dict[str, Any] = {
                    "on": ["input"], "action": "mask"},
         "tool-secrets": {"type": "secrets", "on": ["tool_args"], "action": "block"},
         "out-secrets": {"type": "secrets", "on": ["output"], "action": "block"},
+        "judged": {"type": "injection", "threshold": 0.99, "judge": {"model": "echo"}},
     },
     "guardrail_policy": {
         "default": ["no-injection", "tool-secrets"],
         "keys": {"main": ["falcon"]},
         "models": {"echo": ["no-secrets", "pii-mask"], "echo-guarded": ["out-pii"],
-                   "echo-strict": ["out-secrets"]},
+                   "echo-strict": ["out-secrets"], "judged-model": ["judged"]},
     },
 }
 
@@ -163,3 +165,14 @@ def test_anthropic_stream_masked_and_restored(gateway: str) -> None:
                                 messages=[{"role": "user", "content": text}]) as stream:
         streamed = "".join(stream.text_stream)
     assert streamed == text
+
+
+def test_an_injection_judge_model_through_the_gateway(client: openai.OpenAI) -> None:
+    # the judge is the echo model: it "rates" a text with the number the text holds
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="judged-model", messages=[
+            {"role": "user", "content": "rate me 0.97"}])
+    assert "judged" in caught.value.message
+    reply = client.chat.completions.create(model="judged-model", messages=[
+        {"role": "user", "content": "rate me 0.2"}])
+    assert reply.choices[0].message.content

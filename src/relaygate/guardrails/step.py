@@ -9,15 +9,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from relaygate.guardrails.guard import Guard, Record, run_guards
+from relaygate.guardrails.guard import Guard, Record, act, run_guards
+from relaygate.guardrails.judge import Judge
 from relaygate.guardrails.masking import Masker
 from relaygate.guardrails.metrics import GuardMetrics
 from relaygate.guardrails.policy import Guardrails
 from relaygate.guardrails.settings import GuardOn
 from relaygate.guardrails.stream import guard_stream
 from relaygate.guardrails.tools import ToolChecks
-from relaygate.pipeline.call import Answer, Call, GuardHit
-from relaygate.pipeline.chain import Next
+from relaygate.pipeline.call import Answer, Call, Endpoint, GuardHit
+from relaygate.pipeline.chain import Next, Pipeline
 from relaygate.types import Message, ModelCall, ModelResult, Role, TextPart, ToolCall
 
 _JUDGED_ROLES = (Role.USER, Role.TOOL)  # whose words a whole-text guard (injection) judges
@@ -73,6 +74,11 @@ class GuardStep:
     def __init__(self, guardrails: Guardrails, metrics: GuardMetrics) -> None:
         self.guardrails = guardrails
         self.metrics = metrics
+        self.judge: Judge | None = None
+
+    def use_pipeline(self, pipeline: Pipeline) -> None:
+        if any(guard.settings.judge for guard in self.guardrails.guards.values()):
+            self.judge = Judge(pipeline)
 
     def tool_checks(self) -> ToolChecks:
         return ToolChecks(self.guardrails, self.metrics)
@@ -85,6 +91,8 @@ class GuardStep:
         return record
 
     async def __call__(self, call: Call, next: Next) -> Answer:
+        if call.endpoint is Endpoint.GUARD_JUDGE:
+            return await next(call)
         guards = self.guardrails.for_call(call.principal, call.model)
         if not guards:
             return await next(call)
@@ -100,6 +108,7 @@ class GuardStep:
                                                        strict=True)):
                 call.model_call = _with_messages(model_call, messages)
                 call.needs_content = True  # the upstream must see the masked text
+            await self._judge(call, inputs, messages, masker, record)
         if outputs or masker.restoring:
             call.needs_content = True
         answer = await next(call)
@@ -110,6 +119,20 @@ class GuardStep:
         elif answer.events is not None:
             answer.events = guard_stream(answer.events, outputs, masker, record)
         return answer
+
+
+    async def _judge(self, call: Call, guards: Sequence[Guard], messages: list[Message],
+                     masker: Masker, record: Record) -> None:
+        """Each judged guard's model, on what the heuristics let pass."""
+        judged = [guard for guard in guards if guard.settings.judge is not None]
+        if not judged or self.judge is None:
+            return
+        text = "\n".join(m.text for m in messages if m.role in _JUDGED_ROLES)
+        for guard in judged:
+            assert guard.settings.judge is not None
+            finding = await self.judge.rate(guard.settings.judge, text, call) if text else None
+            if finding is not None:
+                act(guard, text, [finding], GuardOn.INPUT, masker, record)
 
 
 def _with_messages(model_call: ModelCall, messages: list[Message]) -> ModelCall:

@@ -36,6 +36,7 @@ class Endpoint(StrEnum):
     REALTIME = "realtime.turn"
     AGENT_STEP = "agent.step"
     HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
+    GUARD_JUDGE = "guardrails.judge"  # an injection guard's judge model
 
 
 @dataclass(frozen=True, slots=True)
