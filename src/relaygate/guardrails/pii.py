@@ -14,7 +14,9 @@ from stdnum import iban, luhn
 from stdnum.us import ssn
 
 from relaygate.guardrails.findings import Finding, without_overlaps
-from relaygate.guardrails.settings import PII_ENTITIES as ENTITIES
+from relaygate.guardrails.settings import PII_ENTITIES
+
+ENTITIES = PII_ENTITIES
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.)+"
                     r"[A-Za-z]{2,24}(?![\w-])")
