@@ -14,12 +14,20 @@ from relaygate.guardrails.judge import Judge
 from relaygate.guardrails.masking import Masker
 from relaygate.guardrails.metrics import GuardMetrics
 from relaygate.guardrails.policy import Guardrails
-from relaygate.guardrails.settings import GuardOn
+from relaygate.guardrails.settings import GuardOn, GuardType
 from relaygate.guardrails.stream import guard_stream
 from relaygate.guardrails.tools import ToolChecks
 from relaygate.pipeline.call import Answer, Call, Endpoint, GuardHit
 from relaygate.pipeline.chain import Next, Pipeline
-from relaygate.types import Message, ModelCall, ModelResult, Role, TextPart, ToolCall
+from relaygate.types import (
+    ContentPart,
+    Message,
+    ModelCall,
+    ModelResult,
+    Role,
+    TextPart,
+    ToolCall,
+)
 
 _JUDGED_ROLES = (Role.USER, Role.TOOL)  # whose words a whole-text guard (injection) judges
 
@@ -27,27 +35,28 @@ _JUDGED_ROLES = (Role.USER, Role.TOOL)  # whose words a whole-text guard (inject
 def guard_messages(guards: Sequence[Guard], messages: list[Message], masker: Masker,
                    record: Record) -> list[Message]:
     """The messages after the input guards (new objects where masked; raises on a block)."""
-    spans = [guard for guard in guards if guard.detector.spans or guard.settings.type == "custom"]
+    spans = [guard for guard in guards
+             if guard.detector.spans or guard.settings.type is GuardType.CUSTOM]
     whole = [guard for guard in guards if guard not in spans]
     if whole:
         judged = "\n".join(m.text for m in messages if m.role in _JUDGED_ROLES)
         counted = "\n".join(m.text for m in messages)
         for guard in whole:
-            text = counted if guard.settings.type == "max_input_tokens" else judged
+            text = counted if guard.settings.type is GuardType.MAX_INPUT_TOKENS else judged
             if text:
                 run_guards([guard], text, GuardOn.INPUT, masker, record)
     if not spans:
         return messages
     out = []
     for message in messages:
-        parts = [
-            dataclasses.replace(part, text=run_guards(spans, part.text, GuardOn.INPUT, masker,
-                                                      record))
-            if isinstance(part, TextPart) and part.text else part
-            for part in message.content
-        ]
-        changed = any(new is not old and new.text != old.text  # type: ignore[union-attr]
-                      for new, old in zip(parts, message.content, strict=True))
+        parts: list[ContentPart] = []
+        for part in message.content:
+            if isinstance(part, TextPart) and part.text:
+                text = run_guards(spans, part.text, GuardOn.INPUT, masker, record)
+                if text != part.text:
+                    part = dataclasses.replace(part, text=text)
+            parts.append(part)
+        changed = any(new is not old for new, old in zip(parts, message.content, strict=True))
         out.append(dataclasses.replace(message, content=parts) if changed else message)
     return out
 
@@ -103,8 +112,7 @@ class GuardStep:
         if inputs:
             model_call = call.canonical()
             messages = guard_messages(inputs, model_call.messages, masker, record)
-            if messages is not model_call.messages and any(
-                    new is not old for new, old in zip(messages, model_call.messages,
+            if any(new is not old for new, old in zip(messages, model_call.messages,
                                                        strict=True)):
                 call.model_call = _with_messages(model_call, messages)
                 call.needs_content = True  # the upstream must see the masked text
