@@ -176,3 +176,13 @@ def test_an_injection_judge_model_through_the_gateway(client: openai.OpenAI) -> 
     reply = client.chat.completions.create(model="judged-model", messages=[
         {"role": "user", "content": "rate me 0.2"}])
     assert reply.choices[0].message.content
+
+
+def test_a_gemini_client_gets_the_block_in_gemini_error_shape(gateway: str) -> None:
+    reply = httpx.post(f"{gateway}/v1beta/models/echo:generateContent",
+                       headers={"x-goog-api-key": KEY},
+                       json={"contents": [{"role": "user", "parts": [{"text": f"key {AWS}"}]}]})
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and "no-secrets" in error["message"]
+    assert AWS not in reply.text
