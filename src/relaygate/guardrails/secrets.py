@@ -69,7 +69,7 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "AWS_ACCESS_KEY": ("akia", "asia", "abia", "acca", "a3t"),
     "AWS_SECRET_KEY": ("aws",),
     "GCP_SERVICE_ACCOUNT": ("private_key_id", "service_account"),
-    "GITHUB_TOKEN": ("gh", "github_pat_"),
+    "GITHUB_TOKEN": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     "GITLAB_TOKEN": ("gl", "gr1348941"),
     "SLACK_TOKEN": ("xox", "hooks.slack.com"),
     "STRIPE_KEY": ("_live_", "_test_"),
@@ -80,6 +80,17 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "URL_PASSWORD": ("://",),
     "HIGH_ENTROPY": ("secret", "token", "passw", "pwd", "key", "credential"),
 }
+
+
+def _present(lowered: str) -> set[str]:
+    """The kinds whose prefixes the (lowered) text holds."""
+    present = set()
+    for entity, needles in _NEEDLES.items():
+        for needle in needles:
+            if needle in lowered:
+                present.add(entity)
+                break
+    return present
 
 
 def shannon_entropy(value: str) -> float:
@@ -115,8 +126,7 @@ class SecretsDetector:
     def find(self, text: str) -> list[Finding]:
         found: list[Finding] = []
         lowered = text.lower()
-        present = {entity for entity, needles in _NEEDLES.items()
-                   if any(needle in lowered for needle in needles)}
+        present = _present(lowered)
         if not present:
             return found
         for entity, pattern, group in self._patterns:
