@@ -4,6 +4,7 @@
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py realistic [--repeat 3] [--seconds 3]   (bench/run.py too)
     .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py guardrails [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -16,6 +17,11 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
   in-process key cache), every call written to the usage ledger (SQLite);
 - `yaml key + in-process limit`, `yaml key + redis limit`: a generous rpm/tpm limit on the
   key (never reached: the cost of counting), in process or in Redis.
+
+`guardrails` (issue 16: ≥ 70 % and ≤ +0.5 ms), a 1 KB prompt with nothing to find:
+- `1 KB prompt, no guard`;
+- `1 KB prompt, pii + secrets on input`: both guards, `action: block`, on every call (the
+  call is decoded and scanned, the bytes still relayed).
 
 `routing` (issue 15: ≤ 3 % for a single-deployment group, ≤ 5 % for two weighted):
 - `plain route`: one deployment, nothing under `routing:`;
@@ -59,6 +65,7 @@ class Scenario:
     key_scopes: dict[str, Any] = field(default_factory=dict)  # its limits, budget
     path: str = "/v1/chat/completions"
     body: dict[str, Any] | None = None  # default: the chat call on MESSAGES
+    messages: list[dict[str, str]] | None = None  # default: run.MESSAGES
 
 
 @dataclass
@@ -110,6 +117,36 @@ def embeddings(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
         Scenario("chat, relayed", keyed),
         Scenario("embeddings, relayed", keyed, path="/v1/embeddings", body=body),
     ]
+KILOBYTE_PROMPT = (
+    "Please summarise the following notes for the weekly engineering update. The team "
+    "finished the migration of the billing service to the new queue, which reduced the "
+    "median processing delay from four seconds to under one. Two incidents were opened "
+    "during the week: one about slow dashboard loads after the cache was resized, and one "
+    "about a flaky integration test in the search indexer. Both were closed with follow-up "
+    "tasks. Next week the focus moves to the reporting pipeline: the nightly export has to "
+    "handle three times the current volume before the end of the quarter, and the design "
+    "review is scheduled for Thursday afternoon. Hiring continues for two backend roles and "
+    "one designer; interviews are spread across the week so that nobody loses more than one "
+    "afternoon to them. Remember that the office is closed on Friday for the building "
+    "maintenance, so plan releases for Wednesday at the latest and keep the on-call rota as "
+    "it is. Finally, thank everyone who helped with the documentation sprint last month."
+)
+
+
+def guardrails(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    messages = [{"role": "user", "content": KILOBYTE_PROMPT}]
+    keys = {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}
+    guards = {
+        "guardrails": {"pii": {"type": "pii", "on": ["input"], "action": "block"},
+                       "secrets": {"type": "secrets", "on": ["input"], "action": "block"}},
+        "guardrail_policy": {"default": ["pii", "secrets"]},
+    }
+    return [
+        Scenario("1 KB prompt, no guard", keys, messages=messages),
+        Scenario("1 KB prompt, pii + secrets on input", {**keys, **guards}, messages=messages),
+    ]
+
+
 
 
 
@@ -134,7 +171,7 @@ def realistic(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
 
 
 SETS = {"control": control, "routing": routing, "realistic": realistic,
-        "embeddings": embeddings}
+        "embeddings": embeddings, "guardrails": guardrails}
 
 
 def _database_key(port: int, scopes: dict[str, Any] | None = None) -> str:
@@ -153,7 +190,8 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
     gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
     try:
         key = _database_key(port, scenario.key_scopes) if scenario.database_key else YAML_KEY
-        body = json.dumps(scenario.body or {"model": "bench", "messages": MESSAGES})
+        body = json.dumps(scenario.body or {"model": "bench",
+                                            "messages": scenario.messages or MESSAGES})
         script = write_script(RESULTS, f"scenario-{slug}", body, key)
         url = f"http://127.0.0.1:{port}{scenario.path}"
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up

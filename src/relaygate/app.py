@@ -13,7 +13,16 @@ from starlette.routing import BaseRoute
 from relaygate.config import Settings, config_warnings
 from relaygate.errors import GatewayError
 from relaygate.fronts import anthropic as anthropic_front
-from relaygate.fronts import embeddings, health, images, openai_chat, openapi, playground, usage_api
+from relaygate.fronts import (
+    embeddings,
+    health,
+    images,
+    moderations,
+    openai_chat,
+    openapi,
+    playground,
+    usage_api,
+)
 from relaygate.fronts import gemini as gemini_front
 from relaygate.fronts.admin import page as admin_page
 from relaygate.fronts.admin import usage as admin_usage
@@ -43,6 +52,7 @@ def _routes() -> list[BaseRoute]:
         *admin_routes(),  # likewise
         *admin_page.routes,  # the admin page: a static file
         *usage_api.routes,
+        *moderations.routes,
         *admin_usage.routes,
         *playground.routes,
         *openapi.routes,  # the document of all of them, built on first request
@@ -65,6 +75,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     if gateway.budgets is not None:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
+    if gateway.guardrails is not None:
+        steps.append(gateway.guardrails)  # input guards; output guards on the answer (400)
     return steps
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import socket
 import sys
@@ -158,8 +159,43 @@ def config_check(args: argparse.Namespace) -> int:
         print(line)
     for hook in settings.hooks:
         print(f"hook {hook.on.value}: {hook.call} (loaded)")
+    if settings.guardrails:
+        from relaygate.guardrails.build import guardrails_of  # the detectors, only when used
+
+        try:
+            guardrails_of(settings)
+        except ConfigError as exc:
+            print(f"relaygate: invalid configuration\n{exc}", file=sys.stderr)
+            return 2
+        for name, guard in settings.guardrails.items():
+            where = ", ".join(item.value for item in guard.on)
+            print(f"guard {name}: {guard.type.value} on {where} → {guard.action.value}")
     for warning in config_warnings(settings):
         print(f"relaygate: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def guard_test(args: argparse.Namespace) -> int:
+    """`relaygate guard test "text"`: what the configured guards would do with it."""
+    # imported here: the detectors' libraries load only for this command
+    from relaygate.guardrails.build import guardrails_of
+    from relaygate.guardrails.preview import preview
+    from relaygate.guardrails.settings import GuardOn
+
+    settings = _load(args.config)
+    try:
+        guardrails = guardrails_of(settings)
+    except ConfigError as exc:
+        print(f"relaygate: invalid configuration\n{exc}", file=sys.stderr)
+        return 2
+    unknown = [name for name in args.guard or [] if name not in guardrails.guards]
+    if unknown:
+        print(f"relaygate: unknown guard(s) {unknown} (configured: {sorted(guardrails.guards)})",
+              file=sys.stderr)
+        return 2
+    guards = [guard for name, guard in guardrails.guards.items()
+              if not args.guard or name in args.guard]
+    print(json.dumps(preview(guards, args.text, GuardOn(args.where)), indent=2))
     return 0
 
 
@@ -189,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat_parser.add_argument("--tools", help="gateway tools for new sessions, comma-separated")
     chat_parser.add_argument("--session", help="continue this session")
     chat_parser.set_defaults(handler=chat)
+    guard_parser = commands.add_parser("guard", help="try the guardrails")
+    guard_commands = guard_parser.add_subparsers(dest="guard_command", required=True)
+    guard_test_parser = guard_commands.add_parser("test", help="what the guards do with a text")
+    guard_test_parser.add_argument("text")
+    guard_test_parser.add_argument("--config", help="YAML file (default: $RELAYGATE_CONFIG)")
+    guard_test_parser.add_argument("--where", default="input",
+                                   choices=["input", "output", "tool_args", "tool_results"])
+    guard_test_parser.add_argument("--guard", action="append", help="only this guard (repeat)")
+    guard_test_parser.set_defaults(handler=guard_test)
     add_admin_commands(commands)
     add_prompt_commands(commands)
     return parser

@@ -32,6 +32,7 @@ from relaygate.control_settings import (
     PromptsSettings,
 )
 from relaygate.images.settings import ImageSettings
+from relaygate.guardrails.settings import GuardPolicySettings, GuardSettings
 from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -290,6 +291,8 @@ class Settings(_Strict):
     prompts: PromptsSettings = Field(default_factory=PromptsSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
+    guardrails: dict[str, GuardSettings] = Field(default_factory=dict)  # named guards, in order
+    guardrail_policy: GuardPolicySettings = Field(default_factory=GuardPolicySettings)
 
 
 def default_settings() -> Settings:
@@ -420,6 +423,13 @@ def _check_routing(settings: Settings, source: str, node: yaml.Node | None) -> N
 def _check_references(settings: Settings, source: str, node: yaml.Node | None) -> None:
     _check_deployments(settings, source, node)
     _check_routing(settings, source, node)
+    for loc, name in settings.guardrail_policy.references():
+        if name not in settings.guardrails:
+            line = _line_of(node, ("guardrail_policy", *loc))
+            raise ConfigError(
+                f"{source}: line {line}: guardrail_policy.{'.'.join(map(str, loc))}: unknown "
+                f"guard {name!r} (defined in guardrails: {sorted(settings.guardrails)})"
+            )
     model_names = {model.name for model in settings.models}
     for index, model in enumerate(settings.models):
         if model.provider not in settings.providers:

@@ -35,6 +35,7 @@ from relaygate.streaming.shared import SharedState, connect_shared_state
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
     from relaygate.prompts.service import Prompts
+    from relaygate.guardrails.step import GuardStep
     from relaygate.store.access import AccessStore
     from relaygate.store.db import Database
     from relaygate.store.prompts import PromptStore
@@ -70,6 +71,7 @@ class Gateway:
     prompts: Prompts | None = None  # prompt templates (with the admin API; prompts/)
     _prompt_store: PromptStore | None = None
     images: ImageStore | None = None  # generated images served by URL (images/store.py)
+    guardrails: GuardStep | None = None  # when some guard is configured (a pipeline step)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -164,6 +166,8 @@ class Gateway:
             self.bus if self.shared is not None else None,
             self.metrics.registry,
         )
+        if self.guardrails is not None:
+            agents.tools.guard = self.guardrails.tool_checks()
         return agents
 
     def drain(self) -> None:
@@ -240,6 +244,9 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     gateway.limits = limit_step(gateway)
     if gateway.access.scoped:
         gateway.budgets = budget_step(gateway)
+    if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
+        build = await import_module("relaygate.guardrails.build")
+        gateway.guardrails = build.guard_step(settings, gateway.metrics.registry)
     gateway.sinks.add(gateway.metrics.record)
     if settings.ledger.enabled:
         gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)
@@ -250,5 +257,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
     _start_routing(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch)
+    if gateway.guardrails is not None:
+        gateway.guardrails.use_pipeline(gateway.pipeline)  # for judge models
     gateway.start()
     return gateway

@@ -39,6 +39,17 @@ class Endpoint(StrEnum):
     HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
     EMBEDDINGS = "embeddings"
     IMAGES = "images.generations"
+    GUARD_JUDGE = "guardrails.judge"  # an injection guard's judge model
+
+
+@dataclass(frozen=True, slots=True)
+class GuardHit:
+    """A guardrail acted on a call (guardrails/): never the matched text, only its kind."""
+
+    guard: str
+    action: str  # block, mask, flag
+    where: str  # input, output, tool_args, tool_results
+    entity: str  # EMAIL, AWS_ACCESS_KEY, INJECTION…
 
 
 Decoder = Callable[[dict[str, Any]], ModelCall]
@@ -108,6 +119,7 @@ class Call:
     prompt: PromptRef | None = None  # a prompt template to fill it from (prompts/step.py)
     prompt_use: tuple[str, int] | None = None  # the template id and version that filled it
     task: Task | None = None  # not a chat: an embeddings or images request (no canonical call)
+    guard_hits: list[GuardHit] = field(default_factory=list)  # what the guardrails did
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

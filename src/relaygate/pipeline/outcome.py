@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from relaygate.errors import GatewayError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.auth import Principal
-from relaygate.pipeline.call import Call
+from relaygate.pipeline.call import Call, GuardHit
 from relaygate.routing.registry import Route, cost_of
 from relaygate.types import Usage, UsageSource
 
@@ -46,6 +46,7 @@ class Outcome:
     deployment: str | None = None  # the deployment id (docs/routing.md), when routed
     prompt_id: str | None = None  # the prompt template that filled the call (prompts/)
     prompt_version: int | None = None
+    guard_hits: list[GuardHit] | None = None  # the call's guardrail hits (its own list)
 
     @property
     def usage_source(self) -> UsageSource | None:
@@ -109,6 +110,7 @@ class Attempt:
             call.session_id,
             False,  # cache_hit: an upstream call
             route.deployment,
+            guard_hits=call.guard_hits or None,
         )
         if call.prompt_use is not None:
             outcome.prompt_id, outcome.prompt_version = call.prompt_use

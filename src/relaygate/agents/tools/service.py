@@ -12,7 +12,7 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from relaygate.agents.sandbox.runner import Sandbox
 from relaygate.agents.sweeper import Sweeper
@@ -36,12 +36,22 @@ from relaygate.config import ToolsSettings
 from relaygate.errors import GatewayError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.auth import Principal
+from relaygate.types import ToolCall
 
 if TYPE_CHECKING:  # the MCP SDK is loaded only when MCP servers are configured
     from relaygate.agents.mcp.importer import McpImports
 
 _log = get_logger("relaygate.tools")
 SHARED_WORKSPACE = "shared"  # direct invocations and MCP calls without a session
+
+
+class ToolGuard(Protocol):
+    """Checks a hosted tool call's arguments before it runs and its result before the model
+    reads it: the text to go on with, or a GatewayError (the model gets a tool error)."""
+
+    def arguments(self, principal: Principal, call: ToolCall) -> str: ...
+
+    def result(self, principal: Principal, call: ToolCall, text: str) -> str: ...
 
 
 class ToolService:
@@ -59,6 +69,7 @@ class ToolService:
         self.sandbox = sandbox
         self.metrics = metrics
         self.policies = ToolPolicies(settings)
+        self.guard: ToolGuard | None = None  # the guardrails on tool_args / tool_results
         root = settings.workspace_root or str(Path(tempfile.gettempdir()) / "relaygate-workspaces")
         self.workspace_root = Path(root)
         self.quota = WorkspaceQuota(settings.workspace_max_bytes, settings.workspace_max_files)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from relaygate.agents.tools.base import Tool, ToolContext
 from relaygate.agents.tools.errors import ToolDenied, ToolNotFound
 from relaygate.agents.tools.metrics import ToolOutcomeKind
-from relaygate.agents.tools.outcome import ToolOutcome
+from relaygate.agents.tools.outcome import ToolOutcome, to_text
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.validation import parse_arguments
 from relaygate.errors import GatewayError
@@ -44,8 +44,15 @@ class Toolbox:
             if not self.service.policies.allows(self.principal, tool):
                 self.service.metrics.record(tool.name, ToolOutcomeKind.DENIED)
                 raise ToolDenied(self.service.policies.reason(self.principal, tool))
-            arguments = parse_arguments(call.arguments)
+            guard = self.service.guard
+            text = guard.arguments(self.principal, call) if guard else call.arguments
+            arguments = parse_arguments(text)
             value = await self.service.execute(tool, arguments, self.context)
+            if guard is not None:
+                shown = to_text(value)
+                checked = guard.result(self.principal, call, shown)
+                if checked != shown:
+                    value = checked
         except GatewayError as error:
             return ToolOutcome(
                 call.id,

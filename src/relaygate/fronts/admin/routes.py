@@ -11,6 +11,7 @@ KEYS = "relaygate.fronts.admin.keys"
 TENANTS = "relaygate.fronts.admin.tenants"
 PROMPTS = "relaygate.fronts.admin.prompts"
 FEEDBACK = "relaygate.fronts.feedback"
+GUARDRAILS = "relaygate.fronts.admin.guardrails"  # loads the detectors only when asked
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -37,4 +38,5 @@ def admin_routes() -> list[BaseRoute]:
         _route("PUT", "/admin/prompts/{id}/labels/{label}", Lazy(PROMPTS, "put_label")),
         _route("GET", "/admin/prompts/{id}/diff", Lazy(PROMPTS, "diff_prompt")),
         _route("POST", "/v1/feedback", Lazy(FEEDBACK, "post_feedback")),
+        _route("GET", "/admin/guardrails/test", Lazy(GUARDRAILS, "test_guardrails")),
     ]
