@@ -63,6 +63,16 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     return steps
 
 
+def _tracing_middleware(settings: Settings) -> list[Middleware]:
+    """The server span of each request, first in the list, when tracing is on; nothing (and
+    no OpenTelemetry import) when it is off."""
+    if not settings.telemetry.traces.resolved().enabled:
+        return []
+    from relaygate.observability.tracing.middleware import TracingMiddleware  # loaded when on
+
+    return [Middleware(TracingMiddleware)]
+
+
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -87,7 +97,7 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=_routes(),
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[*_tracing_middleware(settings), Middleware(RequestLogMiddleware)],
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_exception,

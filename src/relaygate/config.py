@@ -30,6 +30,7 @@ from relaygate.control_settings import (
     LimitSettings,
     LimitsSettings,
 )
+from relaygate.observability.settings import TelemetrySettings
 from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -267,6 +268,7 @@ class Settings(_Strict):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
 
 def default_settings() -> Settings:

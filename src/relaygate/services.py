@@ -34,6 +34,7 @@ from relaygate.tokens.tokenizer import preload as preload_tokenizer
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
+    from relaygate.observability.tracing.tracer import Tracing
     from relaygate.store.access import AccessStore
     from relaygate.store.db import Database
 
@@ -65,6 +66,7 @@ class Gateway:
     _access_store: AccessStore | None = None
     limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
+    tracing: Tracing | None = None  # telemetry.traces on: the OpenTelemetry SDK, loaded then
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -177,6 +179,8 @@ class Gateway:
             await provider.close()
         if self.shared is not None:
             await self.shared.close()
+        if self.tracing is not None:  # last: the spans of everything above are flushed
+            await self.tracing.close()
 
 
 def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
@@ -229,8 +233,15 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.ledger.start()
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
-    dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
+    traces = settings.telemetry.traces.resolved()
+    if traces.enabled:  # only then is the OpenTelemetry SDK imported
+        tracer = await import_module("relaygate.observability.tracing.tracer")
+        gateway.tracing = tracer.Tracing(traces)
+    tracing = gateway.tracing
+    dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path,
+                        tracing.attempt if tracing is not None else None)
     _start_routing(gateway, dispatch)
-    gateway.pipeline = Pipeline(steps(gateway), dispatch)
+    gateway.pipeline = Pipeline(steps(gateway), dispatch,
+                                tracing.step if tracing is not None else None)
     gateway.start()
     return gateway

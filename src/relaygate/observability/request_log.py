@@ -84,4 +84,11 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         output_tokens=usage.output_tokens if usage else None,
         usage_source=usage.source.value if usage else None,
         error=context.error,
+        **_trace_ids(scope),
     )
+
+
+def _trace_ids(scope: Scope) -> dict[str, str]:
+    """`trace_id`/`span_id` of the request's server span, when tracing is on."""
+    ids = scope["state"].get("trace_ids")  # observability/tracing/middleware.TRACE_IDS
+    return {"trace_id": ids[0], "span_id": ids[1]} if ids else {}
