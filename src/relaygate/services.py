@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relaygate.access.endpoints import family_of
+from relaygate.audit.log import AuditLog
 from relaygate.budgets.step import BudgetStep, budget_step
 from relaygate.config import ProviderType, Settings
 from relaygate.errors import PermissionDenied
@@ -59,6 +60,7 @@ class Gateway:
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
     pipeline: Pipeline = field(init=False)  # every model call, built by start_gateway
+    audit: AuditLog = field(init=False)  # admin actions, in the database (docs/audit.md)
     _agents: AgentServices | None = None
     _agents_starting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _database: Database | None = None
@@ -218,6 +220,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         hooks=Hooks.load(settings.hooks),
         shared=shared,
     )
+    gateway.audit = AuditLog(gateway.database)
     if settings.admin.key is not None:  # keys in the database, managed by the admin API
         key_cache = await import_module("relaygate.access.key_cache")
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS

@@ -9,6 +9,7 @@ from relaygate.fronts.agent_routes import Lazy
 
 KEYS = "relaygate.fronts.admin.keys"
 TENANTS = "relaygate.fronts.admin.tenants"
+AUDIT = "relaygate.fronts.admin.audit"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -27,4 +28,5 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/tenants", Lazy(TENANTS, "list_tenants")),
         _route("GET", "/admin/tenants/{name}", Lazy(TENANTS, "get_tenant")),
         _route("PATCH", "/admin/tenants/{name}", Lazy(TENANTS, "update_tenant")),
+        _route("GET", "/admin/audit", Lazy(AUDIT, "list_audit")),
     ]

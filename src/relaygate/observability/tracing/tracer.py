@@ -59,7 +59,8 @@ def build_exporter(settings: ResolvedTraces) -> SpanExporter:
                 "telemetry.traces.exporter otlp_grpc needs the extra: "
                 "pip install 'relaygate[otlp-grpc]'"
             ) from exc
-        return GrpcSpanExporter(endpoint=settings.endpoint, headers=headers)  # type: ignore[no-untyped-call]
+        exporter: SpanExporter = GrpcSpanExporter(endpoint=settings.endpoint, headers=headers)
+        return exporter
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
     return ConsoleSpanExporter()
@@ -158,7 +159,7 @@ class Tracing:
                 if not ended:
                     span.end()
 
-        functools.update_wrapper(traced, step)  # type: ignore[arg-type]
+        functools.update_wrapper(traced, step)
         return traced
 
     def attempt(self, call: Call, route: Route, number: int) -> Sink:
