@@ -199,6 +199,23 @@ def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
         gateway._tasks.append(asyncio.create_task(run_health_checks(router, dispatch.attempt)))
 
 
+def _watch(gateway: Gateway, dispatch: Dispatch) -> None:
+    """Gauges read at scrape time: in-flight calls, the turn pool's queue, background runs
+    (the ledger's queue is `relaygate_ledger_rows_queued`, ledger/writer.py)."""
+    metrics = gateway.metrics
+    metrics.watch("relaygate_in_flight_calls", "Upstream calls under way.",
+                  lambda: dispatch.started - metrics.finished)
+    metrics.watch("relaygate_background_runs_running", "Background Responses running here.",
+                  lambda: len(gateway.background))
+
+    def turns_queued() -> float:
+        agents = gateway._agents
+        return agents.realtime.pool.depth if agents is not None else 0
+
+    metrics.watch("relaygate_turn_pool_queue_depth", "Realtime turns waiting for a worker.",
+                  turns_queued)
+
+
 StepList = Callable[["Gateway"], list[Step]]
 """The pipeline's steps for a gateway, in order (`app.model_call_steps`)."""
 
@@ -244,6 +261,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path,
                         tracing.attempt if tracing is not None else None)
     _start_routing(gateway, dispatch)
+    _watch(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch,
                                 tracing.step if tracing is not None else None)
     gateway.start()

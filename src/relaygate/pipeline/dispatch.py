@@ -48,6 +48,7 @@ class Dispatch:
         self._draining = draining
         self._fast_path = fast_path
         self._traced = traced  # tracing on: a client span per attempt
+        self.started = 0  # attempts begun (the in-flight gauge: started - outcomes recorded)
 
     async def __call__(self, call: Call) -> Answer:
         plan = call.plan
@@ -89,6 +90,7 @@ class Dispatch:
         self, call: Call, route: Route, relayed: bool, number: int = 1,
         observer: Sink | None = None,
     ) -> Attempt:
+        self.started += 1
         listeners = self._sinks.listeners
         if self._traced is not None:
             listeners = [self._traced(call, route, number), *listeners]

@@ -61,6 +61,7 @@ async def _run_events(run: ResponseRun, lost: asyncio.Event) -> None:
         await run.persist()
         raise
     finally:
+        run.gateway.metrics.background_runs.labels(str(run.state.status)).inc()
         if not lost.is_set():
             await log.close(run.state.id)
 
