@@ -21,6 +21,7 @@ from relaygate.fronts.admin.routes import admin_routes
 from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from relaygate.observability.logging import get_logger
+from relaygate.observability.payloads import PayloadLog
 from relaygate.observability.request_log import RequestLogMiddleware
 from relaygate.pipeline.access import check_model_access
 from relaygate.pipeline.chain import Step
@@ -60,6 +61,9 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     if gateway.budgets is not None:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
+    logs = gateway.settings.telemetry.logs
+    if logs.payloads:  # last: the call as the steps before left it (after guards' masking)
+        steps.append(PayloadLog(gateway.log_export, logs.max_payload_chars))
     return steps
 
 

@@ -16,6 +16,7 @@ from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
 from relaygate.limits.build import limit_step
 from relaygate.limits.step import LimitStep
+from relaygate.observability.log_export import LogExport, build_log_export
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.observability.routing_metrics import RoutingMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
@@ -69,6 +70,7 @@ class Gateway:
     limits: LimitStep | None = None  # when some rate limit can apply (a pipeline step)
     budgets: BudgetStep | None = None  # when some key may have a budget (a pipeline step)
     tracing: Tracing | None = None  # telemetry.traces on: the OpenTelemetry SDK, loaded then
+    log_export: LogExport | None = None  # telemetry.logs.exporter: otlp or webhook
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -181,6 +183,8 @@ class Gateway:
             await provider.close()
         if self.shared is not None:
             await self.shared.close()
+        if self.log_export is not None:
+            await self.log_export.close()
         if self.tracing is not None:  # last: the spans of everything above are flushed
             await self.tracing.close()
 
@@ -254,6 +258,9 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
     traces = settings.telemetry.traces.resolved()
+    gateway.log_export = await build_log_export(settings.telemetry.logs, traces.service_name)
+    if gateway.log_export is not None:
+        gateway.log_export.start()
     if traces.enabled:  # only then is the OpenTelemetry SDK imported
         tracer = await import_module("relaygate.observability.tracing.tracer")
         gateway.tracing = tracer.Tracing(traces)

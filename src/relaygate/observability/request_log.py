@@ -68,8 +68,7 @@ class RequestLogMiddleware:
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
     usage = context.usage
     seconds = time.perf_counter() - context.started
-    _log.info(
-        "request",
+    fields = dict(
         request_id=context.request_id,
         method=scope["method"],
         path=scope["path"],
@@ -86,6 +85,11 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         error=context.error,
         **_trace_ids(scope),
     )
+    _log.info("request", **fields)
+    state = getattr(scope.get("app"), "state", None)
+    export = getattr(getattr(state, "gateway", None), "log_export", None)
+    if export is not None:  # telemetry.logs: OTLP or a webhook, queued (never blocks)
+        export.emit("request", fields)
 
 
 def _trace_ids(scope: Scope) -> dict[str, str]:
