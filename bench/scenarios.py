@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scenarios.py control [--repeat 3] [--seconds 3] [--redis URL]
     .venv/bin/python bench/scenarios.py routing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py tracing [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -19,6 +20,11 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 - `plain route`: one deployment, nothing under `routing:`;
 - `one deployment, routed`: the same with `retries.count: 2` (a breaker, the attempts loop);
 - `two deployments, weighted` (weights 1 and 3), `two deployments, round_robin`.
+
+`tracing` (issue 19: off costs 0 %, `sample_ratio: 0.1` ≤ 5 %, 1.0 ≤ 20 % of c=50 RPS):
+- `tracing off`: the default (no OpenTelemetry import at all);
+- `tracing on, sample_ratio 0.1` / `1.0`: OTLP/HTTP to a collector that discards
+  (bench/otlp_sink.py), a server span, a span per step, a client span per attempt.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 
 import httpx
 from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
+from otlp_sink import start_sink
 from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
 
 ADMIN_KEY = "bench-admin-key-0123456789"
@@ -88,7 +95,21 @@ def routing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing}
+def tracing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    sink = start_sink()
+
+    def traced(ratio: float) -> dict[str, Any]:
+        return {"telemetry": {"traces": {"exporter": "otlp_http", "endpoint": sink,
+                                         "sample_ratio": ratio}}}
+
+    return [
+        Scenario("tracing off", {}),
+        Scenario("tracing on, sample_ratio 0.1", traced(0.1)),
+        Scenario("tracing on, sample_ratio 1.0", traced(1.0)),
+    ]
+
+
+SETS = {"control": control, "routing": routing, "tracing": tracing}
 
 
 def _database_key(port: int) -> str:

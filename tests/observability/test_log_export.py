@@ -37,8 +37,8 @@ class Webhook:
             self.batches.append(body["records"])
         return Response(status_code=204)
 
-    async def records(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
+    async def records(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + wait
         while True:
             with self.lock:
                 found = [record for batch in self.batches for record in batch]

@@ -105,6 +105,9 @@ class Tracing:
         self, name: str, attributes: Attributes | None = None, *, kind: str = "internal",
         root: bool = False, link_current: bool = False,
     ) -> Iterator[SpanHandle | None]:
+        if not root and _unsampled():  # in a dropped trace: nothing to record
+            yield None
+            return
         links = None
         if link_current:
             here = trace.get_current_span().get_span_context()
@@ -139,6 +142,8 @@ class Tracing:
         tracer = self.tracer
 
         async def traced(call: Call, next: Next) -> Answer:
+            if _unsampled():  # a trace not kept: no span, the step as it is
+                return await step(call, next)
             span = tracer.start_span(name)
             ended = False
 
@@ -165,6 +170,11 @@ class Tracing:
     def attempt(self, call: Call, route: Route, number: int) -> Sink:
         """Open the client span of one upstream attempt; the returned sink ends it with the
         attempt's outcome. The upstream request carries its `traceparent`."""
+        if _unsampled():  # a trace not kept: the upstream still continues it (flag 00)
+            carrier: dict[str, str] = {}
+            self.propagator.inject(carrier)
+            OUTGOING_TRACE.set(carrier)
+            return _ignore
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": provider_system(route),
@@ -182,7 +192,7 @@ class Tracing:
             attributes["gen_ai.input.messages"] = _content(call)
         span = self.tracer.start_span(f"chat {route.upstream_model}", kind=SpanKind.CLIENT,
                                       attributes=attributes)
-        carrier: dict[str, str] = {}
+        carrier = {}
         self.propagator.inject(carrier, trace.set_span_in_context(span))
         OUTGOING_TRACE.set(carrier)
 
@@ -209,6 +219,16 @@ class Tracing:
         import asyncio
 
         await asyncio.to_thread(self.provider.shutdown)
+
+
+def _unsampled() -> bool:
+    """Inside a trace the sampler dropped (its children are dropped too: ParentBased)."""
+    current = trace.get_current_span()
+    return not current.is_recording() and current.get_span_context().is_valid
+
+
+def _ignore(outcome: Outcome) -> None:
+    """The sink of an attempt in a dropped trace."""
 
 
 def _failed(span: Any, exc: BaseException) -> None:
