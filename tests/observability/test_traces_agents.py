@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from relaygate.store.schema import upgrade
+from tests.realtime.wsclient import Participant
 from tests.support.otlp_receiver import OtlpReceiver, Span, children, traces_config
 from tests.support.routing_gateway import in_process_gateway
 from tests.support.servers import ThreadedServer
@@ -114,8 +115,8 @@ def test_a_session_turn_with_a_sandboxed_tool_traces_the_turn_tool_and_sandbox(
     steps = [span for span in children(spans, turn) if span.name == "relaygate.agent.step"]
     assert len(steps) == 2
     assert all(_named(children(spans, step), "chat ") for step in steps)
-    (server,) = [span for span in spans if span.span_id == turn.parent_id]
-    assert server.name == f"POST /api/sessions/{session_id}/messages"
+    (server,) = receiver.wait_for(f"POST /api/sessions/{session_id}/messages")
+    assert turn.parent_id == server.span_id
 
 
 def test_a_background_response_is_its_own_trace_linked_to_the_request(
@@ -133,3 +134,23 @@ def test_a_background_response_is_its_own_trace_linked_to_the_request(
     assert request.trace_id != run.trace_id
     spans = _tree(receiver, run, 2)
     assert _named(children(spans, run), "chat mock")
+
+
+def test_a_realtime_turn_is_a_trace_of_its_own_with_its_session_turn(
+    traced: tuple[OtlpReceiver, str],
+) -> None:
+    receiver, base_url = traced
+    before = len(receiver.wait_for("relaygate.realtime.turn", timeout=0))
+    person = Participant(base_url, "room-traced", key=KEY, name="ann")
+    try:
+        person.say("What is 5 + 3?", model="mock", tools=["calculator"])
+        person.until(lambda event: event["type"] == "agent_response_complete")
+    finally:
+        person.close()
+    turn = _root(receiver, "relaygate.realtime.turn", before)
+    assert turn.parent_id == ""
+    spans = _tree(receiver, turn, 6)
+    (session_turn,) = children(spans, turn)
+    assert session_turn.name == "relaygate.session.turn"
+    assert _named(children(spans, session_turn), "execute_tool calculator")
+    assert len(_named(children(spans, session_turn), "relaygate.agent.step")) == 2
