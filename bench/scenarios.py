@@ -5,6 +5,7 @@
     .venv/bin/python bench/scenarios.py realistic [--repeat 3] [--seconds 3]   (bench/run.py too)
     .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py guardrails [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py tracing [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -36,6 +37,10 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 `embeddings` (issue 20: embeddings relayed keep ≥ 90 % of chat's c=50 RPS):
 - `chat, relayed`: the usual call; `embeddings, relayed`: `POST /v1/embeddings` (one
   input, base64) relayed as bytes to the same upstream, usage read from the reply.
+`tracing` (issue 19: off costs 0 %, `sample_ratio: 0.1` ≤ 5 %, 1.0 ≤ 20 % of c=50 RPS):
+- `tracing off`: the default (no OpenTelemetry import at all);
+- `tracing on, sample_ratio 0.1` / `1.0`: OTLP/HTTP to a collector that discards
+  (bench/otlp_sink.py), a server span, a span per step, a client span per attempt.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from typing import Any
 
 import httpx
 from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
+from otlp_sink import start_sink
 from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
 
 ADMIN_KEY = "bench-admin-key-0123456789"
@@ -117,6 +123,8 @@ def embeddings(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
         Scenario("chat, relayed", keyed),
         Scenario("embeddings, relayed", keyed, path="/v1/embeddings", body=body),
     ]
+
+
 KILOBYTE_PROMPT = (
     "Please summarise the following notes for the weekly engineering update. The team "
     "finished the migration of the billing service to the new queue, which reduced the "
@@ -131,6 +139,18 @@ KILOBYTE_PROMPT = (
     "maintenance, so plan releases for Wednesday at the latest and keep the on-call rota as "
     "it is. Finally, thank everyone who helped with the documentation sprint last month."
 )
+def tracing(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    sink = start_sink()
+
+    def traced(ratio: float) -> dict[str, Any]:
+        return {"telemetry": {"traces": {"exporter": "otlp_http", "endpoint": sink,
+                                         "sample_ratio": ratio}}}
+
+    return [
+        Scenario("tracing off", {}),
+        Scenario("tracing on, sample_ratio 0.1", traced(0.1)),
+        Scenario("tracing on, sample_ratio 1.0", traced(1.0)),
+    ]
 
 
 def guardrails(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
@@ -145,9 +165,6 @@ def guardrails(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
         Scenario("1 KB prompt, no guard", keys, messages=messages),
         Scenario("1 KB prompt, pii + secrets on input", {**keys, **guards}, messages=messages),
     ]
-
-
-
 
 
 REALISTIC_TARGET = 0.75  # of the bare fast path's c=50 RPS
@@ -171,7 +188,7 @@ def realistic(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
 
 
 SETS = {"control": control, "routing": routing, "realistic": realistic,
-        "embeddings": embeddings, "guardrails": guardrails}
+        "embeddings": embeddings, "guardrails": guardrails, "tracing": tracing}
 
 
 def _database_key(port: int, scopes: dict[str, Any] | None = None) -> str:

@@ -30,6 +30,7 @@ from relaygate.fronts.admin.routes import admin_routes
 from relaygate.fronts.agent_routes import agent_routes
 from relaygate.fronts.errors import handle_gateway_error, handle_http_exception, handle_unexpected
 from relaygate.observability.logging import get_logger
+from relaygate.observability.payloads import PayloadLog
 from relaygate.observability.request_log import RequestLogMiddleware
 from relaygate.pipeline.access import check_model_access
 from relaygate.pipeline.chain import Step
@@ -77,7 +78,20 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
     if gateway.guardrails is not None:
         steps.append(gateway.guardrails)  # input guards; output guards on the answer (400)
+    logs = gateway.settings.telemetry.logs
+    if logs.payloads:  # last: the call as the steps before left it (after guards' masking)
+        steps.append(PayloadLog(gateway.log_export, logs.max_payload_chars))
     return steps
+
+
+def _tracing_middleware(settings: Settings) -> list[Middleware]:
+    """The server span of each request, first in the list, when tracing is on; nothing (and
+    no OpenTelemetry import) when it is off."""
+    if not settings.telemetry.traces.resolved().enabled:
+        return []
+    from relaygate.observability.tracing.middleware import TracingMiddleware  # loaded when on
+
+    return [Middleware(TracingMiddleware)]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -104,7 +118,7 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=_routes(),
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[*_tracing_middleware(settings), Middleware(RequestLogMiddleware)],
         exception_handlers={
             GatewayError: handle_gateway_error,
             HTTPException: handle_http_exception,

@@ -31,8 +31,9 @@ from relaygate.control_settings import (
     LimitsSettings,
     PromptsSettings,
 )
-from relaygate.images.settings import ImageSettings
 from relaygate.guardrails.settings import GuardPolicySettings, GuardSettings
+from relaygate.images.settings import ImageSettings
+from relaygate.observability.settings import TelemetrySettings
 from relaygate.routing.settings import RoutingSettings, TimeoutsSettings, routing_problems
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -293,6 +294,7 @@ class Settings(_Strict):
     images: ImageSettings = Field(default_factory=ImageSettings)
     guardrails: dict[str, GuardSettings] = Field(default_factory=dict)  # named guards, in order
     guardrail_policy: GuardPolicySettings = Field(default_factory=GuardPolicySettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
 
 def default_settings() -> Settings:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relaygate.access.endpoints import family_of
+from relaygate.audit.log import AuditLog
 from relaygate.budgets.step import BudgetStep, budget_step
 from relaygate.config import Settings
 from relaygate.errors import PermissionDenied
@@ -16,6 +17,7 @@ from relaygate.lazy_import import import_module
 from relaygate.ledger.writer import LedgerWriter
 from relaygate.limits.build import limit_step
 from relaygate.limits.step import LimitStep
+from relaygate.observability.log_export import LogExport, build_log_export
 from relaygate.observability.metrics import GatewayMetrics
 from relaygate.observability.routing_metrics import RoutingMetrics
 from relaygate.pipeline.auth import Access, KeyStore, Principal, key_from_headers
@@ -34,8 +36,9 @@ from relaygate.streaming.shared import SharedState, connect_shared_state
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
-    from relaygate.prompts.service import Prompts
     from relaygate.guardrails.step import GuardStep
+    from relaygate.observability.tracing.tracer import Tracing
+    from relaygate.prompts.service import Prompts
     from relaygate.store.access import AccessStore
     from relaygate.store.db import Database
     from relaygate.store.prompts import PromptStore
@@ -61,6 +64,7 @@ class Gateway:
     stopping: bool = False  # SIGTERM received: not ready, finishing in-flight work
     draining: asyncio.Event = field(default_factory=asyncio.Event)  # grace over: end streams
     pipeline: Pipeline = field(init=False)  # every model call, built by start_gateway
+    audit: AuditLog = field(init=False)  # admin actions, in the database (docs/audit.md)
     _agents: AgentServices | None = None
     _agents_starting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _database: Database | None = None
@@ -72,6 +76,8 @@ class Gateway:
     _prompt_store: PromptStore | None = None
     images: ImageStore | None = None  # generated images served by URL (images/store.py)
     guardrails: GuardStep | None = None  # when some guard is configured (a pipeline step)
+    tracing: Tracing | None = None  # telemetry.traces on: the OpenTelemetry SDK, loaded then
+    log_export: LogExport | None = None  # telemetry.logs.exporter: otlp or webhook
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def authenticate(
@@ -196,6 +202,10 @@ class Gateway:
             await provider.close()
         if self.shared is not None:
             await self.shared.close()
+        if self.log_export is not None:
+            await self.log_export.close()
+        if self.tracing is not None:  # last: the spans of everything above are flushed
+            await self.tracing.close()
 
 
 def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
@@ -210,6 +220,23 @@ def _start_routing(gateway: Gateway, dispatch: Dispatch) -> None:
         gateway._tasks.append(asyncio.create_task(shared.run()))
     if router.settings.health_checks.interval_seconds > 0:
         gateway._tasks.append(asyncio.create_task(run_health_checks(router, dispatch.attempt)))
+
+
+def _watch(gateway: Gateway, dispatch: Dispatch) -> None:
+    """Gauges read at scrape time: in-flight calls, the turn pool's queue, background runs
+    (the ledger's queue is `relaygate_ledger_rows_queued`, ledger/writer.py)."""
+    metrics = gateway.metrics
+    metrics.watch("relaygate_in_flight_calls", "Upstream calls under way.",
+                  lambda: dispatch.started - metrics.finished)
+    metrics.watch("relaygate_background_runs_running", "Background Responses running here.",
+                  lambda: len(gateway.background))
+
+    def turns_queued() -> float:
+        agents = gateway._agents
+        return agents.realtime.pool.depth if agents is not None else 0
+
+    metrics.watch("relaygate_turn_pool_queue_depth", "Realtime turns waiting for a worker.",
+                  turns_queued)
 
 
 StepList = Callable[["Gateway"], list[Step]]
@@ -230,6 +257,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         hooks=Hooks.load(settings.hooks),
         shared=shared,
     )
+    gateway.audit = AuditLog(gateway.database)
     if settings.admin.key is not None:  # keys in the database, managed by the admin API
         key_cache = await import_module("relaygate.access.key_cache")
         ttl = SHARED_KEY_TTL_SECONDS if shared is not None else KEY_TTL_SECONDS
@@ -254,9 +282,20 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.ledger.start()
     if gateway.hooks.observes_outcomes:
         gateway.sinks.add(gateway.hooks.outcome_sink)
-    dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path)
+    traces = settings.telemetry.traces.resolved()
+    gateway.log_export = await build_log_export(settings.telemetry.logs, traces.service_name)
+    if gateway.log_export is not None:
+        gateway.log_export.start()
+    if traces.enabled:  # only then is the OpenTelemetry SDK imported
+        tracer = await import_module("relaygate.observability.tracing.tracer")
+        gateway.tracing = tracer.Tracing(traces)
+    tracing = gateway.tracing
+    dispatch = Dispatch(gateway.sinks, gateway.draining, settings.server.fast_path,
+                        tracing.attempt if tracing is not None else None)
     _start_routing(gateway, dispatch)
-    gateway.pipeline = Pipeline(steps(gateway), dispatch)
+    _watch(gateway, dispatch)
+    gateway.pipeline = Pipeline(steps(gateway), dispatch,
+                                tracing.step if tracing is not None else None)
     if gateway.guardrails is not None:
         gateway.guardrails.use_pipeline(gateway.pipeline)  # for judge models
     gateway.start()

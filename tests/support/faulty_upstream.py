@@ -53,6 +53,7 @@ class FaultyUpstream:
         self.in_flight: Counter[str] = Counter()
         self.max_in_flight: Counter[str] = Counter()
         self.models: list[str] = []
+        self.traceparents: list[str | None] = []  # each call's `traceparent` header
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.app = Starlette(routes=[
@@ -81,6 +82,7 @@ class FaultyUpstream:
         deployment = request.path_params["deployment"]
         body = await request.json()
         self.models.append(str(body.get("model")))
+        self.traceparents.append(request.headers.get("traceparent"))
         fault, failing = self._roll(deployment)
         self.in_flight[deployment] += 1
         self.max_in_flight[deployment] = max(self.max_in_flight[deployment],

@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from relaygate.agents.tools.outcome import ToolOutcome
 from relaygate.agents.tools.toolbox import Toolbox
+from relaygate.observability.tracing.current import SpanHandle, span
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
 from relaygate.translate.events import MessageAssembler, result_to_events
@@ -184,6 +185,16 @@ async def _timed(items: AsyncIterator[StreamEvent], limits: _Limits) -> AsyncIte
             await items.aclose()  # type: ignore[attr-defined]
 
 
+def _describe_step(handle: SpanHandle, assembler: MessageAssembler) -> None:
+    """A model step's span: its finish reason, tool calls and usage."""
+    if assembler.finish_reason is not None:
+        handle.set_attribute("gen_ai.response.finish_reasons", [str(assembler.finish_reason)])
+    handle.set_attribute("relaygate.agent.tool_calls", len(assembler.message().tool_calls))
+    if assembler.usage is not None:
+        handle.set_attribute("gen_ai.usage.input_tokens", assembler.usage.input_tokens)
+        handle.set_attribute("gen_ai.usage.output_tokens", assembler.usage.output_tokens)
+
+
 async def _run_one(toolbox: Toolbox, call: ToolCall, limits: _Limits) -> ToolOutcome:
     try:
         return await asyncio.wait_for(toolbox.run(call), max(limits.remaining(), 0.001))
@@ -226,9 +237,13 @@ async def agent_loop(
         )
         assembler = MessageAssembler()
         try:
-            async for event in _timed(model_step(step_call), limits):
-                assembler.feed(event)  # an ErrorEvent raises
-                yield event
+            with span("relaygate.agent.step", {"gen_ai.operation.name": "chat",
+                                               "relaygate.agent.step": steps + 1}) as handle:
+                async for event in _timed(model_step(step_call), limits):
+                    assembler.feed(event)  # an ErrorEvent raises
+                    yield event
+                if handle is not None:
+                    _describe_step(handle, assembler)
         except TimeoutError:
             yield done(StopReason.TIME_BUDGET)
             return

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from prometheus_client import Counter
+
 from relaygate.access.grant import Owned
 from relaygate.budgets.alerts import BudgetAlerts
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps, to_nano
@@ -81,6 +83,7 @@ class BudgetStep:
         self._open_counters = open_counters
         self._counters: BudgetCounters | None = None
         self.alerts = alerts
+        self.rejected: Counter | None = None  # relaygate_budget_rejections, by owner kind
         self._settling: set[asyncio.Task[None]] = set()
         self._unpriced: set[str] = set()  # models warned about (a dollar cap cannot count them)
 
@@ -146,6 +149,8 @@ class BudgetStep:
                         code="budget_unavailable",
                     ) from exc
                 if not reserved.granted:
+                    if self.rejected is not None:
+                        self.rejected.labels(owned.owner.split(":", 1)[0]).inc()
                     raise budget_exceeded(owned, window, reserved.spent, amount, now)
                 holds.append(Hold(owned, window, amount, reserved.spent))
         except BaseException:
@@ -258,5 +263,7 @@ def budget_step(gateway: Gateway) -> BudgetStep:
         counters = sql_module.SqlCounters(gateway.database)
         return counters
 
-    return BudgetStep(open_counters, BudgetAlerts(gateway.metrics.registry,
+    step = BudgetStep(open_counters, BudgetAlerts(gateway.metrics.registry,
                                                   gateway.settings.budgets.webhook_url))
+    step.rejected = gateway.metrics.budget_rejections
+    return step

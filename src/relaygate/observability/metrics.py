@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from relaygate.pipeline.outcome import Outcome
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+SPEED_BUCKETS = (1, 5, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500, 1000, 5000)  # tokens/s
 
 
 class GatewayMetrics:
@@ -29,10 +31,50 @@ class GatewayMetrics:
             "relaygate_tokens", "Tokens used, by direction (input/output).",
             ["model", "provider", "tenant", "direction"], registry=self.registry,
         )
+        self.errors = Counter(
+            "relaygate_errors", "Failed upstream calls per deployment, by error class.",
+            ["model", "deployment", "class"], registry=self.registry,
+        )
+        self.ttft = Histogram(
+            "relaygate_time_to_first_token_seconds",
+            "Streams: from an upstream call's start to its first item, per deployment.",
+            ["model", "deployment"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.deployment_latency = Histogram(
+            "relaygate_upstream_seconds", "An upstream call's whole time, per deployment.",
+            ["model", "deployment"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.speed = Histogram(
+            "relaygate_output_tokens_per_second",
+            "Output tokens per second of generation (after the first token, for streams).",
+            ["model", "deployment"], buckets=SPEED_BUCKETS, registry=self.registry,
+        )
+        self.cost = Counter(
+            "relaygate_cost_usd", "US dollars spent, at the served route's prices.",
+            ["model", "tenant"], registry=self.registry,
+        )
+        self.cache_hits = Counter(
+            "relaygate_cache_hits", "Calls answered from the gateway's response cache.",
+            ["model"], registry=self.registry,
+        )
+        self.guard_hits = Counter(
+            "relaygate_guard_hits", "Guardrail verdicts that acted (a guard calls guard_hit).",
+            ["guard", "action"], registry=self.registry,
+        )
+        self.budget_rejections = Counter(
+            "relaygate_budget_rejections", "Calls refused by a hard budget.",
+            ["owner_kind"], registry=self.registry,
+        )
+        self.background_runs = Counter(
+            "relaygate_background_runs", "Background Responses that ended, by final state.",
+            ["state"], registry=self.registry,
+        )
+        self.finished = 0  # outcomes recorded: the in-flight gauge is started - finished
 
         # labelled children by label values: `labels()` validates and locks on every call,
         # a quarter of the per-request cost of metrics on the hot path
         self._children: dict[tuple[str, str, str, int], _Children] = {}
+        self._deployments: dict[tuple[str, str], _Deployment] = {}
 
     def _children_for(self, model: str, provider: str, tenant: str, status: int) -> _Children:
         key = (model, provider, tenant, status)
@@ -43,11 +85,13 @@ class GatewayMetrics:
                 self.latency.labels(provider),
                 self.tokens.labels(model, provider, tenant, "input"),
                 self.tokens.labels(model, provider, tenant, "output"),
+                self.cost.labels(model, tenant),
             )
         return children
 
     def record(self, outcome: Outcome) -> None:
         """Count one upstream call (the pipeline's outcome sink)."""
+        self.finished += 1
         children = self._children_for(
             outcome.model, outcome.provider, outcome.principal.tenant, outcome.status
         )
@@ -57,6 +101,39 @@ class GatewayMetrics:
         if usage is not None:
             children.input_tokens.inc(usage.input_tokens)
             children.output_tokens.inc(usage.output_tokens)
+        deployment = self._deployment_for(outcome)
+        deployment.latency.observe(outcome.latency_s)
+        if outcome.error is not None:
+            self.errors.labels(outcome.model, deployment.name, outcome.error).inc()
+        elif usage is not None and usage.output_tokens > 0:
+            generating = outcome.latency_s - (outcome.ttft_s or 0.0)
+            if generating > 0:
+                deployment.speed.observe(usage.output_tokens / generating)
+        if outcome.ttft_s is not None:
+            deployment.ttft.observe(outcome.ttft_s)
+        if outcome.cost_usd:
+            children.cost.inc(outcome.cost_usd)
+        if outcome.cache_hit:
+            self.cache_hits.labels(outcome.model).inc()
+
+    def _deployment_for(self, outcome: Outcome) -> _Deployment:
+        name = outcome.deployment or f"{outcome.provider}:{outcome.upstream_model}"
+        key = (outcome.model, name)
+        found = self._deployments.get(key)
+        if found is None:
+            found = self._deployments[key] = _Deployment(
+                name, self.ttft.labels(*key), self.deployment_latency.labels(*key),
+                self.speed.labels(*key),
+            )
+        return found
+
+    def guard_hit(self, guard: str, action: str) -> None:
+        """A guardrail acted (`action`: blocked, masked, flagged…): guards call this."""
+        self.guard_hits.labels(guard, action).inc()
+
+    def watch(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        """A gauge read when /metrics is scraped (in-flight calls, queue depths)."""
+        Gauge(name, help_text, registry=self.registry).set_function(read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +142,12 @@ class _Children:
     latency: Histogram
     input_tokens: Counter
     output_tokens: Counter
+    cost: Counter
+
+
+@dataclass(frozen=True, slots=True)
+class _Deployment:
+    name: str
+    ttft: Histogram
+    latency: Histogram
+    speed: Histogram

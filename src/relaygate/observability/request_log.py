@@ -79,8 +79,7 @@ def _logged_path(path: str) -> str:
 def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
     usage = context.usage
     seconds = time.perf_counter() - context.started
-    _log.info(
-        "request",
+    fields = dict(
         request_id=context.request_id,
         method=scope["method"],
         path=_logged_path(scope["path"]),
@@ -95,4 +94,16 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         output_tokens=usage.output_tokens if usage else None,
         usage_source=usage.source.value if usage else None,
         error=context.error,
+        **_trace_ids(scope),
     )
+    _log.info("request", **fields)
+    state = getattr(scope.get("app"), "state", None)
+    export = getattr(getattr(state, "gateway", None), "log_export", None)
+    if export is not None:  # telemetry.logs: OTLP or a webhook, queued (never blocks)
+        export.emit("request", fields)
+
+
+def _trace_ids(scope: Scope) -> dict[str, str]:
+    """`trace_id`/`span_id` of the request's server span, when tracing is on."""
+    ids = scope["state"].get("trace_ids")  # observability/tracing/middleware.TRACE_IDS
+    return {"trace_id": ids[0], "span_id": ids[1]} if ids else {}

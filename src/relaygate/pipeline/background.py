@@ -18,6 +18,9 @@ class BackgroundRunner:
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
+    def __len__(self) -> int:
+        return len(self._tasks)
+
     def start(self, key: str, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work, name=f"background:{key}")
         self._tasks[key] = task

@@ -26,10 +26,14 @@ def _bound(step: Step, next: Next) -> Next:
 
 
 class Pipeline:
-    def __init__(self, steps: Sequence[Step], dispatch: Next) -> None:
+    def __init__(
+        self, steps: Sequence[Step], dispatch: Next, wrap: Callable[[Step], Step] | None = None
+    ) -> None:
+        """`wrap`, when given, wraps every step as the chain is built (tracing: a span per
+        step, observability/tracing/tracer.py); without it the chain is the steps as they are."""
         handler = dispatch
         for step in reversed(steps):
-            handler = _bound(step, handler)
+            handler = _bound(wrap(step) if wrap is not None else step, handler)
         self.run: Next = handler  # the first step, bound to the rest: `await pipeline.run(call)`
         self.steps = tuple(steps)
 

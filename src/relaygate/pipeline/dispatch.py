@@ -9,7 +9,7 @@ canonical call otherwise. Every upstream attempt records one `Outcome` (through 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 
 import orjson
 
@@ -29,6 +29,9 @@ from relaygate.tokens.estimate import estimate_prompt
 from relaygate.tokens.stream_counter import StreamCounter
 from relaygate.types import ErrorEvent, ModelCall, StreamEvent, UsageEvent
 
+AttemptTracer = Callable[[Call, Route, int], Sink]
+"""Opens an attempt's span; the sink it returns ends it with the outcome."""
+
 RELAYS: Mapping[WireFormat, RelayFormat] = {
     WireFormat.OPENAI_CHAT: ChatRelay(),
     WireFormat.ANTHROPIC: AnthropicRelay(),
@@ -37,10 +40,15 @@ RELAYS: Mapping[WireFormat, RelayFormat] = {
 
 
 class Dispatch:
-    def __init__(self, sinks: Sinks, draining: asyncio.Event, fast_path: bool = True) -> None:
+    def __init__(
+        self, sinks: Sinks, draining: asyncio.Event, fast_path: bool = True,
+        traced: AttemptTracer | None = None,
+    ) -> None:
         self._sinks = sinks
         self._draining = draining
         self._fast_path = fast_path
+        self._traced = traced  # tracing on: a client span per attempt
+        self.started = 0  # attempts begun (the in-flight gauge: started - outcomes recorded)
 
     async def __call__(self, call: Call) -> Answer:
         plan = call.plan
@@ -86,7 +94,10 @@ class Dispatch:
         self, call: Call, route: Route, relayed: bool, number: int = 1,
         observer: Sink | None = None,
     ) -> Attempt:
+        self.started += 1
         listeners = self._sinks.listeners
+        if self._traced is not None:
+            listeners = [self._traced(call, route, number), *listeners]
         if observer is not None:
             listeners = [observer, *call.observers, *listeners]
         elif call.observers:

@@ -20,6 +20,7 @@ from relaygate.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.providers.failures import malformed_reply
 from relaygate.providers.upstream_connection import ReplyBroken, UpstreamConnection, UpstreamReply
 from relaygate.providers.upstream_pool import ConnectionPool, Target, parse_url, request_head
@@ -131,6 +132,9 @@ class HttpExecutor:
         in; afterwards the connection goes back to the pool if its reply was read whole."""
         try:
             target = parse_url(url)
+            trace = OUTGOING_TRACE.get()  # tracing on: the attempt span's traceparent
+            if trace:
+                headers = {**headers, **trace}
             head = request_head(target, headers, len(body))
         except ValueError as exc:
             raise UpstreamError(

@@ -5,10 +5,12 @@ A job keeps its own time limit."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from relaygate.observability.logging import get_logger
+from relaygate.observability.tracing.current import span
 
 _log = get_logger("relaygate.realtime.pool")
 
@@ -22,7 +24,7 @@ Job = Callable[[], Awaitable[None]]
 
 class TurnPool:
     def __init__(self, workers: int, queue_size: int) -> None:
-        self._queue: asyncio.Queue[Job] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[tuple[Job, contextvars.Context]] = asyncio.Queue(queue_size)
         self._count = workers
         self._workers: list[asyncio.Task[None]] = []
         self.running = 0
@@ -37,16 +39,16 @@ class TurnPool:
 
     def submit(self, job: Job) -> None:
         try:
-            self._queue.put_nowait(job)
+            self._queue.put_nowait((job, contextvars.copy_context()))  # the sender's tracing
         except asyncio.QueueFull:
             raise Busy("every agent worker is busy; try again shortly") from None
 
     async def _work(self) -> None:
         while True:
-            job = await self._queue.get()
+            job, context = await self._queue.get()
             self.running += 1
             try:
-                await job()
+                await asyncio.create_task(_run(job), context=context)
             except Exception:  # a turn's bug must not kill the worker: log it, go on
                 _log.exception("agent turn failed")
             finally:
@@ -59,3 +61,8 @@ class TurnPool:
             with suppress(asyncio.CancelledError):
                 await worker
         self._workers = []
+
+
+async def _run(job: Job) -> None:
+    with span("relaygate.realtime.turn", {"gen_ai.operation.name": "invoke_agent"}, root=True):
+        await job()

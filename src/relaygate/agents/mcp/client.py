@@ -13,6 +13,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from relaygate.config import McpServerSettings
+from relaygate.observability.tracing.current import span, trace_headers
 
 MAX_PAGES = 50
 _FAILURES = (ExceptionGroup, MCPError, httpx2.HTTPError, OSError, TimeoutError)
@@ -40,7 +41,8 @@ async def connect(server: McpServerSettings) -> AsyncIterator[Client]:
     timeout = httpx2.Timeout(server.timeout_seconds)
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(
-            create_mcp_http_client(headers=dict(server.headers), timeout=timeout)
+            create_mcp_http_client(headers={**server.headers, **trace_headers()},
+                                   timeout=timeout)
         )
         transport = streamable_http_client(server.url, http_client=http)
         client = await stack.enter_async_context(
@@ -70,8 +72,10 @@ async def call_remote_tool(
     server: McpServerSettings, name: str, arguments: dict[str, Any]
 ) -> mcp_types.CallToolResult:
     """Call one tool; McpServerError when the server cannot be reached or fails."""
-    try:
-        async with connect(server) as client:
-            return await client.call_tool(name, arguments)
-    except _FAILURES as exc:
-        raise _failure(server, exc) from exc
+    with span(f"tools/call {name}", {"mcp.method.name": "tools/call", "gen_ai.tool.name": name,
+                                     "server.address": server.url}, kind="client"):
+        try:
+            async with connect(server) as client:  # carries this span's traceparent
+                return await client.call_tool(name, arguments)
+        except _FAILURES as exc:
+            raise _failure(server, exc) from exc

@@ -30,6 +30,7 @@ from relaygate.agents.sandbox.result import SandboxResult
 from relaygate.agents.tools.errors import SandboxUnavailable
 from relaygate.config import SandboxSettings
 from relaygate.observability.logging import get_logger
+from relaygate.observability.tracing.current import span
 
 _log = get_logger("relaygate.sandbox")
 _CHUNK = 65536
@@ -129,6 +130,22 @@ class Sandbox:
         return drop_privileges_args(self.setpriv, uid)
 
     async def _execute(
+        self,
+        command: list[str],
+        workspace: Path,
+        wall_seconds: float | None,
+        watch: Watch | None,
+        *,
+        sandboxed: bool,
+    ) -> SandboxResult:
+        with span("relaygate.sandbox.run", {"relaygate.sandbox.sandboxed": sandboxed}) as handle:
+            result = await self._spawn(command, workspace, wall_seconds, watch,
+                                       sandboxed=sandboxed)
+            if handle is not None and result.exit_code is not None:
+                handle.set_attribute("process.exit.code", result.exit_code)
+            return result
+
+    async def _spawn(
         self,
         command: list[str],
         workspace: Path,

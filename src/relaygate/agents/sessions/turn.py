@@ -25,6 +25,7 @@ from relaygate.agents.loop import (
 from relaygate.agents.sessions.events import Emit, SessionEvent
 from relaygate.agents.tools.toolbox import Toolbox
 from relaygate.config import ToolLoopSettings
+from relaygate.observability.tracing.current import span
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
 from relaygate.types import FinishReason, Message, ModelCall, TextDelta, ToolCall, Usage
@@ -72,6 +73,23 @@ async def run_turn(
     *, live: bool,
 ) -> TurnOutput:
     """Answer the newest message of `call`; `live` streams the model's text as it comes."""
+    with span("relaygate.session.turn", {
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": inputs.session_id,
+        "gen_ai.request.model": call.model, "relaygate.session.turn": inputs.turn,
+        "relaygate.tenant": inputs.tenant,
+    }) as handle:
+        output = await _run_turn(pipeline, origin, call, inputs, emit, live=live)
+        if handle is not None:
+            handle.set_attribute("gen_ai.usage.input_tokens", output.usage.input_tokens)
+            handle.set_attribute("gen_ai.usage.output_tokens", output.usage.output_tokens)
+            handle.set_attribute("relaygate.agent.steps", output.steps)
+        return output
+
+
+async def _run_turn(
+    pipeline: Pipeline, origin: Origin, call: ModelCall, inputs: TurnInputs, emit: Emit,
+    *, live: bool,
+) -> TurnOutput:
     step = pipeline_step(pipeline, origin, live=live)
     result: LoopResult | None = None
     async for item in agent_loop(

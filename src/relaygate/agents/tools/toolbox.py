@@ -12,6 +12,7 @@ from relaygate.agents.tools.outcome import ToolOutcome, to_text
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.validation import parse_arguments
 from relaygate.errors import GatewayError
+from relaygate.observability.tracing.current import span
 from relaygate.pipeline.auth import Principal
 from relaygate.types import ToolCall, ToolSpec
 
@@ -35,6 +36,19 @@ class Toolbox:
 
     async def run(self, call: ToolCall) -> ToolOutcome:
         """Run one model tool call; every failure becomes a tool error for the model."""
+        tool = self.tools.get(call.name)
+        with span(f"execute_tool {call.name}", {
+            "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+            "gen_ai.tool.call.id": call.id,
+            "relaygate.tool.sandboxed": bool(tool is not None and tool.sandboxed),
+            "relaygate.tool.source": tool.source if tool is not None else "unknown",
+        }) as handle:
+            outcome = await self._run(call)
+            if handle is not None and outcome.is_error:
+                handle.set_attribute("error.type", outcome.error_code or "tool_error")
+            return outcome
+
+    async def _run(self, call: ToolCall) -> ToolOutcome:
         started = time.perf_counter()
         tool = self.tools.get(call.name)
         try:

@@ -35,5 +35,12 @@ async def require_admin(request: Request) -> Gateway:
     return gateway
 
 
+def admin_actor(request: Request) -> str:
+    """Who is acting, for the audit log: the admin key's id (a digest's first 12 hex
+    digits, so a changed admin key shows as a new actor; never the key)."""
+    presented = key_from_headers(request.headers) or ""
+    return f"admin:{_digest(presented).hex()[:12]}"
+
+
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8")).digest()

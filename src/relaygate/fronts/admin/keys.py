@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from relaygate.access.grant import widens
 from relaygate.access.secrets import new_key_id, new_secret, visible_prefix
 from relaygate.errors import InvalidRequest, NotFound
+from relaygate.fronts.admin.audit import audited
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.admin.bodies import KeyBody, KeyChanges, RotateBody, stored
 from relaygate.fronts.admin.spend import spend_of
@@ -45,6 +46,7 @@ async def create_key(request: Request) -> JSONResponse:
                   **values)
     )
     await gateway.access_changed()  # an instance that saw this secret as unknown forgets that
+    await audited(gateway, request, "key.created", f"key:{key.id}", None, key_json(key))
     return JSONResponse(key_json(key, secret), status_code=201)
 
 
@@ -76,8 +78,10 @@ async def update_key(request: Request) -> JSONResponse:
     changes = stored(body, body.model_fields_set)
     if changes.get("metadata", {}) is None:
         changes["metadata"] = {}
+    before = key_json(key)
     key = await store.update_key(key.id, changes)
     await gateway.access_changed()
+    await audited(gateway, request, "key.updated", f"key:{key.id}", before, key_json(key))
     return JSONResponse(key_json(key))
 
 
@@ -90,6 +94,7 @@ async def rotate_key(request: Request) -> JSONResponse:
     if key.revoked_at is not None:
         raise InvalidRequest("A revoked key cannot be rotated.", code="key_revoked")
     secret = new_secret()
+    before = key_json(key)
     key = await store.update_key(key.id, {
         "digest": hash_key(secret),
         "prefix": visible_prefix(secret),
@@ -97,6 +102,7 @@ async def rotate_key(request: Request) -> JSONResponse:
         "previous_valid_until": time.time() + body.grace_seconds if body.grace_seconds else None,
     })
     await gateway.access_changed()
+    await audited(gateway, request, "key.rotated", f"key:{key.id}", before, key_json(key))
     return JSONResponse(key_json(key, secret))
 
 
@@ -105,7 +111,9 @@ async def revoke_key(request: Request) -> JSONResponse:
     store = await gateway.access_store()
     key = await _key(store, request)
     if key.revoked_at is None:
+        before = key_json(key)
         key = await store.update_key(key.id, {"revoked_at": time.time()})
+        await audited(gateway, request, "key.revoked", f"key:{key.id}", before, key_json(key))
     await gateway.access_changed()
     return JSONResponse(key_json(key))
 

@@ -12,6 +12,7 @@ TENANTS = "relaygate.fronts.admin.tenants"
 PROMPTS = "relaygate.fronts.admin.prompts"
 FEEDBACK = "relaygate.fronts.feedback"
 GUARDRAILS = "relaygate.fronts.admin.guardrails"  # loads the detectors only when asked
+AUDIT = "relaygate.fronts.admin.audit"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -39,4 +40,5 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/prompts/{id}/diff", Lazy(PROMPTS, "diff_prompt")),
         _route("POST", "/v1/feedback", Lazy(FEEDBACK, "post_feedback")),
         _route("GET", "/admin/guardrails/test", Lazy(GUARDRAILS, "test_guardrails")),
+        _route("GET", "/admin/audit", Lazy(AUDIT, "list_audit")),
     ]

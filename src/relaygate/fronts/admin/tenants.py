@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from relaygate.errors import NotFound
+from relaygate.fronts.admin.audit import audited
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.admin.bodies import TenantBody, TenantChanges, stored
 from relaygate.fronts.admin.spend import spend_of
@@ -28,6 +29,8 @@ async def create_tenant(request: Request) -> JSONResponse:
     values = stored(body)
     values["metadata"] = values["metadata"] or {}
     tenant = await (await gateway.access_store()).create_tenant(TenantRecord(**values))
+    await audited(gateway, request, "tenant.created", f"tenant:{tenant.name}", None,
+                  tenant_json(tenant))
     return JSONResponse(tenant_json(tenant), status_code=201)
 
 
@@ -59,8 +62,12 @@ async def update_tenant(request: Request) -> JSONResponse:
     changes = stored(body, body.model_fields_set)
     if changes.get("metadata", {}) is None:
         changes["metadata"] = {}
-    tenant = await (await gateway.access_store()).update_tenant(request.path_params["name"],
-                                                                 changes)
+    store = await gateway.access_store()
+    name = request.path_params["name"]
+    current = await store.tenant(name)
+    tenant = await store.update_tenant(name, changes)
     await gateway.access_changed()  # its keys' grants change with it
+    await audited(gateway, request, "tenant.updated", f"tenant:{tenant.name}",
+                  tenant_json(current) if current is not None else None, tenant_json(tenant))
     return JSONResponse(tenant_json(tenant))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from relaygate.fronts.responses.context import response_store
 from relaygate.fronts.responses.engine import ResponseRun
+from relaygate.observability.tracing.current import span
 from relaygate.pipeline.run_leases import RUNNING, RunLeases
 from relaygate.services import Gateway
 
@@ -41,6 +42,12 @@ async def _cancel_when_lost(lost: asyncio.Event, task: asyncio.Task[Any]) -> Non
 
 
 async def _run(run: ResponseRun, lost: asyncio.Event) -> None:
+    with span("relaygate.response.background", {"relaygate.response.id": run.state.id},
+              root=True, link_current=True):  # its own trace, linked to the queuing request
+        await _run_events(run, lost)
+
+
+async def _run_events(run: ResponseRun, lost: asyncio.Event) -> None:
     log = run.gateway.event_log
     try:
         await run.persist()
@@ -54,6 +61,7 @@ async def _run(run: ResponseRun, lost: asyncio.Event) -> None:
         await run.persist()
         raise
     finally:
+        run.gateway.metrics.background_runs.labels(str(run.state.status)).inc()
         if not lost.is_set():
             await log.close(run.state.id)
 

@@ -1,0 +1,96 @@
+"""Log export: the request log line (with trace ids) and payload records, batched to a
+webhook, or as OTLP/HTTP logs through the real exporter; payloads are off by default."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tests.support.in_process import in_process
+from tests.support.otlp_receiver import OtlpReceiver, traces_config
+from tests.support.servers import ThreadedServer
+
+MOCK = {"providers": {"mock": {"type": "mock"}},
+        "models": [{"name": "mock", "provider": "mock"}], "ledger": {"enabled": False}}
+CHAT = {"model": "mock", "messages": [{"role": "user", "content": "hello there"}]}
+
+
+class Webhook:
+    def __init__(self) -> None:
+        self.batches: list[list[dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.app = Starlette(routes=[Route("/ingest", self.ingest, methods=["POST"])])
+
+    async def ingest(self, request: Request) -> Response:
+        body = await request.json()
+        assert request.headers["x-ingest-key"] == "secret-ingest"
+        with self.lock:
+            self.batches.append(body["records"])
+        return Response(status_code=204)
+
+    async def records(self, count: int, wait: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + wait
+        while True:
+            with self.lock:
+                found = [record for batch in self.batches for record in batch]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.02)  # the gateway's export task runs on this loop
+
+
+@pytest.fixture(scope="module")
+def collector() -> Iterator[tuple[OtlpReceiver, ThreadedServer]]:
+    receiver = OtlpReceiver()
+    with ThreadedServer(receiver.app) as server:
+        yield receiver, server
+
+
+async def test_request_lines_and_payloads_go_to_the_webhook_in_batches() -> None:
+    webhook = Webhook()
+    with ThreadedServer(webhook.app) as server:
+        logs = {"exporter": "webhook", "endpoint": f"{server.base_url}/ingest",
+                "headers": {"x-ingest-key": "secret-ingest"}, "payloads": True,
+                "batch_records": 4, "flush_interval_ms": 50}
+        async with in_process({**MOCK, "telemetry": {"logs": logs}}) as gateway:
+            for _ in range(3):
+                reply = await gateway.client.post("/v1/chat/completions", json=CHAT)
+                assert reply.status_code == 200
+            records = await webhook.records(6)
+    kinds = [record["event"] for record in records]
+    assert kinds.count("request") == 3 and kinds.count("payload") == 3
+    assert len(webhook.batches) >= 2  # batched: at most 4 records a POST
+    assert all(len(batch) <= 4 for batch in webhook.batches)
+    request = next(record for record in records if record["event"] == "request")
+    assert request["path"] == "/v1/chat/completions" and request["status"] == 200
+    payload = next(record for record in records if record["event"] == "payload")
+    assert "hello there" in payload["input"] and payload["output"]
+    assert payload["tenant"] == "default"
+
+
+async def test_request_lines_go_to_an_otlp_collector_with_the_trace_ids(
+    collector: tuple[OtlpReceiver, ThreadedServer],
+) -> None:
+    receiver, server = collector
+    receiver.clear()
+    telemetry = {**traces_config(server.base_url),
+                 "logs": {"exporter": "otlp", "endpoint": server.base_url,
+                          "flush_interval_ms": 50}}
+    async with in_process({**MOCK, "telemetry": telemetry}) as gateway:
+        reply = await gateway.client.post("/v1/chat/completions", json=CHAT)
+        assert reply.status_code == 200
+    (record,) = [log for log in receiver.logs if log["body"] == "request"]
+    attributes = record["attributes"]
+    assert attributes["path"] == "/v1/chat/completions" and attributes["status"] == 200
+    (server_span,) = receiver.wait_for("POST /v1/chat/completions")
+    assert attributes["trace_id"] == server_span.trace_id
+    assert attributes["span_id"] == server_span.span_id
+    assert not [log for log in receiver.logs if log["body"] == "payload"]  # off by default

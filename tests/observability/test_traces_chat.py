@@ -1,0 +1,106 @@
+"""Traces of model calls, end to end: the official OpenAI SDK against an in-process gateway on
+a real port, the real OTLP/HTTP exporter sending protobuf to a receiver in the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.routing.test_failover import FAST_RETRIES
+from tests.support.faulty_upstream import Fault, FaultyUpstream
+from tests.support.otlp_receiver import OtlpReceiver, children, traces_config
+from tests.support.routing_gateway import HELLO, client, in_process_gateway
+from tests.support.servers import ThreadedServer
+
+CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CLIENT_PARENT = "00f067aa0ba902b7"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[OtlpReceiver, ThreadedServer]]:
+    receiver = OtlpReceiver()
+    with ThreadedServer(receiver.app) as server:
+        yield receiver, server
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[tuple[FaultyUpstream, ThreadedServer]]:
+    upstream = FaultyUpstream()
+    with ThreadedServer(upstream.app) as server:
+        yield upstream, server
+
+
+def _config(faulty: tuple[FaultyUpstream, ThreadedServer], receiver_url: str) -> dict[str, object]:
+    upstream, server = faulty
+
+    def provider(deployment: str) -> dict[str, object]:
+        return {"type": "openai", "base_url": upstream.base_url(server, deployment),
+                "api_key": "sk-test"}
+
+    return {
+        "providers": {"a": provider("a"), "b": provider("b")},
+        "models": [
+            {"name": "gpt", "provider": "a", "model": "m", "id": "a"},
+            {"name": "backup", "provider": "b", "model": "m", "id": "b"},
+        ],
+        "routing": {"default": {"retries": {**FAST_RETRIES, "count": 0}},
+                    "fallbacks": {"gpt": ["backup"]}},
+        "telemetry": traces_config(receiver_url, capture_content=True),
+        "ledger": {"enabled": False},
+    }
+
+
+def test_a_chat_call_that_falls_back_is_one_tree_continuing_the_client_trace(
+    tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
+    faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    spans, server = receiver
+    spans.clear()
+    upstream, _ = faulty
+    upstream.faults["a"] = Fault("500")
+    upstream.traceparents.clear()
+    traceparent = f"00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"
+    with in_process_gateway(tmp_path, _config(faulty, server.base_url)) as gateway:
+        reply = client(gateway.base_url).chat.completions.with_raw_response.create(
+            model="gpt", messages=HELLO, extra_headers={"traceparent": traceparent,
+                                                        "tracestate": "vendor=1"},
+        )
+    assert reply.headers["x-relaygate-fallback"] == "backup"
+    request = spans.wait_for("POST /v1/chat/completions")[0]
+    tree = spans.trace(CLIENT_TRACE)
+    assert request.trace_id == CLIENT_TRACE and request.parent_id == CLIENT_PARENT
+    assert request.kind == 2 and request.attributes["http.response.status_code"] == 200
+    assert request.attributes["gen_ai.request.model"] == "gpt"
+    under = children(tree, request)
+    steps = [span.name for span in under if span.name.startswith("relaygate.step")]
+    assert "relaygate.step route" in steps
+    attempts = sorted((span for span in under if span.name.startswith("chat ")),
+                      key=lambda span: span.attributes["relaygate.attempt"])
+    assert [span.attributes["relaygate.deployment"] for span in attempts] == ["a", "b"]
+    failed, served = attempts
+    assert failed.kind == 3 and failed.status == 2
+    assert failed.attributes["http.response.status_code"] == 502  # the upstream 500, as ours
+    assert failed.attributes["error.type"]
+    assert served.attributes["gen_ai.usage.output_tokens"] > 0
+    assert served.attributes["gen_ai.response.model"] == "m"
+    assert served.attributes["gen_ai.provider.name"] == "openai"
+    assert "hello" in served.attributes["gen_ai.input.messages"]
+    # each upstream attempt got its own client span as parent, in the client's trace
+    assert upstream.traceparents == [f"00-{CLIENT_TRACE}-{failed.span_id}-01",
+                                     f"00-{CLIENT_TRACE}-{served.span_id}-01"]
+
+
+def test_tracing_off_sends_no_traceparent_and_logs_no_trace_id(
+    tmp_path: Path, faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    upstream, server = faulty
+    upstream.faults.clear()
+    upstream.traceparents.clear()
+    config = {"providers": {"a": {"type": "openai", "base_url": upstream.base_url(server, "a"),
+                                  "api_key": "sk-test"}},
+              "models": [{"name": "gpt", "provider": "a", "model": "m"}], "ledger": {"enabled": False}}
+    with in_process_gateway(tmp_path, config) as gateway:
+        client(gateway.base_url).chat.completions.create(model="gpt", messages=HELLO)
+    assert upstream.traceparents == [None]
