@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from relaygate.agents.named.spec import AgentSpec
 from relaygate.control_settings import (
     AdminSettings,
     BudgetSettings,
@@ -267,6 +268,7 @@ class Settings(_Strict):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    agents: dict[str, AgentSpec] = Field(default_factory=dict)  # named agents
 
 
 def default_settings() -> Settings:

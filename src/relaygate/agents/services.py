@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from relaygate.agents.mcp.on_demand import McpExportOnDemand
 from relaygate.agents.messages import Mailbox
+from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
@@ -35,6 +36,7 @@ class AgentServices:
     tools: ToolService  # registry, policies, sandbox, workspaces
     mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
     leases: RunLeases  # background responses: this process's runs, others' orphans
+    agents: AgentCatalog  # named agents: the YAML's and the admin API's
 
     async def close(self) -> None:
         await self.leases.close()
@@ -78,4 +80,5 @@ async def start_agent_services(
         tools=tools,
         mcp_export=McpExportOnDemand(tools),
         leases=leases,
+        agents=AgentCatalog(settings.agents, database),
     )

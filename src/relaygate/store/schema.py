@@ -25,7 +25,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision of each branch; tests/store/test_db.py checks it against Alembic's.
 HEADS = frozenset(
     {"0004_responses", "0005_sessions", "0007_agent_messages", "0008_response_runs",
-     "0009_access", "0010_usage_ledger", "0011_budget_counters"}
+     "0009_access", "0010_usage_ledger",
+     "0017_agents_workflows"}
 )
 
 

@@ -9,6 +9,7 @@ from relaygate.fronts.agent_routes import Lazy
 
 KEYS = "relaygate.fronts.admin.keys"
 TENANTS = "relaygate.fronts.admin.tenants"
+AGENTS = "relaygate.fronts.admin.agents"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -27,4 +28,9 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/tenants", Lazy(TENANTS, "list_tenants")),
         _route("GET", "/admin/tenants/{name}", Lazy(TENANTS, "get_tenant")),
         _route("PATCH", "/admin/tenants/{name}", Lazy(TENANTS, "update_tenant")),
+        _route("POST", "/admin/agents", Lazy(AGENTS, "create_agent")),
+        _route("GET", "/admin/agents", Lazy(AGENTS, "list_agents")),
+        _route("GET", "/admin/agents/{name}", Lazy(AGENTS, "get_agent")),
+        _route("PATCH", "/admin/agents/{name}", Lazy(AGENTS, "update_agent")),
+        _route("DELETE", "/admin/agents/{name}", Lazy(AGENTS, "delete_agent")),
     ]

@@ -1,0 +1,29 @@
+"""Named agents created through the admin API.
+
+Revision ID: 0017_agents_workflows
+Revises: 0011_budget_counters
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017_agents_workflows"
+down_revision = "0011_budget_counters"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "agents",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("agents")
