@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from relaygate.agents.named.spec import AgentSpec
+from relaygate.agents.workflows.spec import WorkflowSpec
 from relaygate.control_settings import (
     AdminSettings,
     BudgetSettings,
@@ -269,6 +270,7 @@ class Settings(_Strict):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     agents: dict[str, AgentSpec] = Field(default_factory=dict)  # named agents
+    workflows: dict[str, WorkflowSpec] = Field(default_factory=dict)  # checked at start
 
 
 def default_settings() -> Settings:

@@ -1,4 +1,5 @@
-"""Named agents created through the admin API (`agents`; revision 0017_agents_workflows)."""
+"""Named agents and workflows created through the admin API (tables `agents` and
+`workflows`; revision 0017_agents_workflows): a name and its spec as JSON."""
 
 from __future__ import annotations
 
@@ -22,35 +23,48 @@ class AgentRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
-class AgentStore:
-    """Reads and writes the agents table; a spec is stored as its JSON."""
+class WorkflowRow(Base):
+    __tablename__ = "workflows"
 
-    def __init__(self, database: Database) -> None:
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+SpecRow = type[AgentRow] | type[WorkflowRow]
+
+
+class AgentStore:
+    """Reads and writes a table of named specs (agents by default), each as its JSON."""
+
+    def __init__(self, database: Database, table: SpecRow = AgentRow) -> None:
         self._database = database
+        self._row: Any = table
 
     async def create(self, name: str, spec: dict[str, Any]) -> bool:
         """False if an agent of that name exists."""
         now = time.time()
         try:
             async with self._database.session() as session, session.begin():
-                session.add(AgentRow(name=name, spec=spec, created_at=now, updated_at=now))
+                session.add(self._row(name=name, spec=spec, created_at=now, updated_at=now))
         except IntegrityError:
             return False
         return True
 
     async def get(self, name: str) -> dict[str, Any] | None:
         async with self._database.session() as session:
-            row = await session.get(AgentRow, name)
+            row = await session.get(self._row, name)
             return None if row is None else dict(row.spec)
 
     async def all(self) -> dict[str, dict[str, Any]]:
         async with self._database.session() as session:
-            rows = await session.execute(select(AgentRow).order_by(AgentRow.name))
+            rows = await session.execute(select(self._row).order_by(self._row.name))
             return {row.name: dict(row.spec) for row in rows.scalars()}
 
     async def replace(self, name: str, spec: dict[str, Any]) -> bool:
         async with self._database.session() as session, session.begin():
-            row = await session.get(AgentRow, name)
+            row = await session.get(self._row, name)
             if row is None:
                 return False
             row.spec, row.updated_at = spec, time.time()
@@ -58,5 +72,5 @@ class AgentStore:
 
     async def delete(self, name: str) -> bool:
         async with self._database.session() as session, session.begin():
-            result = await session.execute(delete(AgentRow).where(AgentRow.name == name))
+            result = await session.execute(delete(self._row).where(self._row.name == name))
             return int(result.rowcount) == 1  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from relaygate.fronts.agent_routes import Lazy
 KEYS = "relaygate.fronts.admin.keys"
 TENANTS = "relaygate.fronts.admin.tenants"
 AGENTS = "relaygate.fronts.admin.agents"
+WORKFLOWS = "relaygate.fronts.admin.workflows"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -33,4 +34,8 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/agents/{name}", Lazy(AGENTS, "get_agent")),
         _route("PATCH", "/admin/agents/{name}", Lazy(AGENTS, "update_agent")),
         _route("DELETE", "/admin/agents/{name}", Lazy(AGENTS, "delete_agent")),
+        _route("POST", "/admin/workflows", Lazy(WORKFLOWS, "create_workflow")),
+        _route("GET", "/admin/workflows", Lazy(WORKFLOWS, "list_workflows")),
+        _route("GET", "/admin/workflows/{name}", Lazy(WORKFLOWS, "get_workflow")),
+        _route("DELETE", "/admin/workflows/{name}", Lazy(WORKFLOWS, "delete_workflow")),
     ]

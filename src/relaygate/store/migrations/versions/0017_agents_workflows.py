@@ -1,4 +1,4 @@
-"""Named agents created through the admin API.
+"""Named agents and workflows created through the admin API.
 
 Revision ID: 0017_agents_workflows
 Revises: 0011_budget_counters
@@ -16,14 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "agents",
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("spec", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.Float(), nullable=False),
-        sa.Column("updated_at", sa.Float(), nullable=False),
-    )
+    for table in ("agents", "workflows"):
+        op.create_table(
+            table,
+            sa.Column("name", sa.String(64), primary_key=True),
+            sa.Column("spec", sa.JSON(), nullable=False),
+            sa.Column("created_at", sa.Float(), nullable=False),
+            sa.Column("updated_at", sa.Float(), nullable=False),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("workflows")
     op.drop_table("agents")
