@@ -24,6 +24,7 @@ RESPONSES_STATE = "relaygate.fronts.responses.state"
 WS_CHAT = "relaygate.fronts.ws_chat"
 TOOLS = "relaygate.fronts.tools"
 RUNS = "relaygate.fronts.agent_runs"
+WORKFLOW_RUNS = "relaygate.fronts.workflow_runs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ def agent_routes() -> list[BaseRoute]:
         _post("/v1/agents/{name}/runs", Lazy(RUNS, "create_run")),
         _get("/v1/agents/runs/{id}", Lazy(RUNS, "get_run")),
         _get("/v1/agents/runs/{id}/events", Lazy(RUNS, "run_events")),
+        _post("/v1/workflows/{name}/runs", Lazy(WORKFLOW_RUNS, "create_run")),
+        _get("/v1/workflows/runs/{id}", Lazy(WORKFLOW_RUNS, "get_run")),
+        _post("/v1/workflows/runs/{id}/cancel", Lazy(WORKFLOW_RUNS, "cancel_run")),
         _get(agent, Lazy(MESSAGES, "list_messages")),
         _get(f"{agent}/stream", Lazy(MESSAGES, "stream_messages")),
         _post(f"{agent}/ack", Lazy(MESSAGES, "acknowledge")),

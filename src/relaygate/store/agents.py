@@ -74,3 +74,32 @@ class AgentStore:
         async with self._database.session() as session, session.begin():
             result = await session.execute(delete(self._row).where(self._row.name == name))
             return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+class WorkflowRunRow(Base):
+    """One run of a workflow: its status, input and each step's state, stored as it changes."""
+
+    __tablename__ = "workflow_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(200))
+    workflow: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24))
+    input: Mapped[Any] = mapped_column(JSON)
+    steps: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class WorkflowRunStore:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def save(self, row: WorkflowRunRow) -> None:
+        async with self._database.session() as session, session.begin():
+            await session.merge(row)
+
+    async def get(self, tenant: str, run_id: str) -> WorkflowRunRow | None:
+        async with self._database.session() as session:
+            row = await session.get(WorkflowRunRow, run_id)
+            return row if row is not None and row.tenant == tenant else None

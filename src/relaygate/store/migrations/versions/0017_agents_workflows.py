@@ -24,8 +24,20 @@ def upgrade() -> None:
             sa.Column("created_at", sa.Float(), nullable=False),
             sa.Column("updated_at", sa.Float(), nullable=False),
         )
+    op.create_table(
+        "workflow_runs",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("tenant", sa.String(200), nullable=False),
+        sa.Column("workflow", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(24), nullable=False),
+        sa.Column("input", sa.JSON(), nullable=True),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("workflow_runs")
     op.drop_table("workflows")
     op.drop_table("agents")

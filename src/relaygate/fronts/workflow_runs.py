@@ -1,0 +1,110 @@
+"""Running workflows (a background task per run; each step's state stored as it changes):
+
+    POST /v1/workflows/{name}/runs      {input} → 202 the run (400 on a schema mismatch)
+    GET  /v1/workflows/runs/{id}        status and per-step state
+    POST /v1/workflows/runs/{id}/cancel
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaygate.agents.workflows.engine import StepState, WorkflowRun, run_workflow
+from relaygate.agents.workflows.leaves import leaf_runner
+from relaygate.agents.workflows.spec import WorkflowSpec, check_input
+from relaygate.errors import NotFound
+from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
+from relaygate.pipeline.call import Endpoint, Origin
+from relaygate.services import Gateway
+from relaygate.store.agents import AgentStore, WorkflowRow, WorkflowRunRow, WorkflowRunStore
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def run_json(row: WorkflowRunRow) -> dict[str, Any]:
+    return {"id": row.id, "object": "workflow.run", "workflow": row.workflow,
+            "status": row.status, "input": row.input, "steps": row.steps,
+            "created_at": row.created_at, "updated_at": row.updated_at}
+
+
+async def _workflow(gateway: Gateway, name: str) -> WorkflowSpec:
+    if name in gateway.settings.workflows:
+        return gateway.settings.workflows[name]
+    stored = await AgentStore(await gateway.database(), WorkflowRow).get(name)
+    if stored is None:
+        raise NotFound(f"No workflow named {name!r}.", param="name", code="workflow_not_found")
+    return WorkflowSpec.model_validate(stored)
+
+
+async def create_run(request: Request) -> Response:
+    gateway = gateway_of(request)
+    context = context_of(request)
+    principal = await authenticate(request, gateway, context)
+    _, raw = await read_json_object(request, gateway)
+    name = request.path_params["name"]
+    spec = await _workflow(gateway, name)
+    check_input(spec, raw.get("input"))
+    services = await gateway.agents()
+    store = WorkflowRunStore(await gateway.database())
+    now = time.time()
+    row = WorkflowRunRow(id=f"wfrun_{uuid.uuid4().hex}", tenant=principal.tenant,
+                         workflow=name, status="running", input=raw.get("input"),
+                         steps={}, created_at=now, updated_at=now)
+    await store.save(row)
+    origin = Origin(principal, context.request_id, Endpoint.SESSION)
+    run = WorkflowRun(spec, row.input)
+
+    async def on_step(step_id: str, state: StepState) -> None:
+        row.steps = {**row.steps, step_id: dataclasses.asdict(state)}
+        row.updated_at = time.time()
+        await store.save(row)
+
+    async def work() -> None:
+        try:
+            row.status = await run_workflow(run, leaf_runner(services, gateway.pipeline, origin),
+                                            on_step)
+        except asyncio.CancelledError:
+            row.status = "cancelled"
+            raise
+        except Exception:
+            row.status = "failed"
+            raise
+        finally:
+            row.updated_at = time.time()
+            await store.save(row)
+
+    gateway.background.start(row.id, work())
+    return _json(run_json(row), 202)
+
+
+async def get_run(request: Request) -> Response:
+    gateway = gateway_of(request)
+    principal = await authenticate(request, gateway, context_of(request))
+    row = await WorkflowRunStore(await gateway.database()).get(principal.tenant,
+                                                               request.path_params["id"])
+    if row is None:
+        raise NotFound("No such workflow run.", param="id", code="run_not_found")
+    return _json(run_json(row))
+
+
+async def cancel_run(request: Request) -> Response:
+    gateway = gateway_of(request)
+    principal = await authenticate(request, gateway, context_of(request))
+    store = WorkflowRunStore(await gateway.database())
+    run_id = request.path_params["id"]
+    if await store.get(principal.tenant, run_id) is None:
+        raise NotFound("No such workflow run.", param="id", code="run_not_found")
+    await gateway.background.cancel(run_id)
+    row = await store.get(principal.tenant, run_id)
+    assert row is not None
+    return _json(run_json(row))

@@ -1,0 +1,70 @@
+"""A workflow run on the mock provider and real tools: a tool step, a parallel map over a
+named agent, a condition that skips a branch, a model step; each step's state stored."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.in_process import in_process
+
+WORKFLOW: dict[str, Any] = {
+    "input_schema": {"type": "object", "required": ["a", "topics"]},
+    "steps": [
+        {"id": "plan", "type": "tool", "tool": "calculator",
+         "arguments": {"operation": "evaluate", "formula": "{{ input.a }} * 2"}},
+        {"id": "each", "type": "map", "over": "{{ input.topics }}", "concurrency": 2,
+         "step": {"type": "agent", "agent": "helper", "input": "About {{ item }}"}},
+        {"id": "check", "type": "condition", "if": "{{ steps.plan.output.result > 5 }}",
+         "then": ["sum"], "else": ["small"], "depends_on": ["each"]},
+        {"id": "sum", "type": "model", "model": "mock", "depends_on": ["check"],
+         "input": "Sum {{ steps.each.output | join(', ') }}"},
+        {"id": "small", "type": "model", "model": "mock", "depends_on": ["check"],
+         "input": "small"},
+    ],
+}
+
+
+async def _finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+    for _ in range(200):
+        body: dict[str, Any] = (await client.get(f"/v1/workflows/runs/{run_id}")).json()
+        if body["status"] != "running":
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run did not finish")
+
+
+@pytest.mark.asyncio
+async def test_dag_with_map_and_condition(tmp_path: Path) -> None:
+    config = {
+        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "providers": {"mock": {"type": "mock"}},
+        "models": [{"name": "mock", "provider": "mock"}],
+        "agents": {"helper": {"model": "mock"}},
+        "workflows": {"research": WORKFLOW},
+    }
+    async with in_process(config) as gw:
+        client = gw.client
+        started = await client.post(
+            "/v1/workflows/research/runs",
+                                    json={"input": {"a": 4, "topics": ["owls", "bats", "moths"]}},
+        )
+        assert started.status_code == 202, started.text
+        run = await _finished(client, started.json()["id"])
+        steps = run["steps"]
+        assert run["status"] == "completed", steps
+        assert steps["plan"]["output"] == {"result": 8}
+        assert len(steps["each"]["output"]) == 3 and all(steps["each"]["output"])
+        assert steps["check"]["output"] is True
+        assert steps["small"]["status"] == "skipped"
+        assert steps["sum"]["status"] == "completed" and steps["sum"]["output"]
+
+        mismatch = await client.post("/v1/workflows/research/runs", json={"input": {"a": 1}})
+        assert mismatch.status_code == 400
+        assert mismatch.json()["error"]["code"] == "schema_mismatch"
+        unknown = await client.post("/v1/workflows/nowhere/runs", json={"input": {}})
+        assert unknown.status_code == 404
