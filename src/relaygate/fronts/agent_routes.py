@@ -104,6 +104,8 @@ def agent_routes() -> list[BaseRoute]:
         _post("/v1/workflows/{name}/runs", Lazy(WORKFLOW_RUNS, "create_run")),
         _get("/v1/workflows/runs/{id}", Lazy(WORKFLOW_RUNS, "get_run")),
         _post("/v1/workflows/runs/{id}/cancel", Lazy(WORKFLOW_RUNS, "cancel_run")),
+        _post("/v1/workflows/runs/{id}/steps/{step}/approve",
+              Lazy(WORKFLOW_RUNS, "approve_step")),
         _get(agent, Lazy(MESSAGES, "list_messages")),
         _get(f"{agent}/stream", Lazy(MESSAGES, "stream_messages")),
         _post(f"{agent}/ack", Lazy(MESSAGES, "acknowledge")),

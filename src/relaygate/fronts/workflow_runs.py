@@ -3,6 +3,7 @@
     POST /v1/workflows/{name}/runs      {input} → 202 the run (400 on a schema mismatch)
     GET  /v1/workflows/runs/{id}        status and per-step state
     POST /v1/workflows/runs/{id}/cancel
+    POST /v1/workflows/runs/{id}/steps/{step}/approve   {output?} ends a `wait` step
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.agents.workflows.engine import StepState, WorkflowRun, run_workflow
-from relaygate.agents.workflows.leaves import leaf_runner
+from relaygate.agents.workflows.leaves import approval_topic, leaf_runner
 from relaygate.agents.workflows.spec import WorkflowSpec, check_input
 from relaygate.errors import NotFound
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
@@ -71,7 +72,8 @@ async def create_run(request: Request) -> Response:
 
     async def work() -> None:
         try:
-            row.status = await run_workflow(run, leaf_runner(services, gateway.pipeline, origin),
+            row.status = await run_workflow(run, leaf_runner(services, gateway.pipeline, origin,
+                                                        gateway.bus, row.id),
                                             on_step)
         except asyncio.CancelledError:
             row.status = "cancelled"
@@ -108,3 +110,14 @@ async def cancel_run(request: Request) -> Response:
     row = await store.get(principal.tenant, run_id)
     assert row is not None
     return _json(run_json(row))
+
+
+async def approve_step(request: Request) -> Response:
+    gateway = gateway_of(request)
+    principal = await authenticate(request, gateway, context_of(request))
+    run_id, step_id = request.path_params["id"], request.path_params["step"]
+    if await WorkflowRunStore(await gateway.database()).get(principal.tenant, run_id) is None:
+        raise NotFound("No such workflow run.", param="id", code="run_not_found")
+    _, raw = await read_json_object(request, gateway)
+    await gateway.bus.publish(approval_topic(run_id, step_id), {"output": raw.get("output")})
+    return _json({"id": run_id, "step": step_id, "approved": True})

@@ -68,3 +68,32 @@ async def test_dag_with_map_and_condition(tmp_path: Path) -> None:
         assert mismatch.json()["error"]["code"] == "schema_mismatch"
         unknown = await client.post("/v1/workflows/nowhere/runs", json={"input": {}})
         assert unknown.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_wait_approval_and_cancel(tmp_path: Path) -> None:
+    waiting = {"steps": [
+        {"id": "gate", "type": "wait", "timeout_seconds": 30},
+        {"id": "after", "type": "tool", "tool": "echo",
+         "arguments": {"text": "got {{ steps.gate.output }}"}},
+    ]}
+    config = {
+        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "workflows": {"gated": waiting},
+    }
+    async with in_process(config) as gw:
+        client = gw.client
+        first = (await client.post("/v1/workflows/gated/runs", json={})).json()["id"]
+        await asyncio.sleep(0.2)
+        approved = await client.post(f"/v1/workflows/runs/{first}/steps/gate/approve",
+                                     json={"output": "yes"})
+        assert approved.status_code == 200
+        run = await _finished(client, first)
+        assert run["status"] == "completed", run["steps"]
+        assert run["steps"]["after"]["output"] == "got yes"
+
+        second = (await client.post("/v1/workflows/gated/runs", json={})).json()["id"]
+        await asyncio.sleep(0.2)
+        cancelled = await client.post(f"/v1/workflows/runs/{second}/cancel")
+        assert cancelled.json()["status"] == "cancelled"
+        assert cancelled.json()["steps"]["gate"]["status"] == "running"

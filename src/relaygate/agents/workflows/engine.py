@@ -4,9 +4,8 @@ with `input` and `steps.<id>.output`.
 
 Step types run here: `model` (one pipeline call), `agent` (a named agent's run, a session),
 `tool` (one gateway tool), `map` (its `step` over a list, `concurrency` at a time),
-`condition` (`if` true: the `else` steps are skipped; false: the `then` steps are). A
-`wait` step is not run yet: it fails with `not_supported`. Per-run limits: max steps and
-time.
+`condition` (`if` true: the `else` steps are skipped; false: the `then` steps are),
+`wait` (an approval, up to `timeout_seconds`). Per-run limits: max steps and time.
 """
 
 from __future__ import annotations
@@ -126,7 +125,7 @@ async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep,
 
             state.output = list(await asyncio.gather(*(each(item) for item in items)))
         elif step.type == "wait":
-            raise GatewayError("The 'wait' step is not supported yet.", code="not_supported")
+            state.output = await run_step("wait", {**fields, "step_id": step.id}, None)
         else:
             state.output = await run_step(step.type.value, _render(fields, scope), None)
         if step.output_schema is not None:

@@ -1,5 +1,6 @@
 """The leaf steps of a workflow run, on the gateway's services: `model` (one pipeline call
-with the run's key), `agent` (a named agent's run: a session), `tool` (one gateway tool)."""
+with the run's key), `agent` (a named agent's run: a session), `tool` (one gateway tool),
+`wait` (an approval on the bus, or its timeout)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,32 @@ from relaygate.agents.workflows.engine import RunStep
 from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
+from relaygate.streaming.bus import Bus
 from relaygate.types import Message, ModelCall, Role, TextPart
 
 
-def leaf_runner(services: AgentServices, pipeline: Pipeline, origin: Origin) -> RunStep:
+def approval_topic(run_id: str, step_id: str) -> str:
+    return f"workflows:approve:{run_id}:{step_id}"
+
+
+async def _wait(bus: Bus, run_id: str, fields: dict[str, Any]) -> Any:
+    """An approval published on the bus (from any instance), or a timeout."""
+    timeout = float(fields.get("timeout_seconds", 3600))
+    async with bus.subscribe(approval_topic(run_id, str(fields["step_id"]))) as messages:
+        try:
+            async with asyncio.timeout(timeout):
+                async for message in messages:
+                    return message.get("output")
+        except TimeoutError:
+            pass
+    raise GatewayError(f"The wait step timed out after {timeout:g} s.", code="wait_timeout")
+
+
+def leaf_runner(services: AgentServices, pipeline: Pipeline, origin: Origin, bus: Bus,
+                run_id: str) -> RunStep:
     async def run(kind: str, fields: dict[str, Any], item: Any) -> Any:
+        if kind == "wait":
+            return await _wait(bus, run_id, fields)
         text = str(fields.get("input", "" if item is None else item))
         if kind == "model":
             call = ModelCall(model=str(fields.get("model")),
