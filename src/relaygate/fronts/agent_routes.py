@@ -106,6 +106,8 @@ def agent_routes() -> list[BaseRoute]:
         _post("/v1/workflows/runs/{id}/cancel", Lazy(WORKFLOW_RUNS, "cancel_run")),
         _post("/v1/workflows/runs/{id}/steps/{step}/approve",
               Lazy(WORKFLOW_RUNS, "approve_step")),
+        _post("/v1/workflows/runs/{id}/steps/{step}/retry", Lazy(WORKFLOW_RUNS, "retry_step")),
+        _get("/v1/workflows/runs/{id}/events", Lazy(WORKFLOW_RUNS, "run_events")),
         _get(agent, Lazy(MESSAGES, "list_messages")),
         _get(f"{agent}/stream", Lazy(MESSAGES, "stream_messages")),
         _post(f"{agent}/ack", Lazy(MESSAGES, "acknowledge")),

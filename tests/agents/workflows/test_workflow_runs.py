@@ -97,3 +97,40 @@ async def test_wait_approval_and_cancel(tmp_path: Path) -> None:
         cancelled = await client.post(f"/v1/workflows/runs/{second}/cancel")
         assert cancelled.json()["status"] == "cancelled"
         assert cancelled.json()["steps"]["gate"]["status"] == "running"
+
+
+@pytest.mark.asyncio
+async def test_retry_a_failed_step_and_events_resume(tmp_path: Path) -> None:
+    flow = {"steps": [
+        {"id": "first", "type": "tool", "tool": "echo", "arguments": {"text": "one"}},
+        {"id": "gate", "type": "wait", "timeout_seconds": 0.3, "depends_on": ["first"]},
+    ]}
+    config = {
+        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "workflows": {"flow": flow},
+    }
+    async with in_process(config) as gw:
+        client = gw.client
+        run_id = (await client.post("/v1/workflows/flow/runs", json={})).json()["id"]
+        failed = await _finished(client, run_id)
+        assert failed["status"] == "failed"
+        assert "timed out" in failed["steps"]["gate"]["error"]
+        async with client.stream("GET", f"/v1/workflows/runs/{run_id}/events") as events:
+            text = "".join([chunk async for chunk in events.aiter_text()])
+        assert "event: step" in text and "event: run.failed" in text
+        async with client.stream("GET", f"/v1/workflows/runs/{run_id}/events",
+                                 headers={"Last-Event-ID": "3"}) as events:
+            resumed = "".join([chunk async for chunk in events.aiter_text()])
+        assert "id: 1\n" not in resumed and "id: 4\n" in resumed
+
+        not_failed = await client.post(f"/v1/workflows/runs/{run_id}/steps/first/retry")
+        assert not_failed.status_code == 400
+        retried = await client.post(f"/v1/workflows/runs/{run_id}/steps/gate/retry")
+        assert retried.status_code == 202, retried.text
+        await asyncio.sleep(0.1)
+        await client.post(f"/v1/workflows/runs/{run_id}/steps/gate/approve",
+                          json={"output": "ok"})
+        done = await _finished(client, run_id)
+        assert done["status"] == "completed", done["steps"]
+        assert done["steps"]["first"]["output"] == "one"
+        assert done["steps"]["gate"]["output"] == "ok"
