@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Float, String, delete, select
+from sqlalchemy import JSON, Float, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,6 +89,8 @@ class WorkflowRunRow(Base):
     steps: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(120), nullable=True)  # the lease holder
+    expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # of its lease
 
 
 class WorkflowRunStore:
@@ -103,3 +105,24 @@ class WorkflowRunStore:
         async with self._database.session() as session:
             row = await session.get(WorkflowRunRow, run_id)
             return row if row is not None and row.tenant == tenant else None
+
+    async def renew(self, owner: str, expires_at: float) -> None:
+        async with self._database.session() as session, session.begin():
+            await session.execute(update(WorkflowRunRow).where(WorkflowRunRow.owner == owner)
+                                  .values(expires_at=expires_at))
+
+    async def expired(self, now: float, limit: int = 100) -> list[WorkflowRunRow]:
+        async with self._database.session() as session:
+            rows = await session.execute(
+                select(WorkflowRunRow).where(WorkflowRunRow.status == "running",
+                                             WorkflowRunRow.expires_at < now).limit(limit))
+            return list(rows.scalars())
+
+    async def take_over(self, run_id: str, owner: str, now: float, expires_at: float) -> bool:
+        """Hold a run whose lease ran out before `now`; False if another instance did."""
+        async with self._database.session() as session, session.begin():
+            result = await session.execute(
+                update(WorkflowRunRow).where(WorkflowRunRow.id == run_id,
+                                             WorkflowRunRow.expires_at < now)
+                .values(owner=owner, expires_at=expires_at))
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]

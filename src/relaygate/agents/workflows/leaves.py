@@ -5,10 +5,13 @@ with the run's key), `agent` (a named agent's run: a session), `tool` (one gatew
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
+from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.runs import prepare_run
-from relaygate.agents.services import AgentServices
+from relaygate.agents.sessions.service import SessionService
+from relaygate.agents.tools.service import ToolService
 from relaygate.agents.workflows.engine import RunStep
 from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.pipeline.call import Origin
@@ -34,8 +37,20 @@ async def _wait(bus: Bus, run_id: str, fields: dict[str, Any]) -> Any:
     raise GatewayError(f"The wait step timed out after {timeout:g} s.", code="wait_timeout")
 
 
-def leaf_runner(services: AgentServices, pipeline: Pipeline, origin: Origin, bus: Bus,
-                run_id: str) -> RunStep:
+@dataclass(frozen=True, slots=True)
+class Leaves:
+    """What the leaf steps run on."""
+
+    agents: AgentCatalog
+    sessions: SessionService
+    tools: ToolService
+    pipeline: Pipeline
+    bus: Bus
+
+
+def leaf_runner(services: Leaves, origin: Origin, run_id: str) -> RunStep:
+    pipeline, bus = services.pipeline, services.bus
+
     async def run(kind: str, fields: dict[str, Any], item: Any) -> Any:
         if kind == "wait":
             return await _wait(bus, run_id, fields)

@@ -34,7 +34,10 @@ def upgrade() -> None:
         sa.Column("steps", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
+        sa.Column("owner", sa.String(120), nullable=True),
+        sa.Column("expires_at", sa.Float(), nullable=True),
     )
+    op.create_index("ix_workflow_runs_expires", "workflow_runs", ["status", "expires_at"])
 
 
 def downgrade() -> None:
