@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from relaygate.agents.named.spec import AgentSpec
+from relaygate.agents.workflows.spec import WorkflowSpec
 from relaygate.control_settings import (
     AdminSettings,
     BudgetSettings,
@@ -295,6 +297,8 @@ class Settings(_Strict):
     guardrails: dict[str, GuardSettings] = Field(default_factory=dict)  # named guards, in order
     guardrail_policy: GuardPolicySettings = Field(default_factory=GuardPolicySettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    agents: dict[str, AgentSpec] = Field(default_factory=dict)  # named agents
+    workflows: dict[str, WorkflowSpec] = Field(default_factory=dict)  # checked at start
 
 
 def default_settings() -> Settings:

@@ -13,9 +13,12 @@ from prometheus_client import CollectorRegistry
 
 from relaygate.agents.mcp.on_demand import McpExportOnDemand
 from relaygate.agents.messages import Mailbox
+from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
+from relaygate.agents.workflows.leaves import Leaves
+from relaygate.agents.workflows.runner import WorkflowRunner
 from relaygate.config import Settings
 from relaygate.pipeline.chain import Pipeline
 from relaygate.pipeline.run_leases import RunLeases
@@ -35,8 +38,11 @@ class AgentServices:
     tools: ToolService  # registry, policies, sandbox, workspaces
     mcp_export: McpExportOnDemand  # the registry served at /mcp (built on first use)
     leases: RunLeases  # background responses: this process's runs, others' orphans
+    agents: AgentCatalog  # named agents: the YAML's and the admin API's
+    workflows: WorkflowRunner  # durable workflow runs under leases
 
     async def close(self) -> None:
+        await self.workflows.close()
         await self.leases.close()
         await self.mcp_export.close()
         await self.tools.close()
@@ -70,6 +76,11 @@ async def start_agent_services(
     realtime.start()
     leases = RunLeases(database, event_log, settings.responses.lease_seconds)
     await leases.start()
+    catalog = AgentCatalog(settings.agents, database)
+    workflows = WorkflowRunner(settings.workflows, database,
+                               Leaves(catalog, sessions, tools, pipeline, bus), event_log,
+                               settings.responses.lease_seconds)
+    await workflows.start()
     return AgentServices(
         database=database,
         mailbox=Mailbox(database, bus),
@@ -78,4 +89,6 @@ async def start_agent_services(
         tools=tools,
         mcp_export=McpExportOnDemand(tools),
         leases=leases,
+        agents=catalog,
+        workflows=workflows,
     )

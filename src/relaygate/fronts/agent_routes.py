@@ -23,6 +23,8 @@ MESSAGES = "relaygate.fronts.agent_messages"
 RESPONSES_STATE = "relaygate.fronts.responses.state"
 WS_CHAT = "relaygate.fronts.ws_chat"
 TOOLS = "relaygate.fronts.tools"
+RUNS = "relaygate.fronts.agent_runs"
+WORKFLOW_RUNS = "relaygate.fronts.workflow_runs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,16 @@ def agent_routes() -> list[BaseRoute]:
         WebSocketRoute("/ws/chat/{conversation_id}", Lazy(WS_CHAT, "chat_socket").handle),
         _get("/health/ws", Lazy(WS_CHAT, "health_ws")),
         _post("/v1/agents/messages", Lazy(MESSAGES, "send_message")),
+        _post("/v1/agents/{name}/runs", Lazy(RUNS, "create_run")),
+        _get("/v1/agents/runs/{id}", Lazy(RUNS, "get_run")),
+        _get("/v1/agents/runs/{id}/events", Lazy(RUNS, "run_events")),
+        _post("/v1/workflows/{name}/runs", Lazy(WORKFLOW_RUNS, "create_run")),
+        _get("/v1/workflows/runs/{id}", Lazy(WORKFLOW_RUNS, "get_run")),
+        _post("/v1/workflows/runs/{id}/cancel", Lazy(WORKFLOW_RUNS, "cancel_run")),
+        _post("/v1/workflows/runs/{id}/steps/{step}/approve",
+              Lazy(WORKFLOW_RUNS, "approve_step")),
+        _post("/v1/workflows/runs/{id}/steps/{step}/retry", Lazy(WORKFLOW_RUNS, "retry_step")),
+        _get("/v1/workflows/runs/{id}/events", Lazy(WORKFLOW_RUNS, "run_events")),
         _get(agent, Lazy(MESSAGES, "list_messages")),
         _get(f"{agent}/stream", Lazy(MESSAGES, "stream_messages")),
         _post(f"{agent}/ack", Lazy(MESSAGES, "acknowledge")),

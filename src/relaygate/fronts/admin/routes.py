@@ -13,6 +13,8 @@ PROMPTS = "relaygate.fronts.admin.prompts"
 FEEDBACK = "relaygate.fronts.feedback"
 GUARDRAILS = "relaygate.fronts.admin.guardrails"  # loads the detectors only when asked
 AUDIT = "relaygate.fronts.admin.audit"
+AGENTS = "relaygate.fronts.admin.agents"
+WORKFLOWS = "relaygate.fronts.admin.workflows"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -41,4 +43,13 @@ def admin_routes() -> list[BaseRoute]:
         _route("POST", "/v1/feedback", Lazy(FEEDBACK, "post_feedback")),
         _route("GET", "/admin/guardrails/test", Lazy(GUARDRAILS, "test_guardrails")),
         _route("GET", "/admin/audit", Lazy(AUDIT, "list_audit")),
+        _route("POST", "/admin/agents", Lazy(AGENTS, "create_agent")),
+        _route("GET", "/admin/agents", Lazy(AGENTS, "list_agents")),
+        _route("GET", "/admin/agents/{name}", Lazy(AGENTS, "get_agent")),
+        _route("PATCH", "/admin/agents/{name}", Lazy(AGENTS, "update_agent")),
+        _route("DELETE", "/admin/agents/{name}", Lazy(AGENTS, "delete_agent")),
+        _route("POST", "/admin/workflows", Lazy(WORKFLOWS, "create_workflow")),
+        _route("GET", "/admin/workflows", Lazy(WORKFLOWS, "list_workflows")),
+        _route("GET", "/admin/workflows/{name}", Lazy(WORKFLOWS, "get_workflow")),
+        _route("DELETE", "/admin/workflows/{name}", Lazy(WORKFLOWS, "delete_workflow")),
     ]

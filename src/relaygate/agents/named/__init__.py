@@ -1,0 +1,1 @@
+"""Named agents: a model, instructions and tools under a name, run as sessions."""

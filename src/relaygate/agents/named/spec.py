@@ -1,0 +1,55 @@
+"""What a named agent is (`agents: {name: {...}}` in the YAML, or `POST /admin/agents`)."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class AgentSpec(BaseModel):
+    """A named agent: its model (or routing group), instructions, tools and limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=200)
+    instructions: str | None = None  # the session's system prompt (may be a template)
+    description: str | None = None  # shown on its A2A card
+    tools: list[str] = Field(default_factory=list)  # gateway tool names
+    max_steps: int | None = Field(default=None, ge=1, le=64)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    ttl_seconds: int | None = Field(default=None, ge=1)
+    tenant: str | None = None  # only this tenant may run it; None: every tenant
+
+
+class NamedAgent(AgentSpec):
+    """An agent with its name (the admin API's body)."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("1-64 letters, digits, '_', '.', '-', starting with a letter or digit")
+        return value
+
+    def spec(self) -> AgentSpec:
+        return AgentSpec.model_validate(self.model_dump(exclude={"name"}))
+
+
+class AgentChanges(BaseModel):
+    """`PATCH /admin/agents/{name}`: the fields given replace the agent's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    instructions: str | None = None
+    description: str | None = None
+    tools: list[str] | None = None
+    max_steps: int | None = Field(default=None, ge=1, le=64)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    ttl_seconds: int | None = Field(default=None, ge=1)
+    tenant: str | None = None

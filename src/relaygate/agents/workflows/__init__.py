@@ -1,0 +1,1 @@
+"""Workflows: DAGs of agent, model, tool, map, condition and wait steps."""
