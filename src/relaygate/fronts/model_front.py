@@ -117,7 +117,7 @@ async def task_call(
     prologue = await model_request(request)
     context = prologue.context
     assert context.principal is not None
-    tags, traceparent, timeout = _tags_and_trace(request)
+    tags, traceparent, timeout, _ = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
