@@ -8,25 +8,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, StrictBool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from relaygate.agents.named.runs import prepare_run, run_json
-from relaygate.agents.sessions.events import SessionEvent
-from relaygate.agents.sessions.outcome import TurnResult
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
-from relaygate.fronts.session_stream import SSE_HEADERS, stream_session
+from relaygate.fronts.session_stream import live_turn, stream_session
 from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.streaming.sse import event_frame
 from relaygate.translate.openai_chat import wire
 from relaygate.translate.validation import validate_wire
-
-_END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
 
 
 class RunBody(BaseModel):
@@ -54,31 +49,9 @@ async def create_run(request: Request) -> Response:
     if not body.stream:
         await asyncio.shield(services.sessions.start_turn(prepared))
         return _json(await run_json(services.sessions, principal.tenant, prepared.session_id))
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    queue.put_nowait(event_frame("run.created", {"id": prepared.session_id,
-                                                 "object": "agent.run"}))
-
-    async def listener(event_id: str, event: SessionEvent, payload: dict[str, Any]) -> None:
-        queue.put_nowait(event_frame(event.value, payload, event_id))
-        if event in _END:
-            queue.put_nowait(b"")
-
-    def finished(task: asyncio.Task[TurnResult]) -> None:
-        if not task.cancelled():
-            task.exception()  # told to the client as an `error` event already
-        queue.put_nowait(b"")
-
-    services.sessions.start_turn(prepared, listener).add_done_callback(finished)
-    return StreamingResponse(_until_end(queue), media_type="text/event-stream",
-                             headers={**SSE_HEADERS, "X-Relaygate-Run-Id": prepared.session_id})
-
-
-async def _until_end(queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
-    while True:
-        frame = await queue.get()
-        if not frame:
-            return
-        yield frame
+    first = event_frame("run.created", {"id": prepared.session_id, "object": "agent.run"})
+    return live_turn(services.sessions, prepared, first,
+                     {"X-Relaygate-Run-Id": prepared.session_id})
 
 
 async def get_run(request: Request) -> Response:

@@ -19,13 +19,49 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from relaygate.agents.sessions.events import SessionEvent
+from relaygate.agents.sessions.outcome import TurnResult
 from relaygate.agents.sessions.service import SessionService
+from relaygate.agents.sessions.turns import PreparedTurn
 from relaygate.fronts.common import authenticate, context_of, gateway_of
 from relaygate.streaming.event_log import LoggedEvent
 from relaygate.streaming.sse import event_frame
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 KEEPALIVE = b": keep-alive\n\n"
+_TURN_END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
+
+
+def live_turn(
+    service: SessionService, prepared: PreparedTurn, first: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
+    """Start a turn and answer with its events as SSE, `first` before them, until its last
+    event (the turn goes on if the client leaves)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    if first:
+        queue.put_nowait(first)
+
+    async def listener(event_id: str, event: SessionEvent, payload: dict[str, Any]) -> None:
+        queue.put_nowait(event_frame(event.value, payload, event_id))
+        if event in _TURN_END:
+            queue.put_nowait(b"")
+
+    def finished(task: asyncio.Task[TurnResult]) -> None:
+        if not task.cancelled():
+            task.exception()  # reported to the client as an `error` event already
+        queue.put_nowait(b"")
+
+    service.start_turn(prepared, listener).add_done_callback(finished)
+    return StreamingResponse(_until_end(queue), media_type="text/event-stream",
+                             headers={**SSE_HEADERS, **(headers or {})})
+
+
+async def _until_end(queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
+    while True:
+        frame = await queue.get()
+        if not frame:
+            return
+        yield frame
 
 
 async def stream_session(request: Request) -> Response:

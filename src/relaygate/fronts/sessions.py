@@ -24,14 +24,12 @@ it has in the session stream, so a client can resume there with Last-Event-ID.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from relaygate.agents.sessions.events import SessionEvent
 from relaygate.agents.sessions.outcome import TurnResult, completed_payload
 from relaygate.agents.sessions.render import context_json, message_json, session_json, usage_json
 from relaygate.agents.sessions.requests import CreateSession, PostMessage, PutContext
@@ -45,13 +43,10 @@ from relaygate.fronts.common import (
     list_page,
     read_json_object,
 )
-from relaygate.fronts.session_stream import SSE_HEADERS
+from relaygate.fronts.session_stream import live_turn
 from relaygate.pipeline.access import check_model
 from relaygate.pipeline.call import Endpoint, Origin
-from relaygate.streaming.sse import event_frame
 from relaygate.translate.validation import validate_wire
-
-_END = (SessionEvent.COMPLETED, SessionEvent.ERROR)
 
 
 async def _service(request: Request) -> tuple[SessionService, str]:
@@ -138,29 +133,7 @@ async def post_message(request: Request) -> Response:
     if not prepared.live:
         result: TurnResult = await asyncio.shield(service.start_turn(prepared))
         return _json(completed_payload(result))
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def listener(event_id: str, event: SessionEvent, payload: dict[str, Any]) -> None:
-        queue.put_nowait(event_frame(event.value, payload, event_id))
-        if event in _END:
-            queue.put_nowait(b"")
-
-    def finished(task: asyncio.Task[TurnResult]) -> None:
-        if not task.cancelled():
-            task.exception()  # reported to the client as an `error` event already
-        queue.put_nowait(b"")
-
-    service.start_turn(prepared, listener).add_done_callback(finished)
-    return StreamingResponse(_until_end(queue), media_type="text/event-stream", headers=SSE_HEADERS)
-
-
-async def _until_end(queue: asyncio.Queue[bytes]) -> AsyncIterator[bytes]:
-    """The turn's frames until its last event (the turn goes on if the client leaves)."""
-    while True:
-        frame = await queue.get()
-        if not frame:
-            return
-        yield frame
+    return live_turn(service, prepared)
 
 
 async def list_messages(request: Request) -> Response:
