@@ -46,6 +46,7 @@ from relaygate.fronts.common import (
 from relaygate.fronts.session_stream import live_turn
 from relaygate.pipeline.access import check_model
 from relaygate.pipeline.call import Endpoint, Origin
+from relaygate.prompts.ref import METADATA_KEY, TEMPLATES_OFF
 from relaygate.translate.validation import validate_wire
 
 
@@ -86,6 +87,8 @@ async def create_session(request: Request) -> Response:
     principal = context_of(request).principal
     if principal is not None:
         check_model(principal, body_.model)
+    if METADATA_KEY in body_.metadata and gateway_of(request).prompts is None:
+        raise InvalidRequest(TEMPLATES_OFF, param=f"metadata.{METADATA_KEY}", code="prompts_off")
     row = await service.create(tenant, body_, principal=principal)
     return _json(session_json(row))
 
