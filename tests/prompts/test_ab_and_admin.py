@@ -190,3 +190,26 @@ async def test_a_session_naming_a_template_while_templates_are_off_is_refused(
         assert reply.status_code == 400, reply.text
         assert reply.json()["error"]["code"] == "prompts_off"
         assert reply.json()["error"]["param"] == "metadata.relaygate_prompt"
+
+
+async def test_prompt_admin_actions_are_in_the_audit_log(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    async with in_process(prompt_config(url)) as gateway:
+        client = gateway.client
+        created = await client.post("/admin/prompts", json={"name": "audited", **V1},
+                                    headers=ADMIN)
+        template = created.json()["id"]
+        (await client.post(f"/admin/prompts/{template}/versions", json=V2,
+                           headers=ADMIN)).raise_for_status()
+        (await client.put(f"/admin/prompts/{template}/labels/production",
+                          json={"version": "v2"}, headers=ADMIN)).raise_for_status()
+        (await client.delete(f"/admin/prompts/{template}", headers=ADMIN)).raise_for_status()
+        page = await client.get("/admin/audit", params={"target": f"prompt:{template}"},
+                                headers=ADMIN)
+        assert page.status_code == 200, page.text
+        rows = {row["action"]: row for row in page.json()["data"]}
+        assert set(rows) == {"prompt.created", "prompt.version_created",
+                             "prompt.label_changed", "prompt.archived"}
+        label = rows["prompt.label_changed"]
+        assert label["after"]["labels"]["production"] != label["before"]["labels"].get(
+            "production")

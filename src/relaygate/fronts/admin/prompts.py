@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from relaygate.errors import InvalidRequest, NotFound
+from relaygate.fronts.admin.audit import audited
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.common import int_query, list_page, read_json_object
 from relaygate.prompts.content import LabelBody, TemplateBody, VersionContent
@@ -76,7 +77,9 @@ async def create_prompt(request: Request) -> JSONResponse:
     store = await prompts.store()
     template = await store.create(body.name, body.tenant, _content(body))
     await prompts.changed()
-    return JSONResponse(template_json(template), status_code=201)
+    view = template_json(template)
+    await audited(gateway, request, "prompt.created", f"prompt:{template.id}", None, view)
+    return JSONResponse(view, status_code=201)
 
 
 async def list_prompts(request: Request) -> JSONResponse:
@@ -111,6 +114,8 @@ async def create_version(request: Request) -> JSONResponse:
     await prompts.changed()
     view = template_json(template)
     view["version"] = f"v{number}"
+    await audited(gateway, request, "prompt.version_created", f"prompt:{template.id}", None,
+                  {"version": view["version"]})
     return JSONResponse(view, status_code=201)
 
 
@@ -125,10 +130,14 @@ async def put_label(request: Request) -> JSONResponse:
                              param="label", code="invalid_value")
     _, raw = await read_json_object(request, gateway)
     body = validate_wire(LabelBody, raw)
+    before = template_json(await _template(prompts, request.path_params["id"]), versions=False)
     template = await (await prompts.store()).set_label(request.path_params["id"], label,
                                                        body.split())
     await prompts.changed()
-    return JSONResponse(template_json(template, versions=False))
+    view = template_json(template, versions=False)
+    await audited(gateway, request, "prompt.label_changed", f"prompt:{template.id}",
+                  {"labels": before.get("labels")}, {"labels": view.get("labels")})
+    return JSONResponse(view)
 
 
 async def diff_prompt(request: Request) -> JSONResponse:
@@ -145,10 +154,12 @@ async def diff_prompt(request: Request) -> JSONResponse:
 
 
 async def archive_prompt(request: Request) -> JSONResponse:
-    _, prompts = await _prompts(request)
+    gateway, prompts = await _prompts(request)
     template = await (await prompts.store()).archive(request.path_params["id"])
     await prompts.changed()
-    return JSONResponse(template_json(template, versions=False))
+    view = template_json(template, versions=False)
+    await audited(gateway, request, "prompt.archived", f"prompt:{template.id}", None, view)
+    return JSONResponse(view)
 
 
 def _version(template: TemplateRecord, value: str | None, param: str) -> int:
