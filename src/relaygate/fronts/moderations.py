@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -55,6 +54,8 @@ async def _relay(gateway: Gateway, model: str, body: dict[str, Any]) -> Response
         return None
     base = (provider.base_url or "https://api.openai.com/v1").rstrip("/")
     headers = {"Authorization": f"Bearer {provider.api_key}"} if provider.api_key else {}
+    import httpx  # only a relayed moderation needs it: a gateway's start loads no HTTP client
+
     try:
         async with httpx.AsyncClient(timeout=provider.timeout.read) as client:
             reply = await client.post(f"{base}/moderations", headers=headers,
