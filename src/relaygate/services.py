@@ -274,7 +274,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.budgets = budget_step(gateway)
     if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
         build = await import_module("relaygate.guardrails.build")
-        gateway.guardrails = build.guard_step(settings, gateway.metrics.registry)
+        gateway.guardrails = build.guard_step(settings, gateway.metrics.guard_hits)
     gateway.sinks.add(gateway.metrics.record)
     if settings.ledger.enabled:
         gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)

@@ -86,6 +86,6 @@ def test_a_scripted_run_shows_in_every_metric(
         assert metric(base, "relaygate_background_runs_running") == 0
         assert metric(base, "relaygate_ledger_rows_queued") >= 0
         text = httpx.get(f"{base}/metrics").text
-        for name in ("relaygate_cache_hits_total", "relaygate_guard_hits_total",
+        for name in ("relaygate_cache_hits_total", "relaygate_guardrail_hits_total",
                      "relaygate_background_runs_total", "relaygate_requests_total"):
             assert f"# TYPE {name} counter" in text, name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import Counter
 
 from relaygate.config import ConfigError, Settings
 from relaygate.guardrails.metrics import GuardMetrics
@@ -26,9 +26,9 @@ _WARM_UP = ("call +1 415 555 2671 or +44 20 7946 0958, card 4111 1111 1111 1111,
             "password = 'Xk29!pQz7mLw', ghp_ glpat- xox sk- eyJ :// private key aws token")
 
 
-def guard_step(settings: Settings, registry: CollectorRegistry | None) -> GuardStep:
+def guard_step(settings: Settings, hits: Counter) -> GuardStep:
     guardrails = guardrails_of(settings)
     for guard in guardrails.guards.values():
         if guard.settings.type is not GuardType.CUSTOM:  # never call a deployment's own code
             guard.detector.find(_WARM_UP)
-    return GuardStep(guardrails, GuardMetrics(registry))
+    return GuardStep(guardrails, GuardMetrics(hits))

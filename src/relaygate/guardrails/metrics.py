@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import GuardHit
@@ -11,11 +11,8 @@ _log = get_logger("relaygate.guardrails")
 
 
 class GuardMetrics:
-    def __init__(self, registry: CollectorRegistry | None) -> None:
-        self.hits = Counter(
-            "relaygate_guardrail_hits", "Guardrail hits (the kind found, never the text).",
-            ["guard", "action", "where", "entity", "tenant"], registry=registry,
-        )
+    def __init__(self, hits: Counter) -> None:
+        self.hits = hits  # the gateway's `relaygate_guardrail_hits` (observability/metrics.py)
 
     def record(self, hit: GuardHit, tenant: str, request_id: str | None) -> None:
         self.hits.labels(hit.guard, hit.action, hit.where, hit.entity, tenant).inc()

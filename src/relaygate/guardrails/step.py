@@ -94,6 +94,8 @@ class GuardStep:
 
     def recorder(self, call: Call) -> Record:
         def record(hit: GuardHit) -> None:
+            if call.guard_hits is None:
+                call.guard_hits = []
             call.guard_hits.append(hit)
             self.metrics.record(hit, call.principal.tenant, call.request_id)
 

@@ -57,9 +57,9 @@ class GatewayMetrics:
             "relaygate_cache_hits", "Calls answered from the gateway's response cache.",
             ["model"], registry=self.registry,
         )
-        self.guard_hits = Counter(
-            "relaygate_guard_hits", "Guardrail verdicts that acted (a guard calls guard_hit).",
-            ["guard", "action"], registry=self.registry,
+        self.guard_hits = Counter(  # recorded by guardrails/metrics.py
+            "relaygate_guardrail_hits", "Guardrail hits (the kind found, never the text).",
+            ["guard", "action", "where", "entity", "tenant"], registry=self.registry,
         )
         self.budget_rejections = Counter(
             "relaygate_budget_rejections", "Calls refused by a hard budget.",
@@ -126,10 +126,6 @@ class GatewayMetrics:
                 self.speed.labels(*key),
             )
         return found
-
-    def guard_hit(self, guard: str, action: str) -> None:
-        """A guardrail acted (`action`: blocked, masked, flagged…): guards call this."""
-        self.guard_hits.labels(guard, action).inc()
 
     def watch(self, name: str, help_text: str, read: Callable[[], float]) -> None:
         """A gauge read when /metrics is scraped (in-flight calls, queue depths)."""

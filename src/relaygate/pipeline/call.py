@@ -119,7 +119,7 @@ class Call:
     prompt: PromptRef | None = None  # a prompt template to fill it from (prompts/step.py)
     prompt_use: tuple[str, int] | None = None  # the template id and version that filled it
     task: Task | None = None  # not a chat: an embeddings or images request (no canonical call)
-    guard_hits: list[GuardHit] = field(default_factory=list)  # what the guardrails did
+    guard_hits: list[GuardHit] | None = None  # what the guardrails did (None: nothing)
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""

@@ -110,7 +110,7 @@ class Attempt:
             call.session_id,
             False,  # cache_hit: an upstream call
             route.deployment,
-            guard_hits=call.guard_hits or None,
+            guard_hits=call.guard_hits,
         )
         if call.prompt_use is not None:
             outcome.prompt_id, outcome.prompt_version = call.prompt_use
