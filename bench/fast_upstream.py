@@ -39,6 +39,10 @@ def _json_reply() -> bytes:
         },
         separators=(",", ":"),
     ).encode()
+    return _json_response(body)
+
+
+def _json_response(body: bytes) -> bytes:
     head = (
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
@@ -86,11 +90,7 @@ def _embeddings_reply() -> bytes:
         },
         separators=(",", ":"),
     ).encode()
-    head = (
-        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-        b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
-    )
-    return head + body
+    return _json_response(body)
 
 
 JSON_REPLY = _json_reply()
