@@ -29,7 +29,10 @@ CONFIG: dict[str, Any] = {
                {"name": "echo-guarded", "provider": "mock", "model": "echo"},
                {"name": "echo-strict", "provider": "mock", "model": "echo"},
                {"name": "judged-model", "provider": "mock", "model": "mock"},
-               {"name": "plain", "provider": "mock", "model": "mock"}],
+               {"name": "plain", "provider": "mock", "model": "mock"},
+               {"name": "embed-guarded", "provider": "mock", "model": "mock-embed"},
+               {"name": "embed-plain", "provider": "mock", "model": "mock-embed"},
+               {"name": "image-guarded", "provider": "mock", "model": "mock-image"}],
     "keys": [{"tenant": "acme", "key": KEY, "name": "main"},
              {"tenant": "acme", "key": READER, "name": "reader"}],
     "guardrails": {
@@ -48,7 +51,8 @@ CONFIG: dict[str, Any] = {
         "default": ["tool-secrets"],
         "keys": {"main": ["falcon"], "reader": ["tool-injection"]},
         "models": {"echo": ["no-secrets", "pii-mask", "no-injection"], "mock": ["no-injection"], "echo-guarded": ["out-pii"],
-                   "echo-strict": ["out-secrets"], "judged-model": ["judged"]},
+                   "echo-strict": ["out-secrets"], "judged-model": ["judged"],
+                   "embed-guarded": ["no-secrets", "pii-mask"], "image-guarded": ["no-secrets"]},
     },
 }
 
@@ -200,3 +204,23 @@ def test_an_injection_in_a_tool_result_never_reaches_the_model(gateway: str) -> 
     turn = httpx.post(f"{gateway}/api/sessions/{session['id']}/messages", headers=headers,
                       json={"message": attack}, timeout=20).json()
     assert "tool-injection" in str(turn) and "guardrail_blocked" in str(turn)
+
+
+def test_input_guards_read_embeddings_and_image_prompts(client: openai.OpenAI) -> None:
+    for blocked in (lambda: client.embeddings.create(model="embed-guarded",
+                                                     input=["fine", f"key {AWS}"]),
+                    lambda: client.images.generate(model="image-guarded",
+                                                   prompt=f"a poster of {AWS}")):
+        with pytest.raises(openai.BadRequestError) as caught:
+            blocked()
+        assert caught.value.status_code == 400
+        assert caught.value.code == "guardrail_blocked"
+        assert AWS not in str(caught.value.body)
+    masked = client.embeddings.create(model="embed-guarded", input="mail ada@example.com",
+                                      encoding_format="float")
+    as_placeholder = client.embeddings.create(model="embed-plain", input="mail <EMAIL_1>",
+                                              encoding_format="float")
+    raw = client.embeddings.create(model="embed-plain", input="mail ada@example.com",
+                                   encoding_format="float")
+    assert masked.data[0].embedding == as_placeholder.data[0].embedding  # the upstream saw it
+    assert masked.data[0].embedding != raw.data[0].embedding

@@ -4,6 +4,7 @@ a replay), with the usage the ledger, limits and budgets read."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Protocol
@@ -14,7 +15,7 @@ from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
 from relaygate.errors import InvalidRequest
 from relaygate.pipeline.call import Call, TaskReply
 from relaygate.providers.base import RawReply
-from relaygate.tokens.tokenizer import count_text
+from relaygate.tokens.estimate import estimate_text
 from relaygate.types import Usage, UsageSource
 
 _MODEL = re.compile(rb'"model"\s*:\s*"(?:[^"\\]|\\.)*"')
@@ -50,8 +51,14 @@ class EmbeddingTask:
             if request.tokens:
                 self._counted = sum(len(tokens) for tokens in request.tokens)
             else:
-                self._counted = sum(count_text(text, model) for text in request.texts)
+                self._counted = sum(estimate_text(text, model) for text in request.texts)
         return self._counted
+
+    def texts(self) -> list[str]:
+        return self.request.texts  # token arrays: nothing a guard can read
+
+    def with_texts(self, texts: list[str]) -> EmbeddingTask:
+        return EmbeddingTask(dataclasses.replace(self.request, texts=texts))
 
     def check(self, provider: object) -> None:
         if not hasattr(provider, "embed") and not hasattr(provider, "relay_embeddings"):
@@ -69,6 +76,8 @@ class EmbeddingTask:
         if embed is None:
             raise unsupported(provider, "embeddings")
         result: EmbeddingResult = await embed(self.request, upstream_model)
+        if result.estimated:  # the upstream reported no usage: ours, as for a relayed reply
+            result.input_tokens = self.input_tokens(upstream_model)
         source = UsageSource.ESTIMATED if result.estimated else UsageSource.UPSTREAM
         return TaskReply(Usage(input_tokens=result.input_tokens, source=source), product=result)
 

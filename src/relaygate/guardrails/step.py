@@ -111,6 +111,8 @@ class GuardStep:
         outputs = [guard for guard in guards if guard.looks_at(GuardOn.OUTPUT)]
         record = self.recorder(call)
         masker = Masker()
+        if call.task is not None:  # embeddings, images: their input texts, no answer to guard
+            return await self._task(call, inputs, masker, record, next)
         if inputs:
             model_call = call.canonical()
             messages = guard_messages(inputs, model_call.messages, masker, record)
@@ -130,6 +132,16 @@ class GuardStep:
             answer.events = guard_stream(answer.events, outputs, masker, record)
         return answer
 
+
+    async def _task(self, call: Call, inputs: Sequence[Guard], masker: Masker, record: Record,
+                    next: Next) -> Answer:
+        assert call.task is not None
+        texts = call.task.texts()
+        guarded = [run_guards(inputs, text, GuardOn.INPUT, masker, record) for text in texts]
+        if guarded != texts:
+            call.task = call.task.with_texts(guarded)
+            call.needs_content = True  # the upstream must see the masked texts, not the bytes
+        return await next(call)
 
     async def _judge(self, call: Call, guards: Sequence[Guard], messages: list[Message],
                      masker: Masker, record: Record) -> None:

@@ -3,22 +3,38 @@ upstreams, Gemini's image models, the mock, a replay); its usage for the ledger.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 from relaygate.embeddings.task import unsupported
 from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.pipeline.call import Call, TaskReply
-from relaygate.tokens.tokenizer import count_text
+from relaygate.tokens.estimate import estimate_text
 from relaygate.types import Usage, UsageSource
+
+MAX_OUTPUT_TOKENS_PER_IMAGE = 6_240  # gpt-image-1's largest, high quality (what budgets reserve)
 
 
 @dataclass(slots=True)
 class ImageTask:
     request: ImageRequest
-    output_tokens: int = 0  # priced per image (a model's request price), not per token
+    output_tokens: int = field(init=False)  # the worst case: every image at its largest
+    _counted: int | None = None
+
+    def __post_init__(self) -> None:
+        self.output_tokens = self.request.n * MAX_OUTPUT_TOKENS_PER_IMAGE
 
     def input_tokens(self, model: str) -> int:
-        return count_text(self.request.prompt, model)
+        if self._counted is None:
+            self._counted = estimate_text(self.request.prompt, model)
+        return self._counted
+
+    def texts(self) -> list[str]:
+        return [self.request.prompt]
+
+    def with_texts(self, texts: list[str]) -> ImageTask:
+        (prompt,) = texts
+        return ImageTask(dataclasses.replace(self.request, prompt=prompt))
 
     def check(self, provider: object) -> None:
         if not hasattr(provider, "generate_images"):

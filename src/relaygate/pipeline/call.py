@@ -77,6 +77,12 @@ class Task(Protocol):
 
     def input_tokens(self, model: str) -> int: ...
 
+    def texts(self) -> list[str]:
+        """What the client sent to be read (input guards scan it)."""
+
+    def with_texts(self, texts: list[str]) -> Task:
+        """The same task on `texts` (masked by a guard), in the order `texts()` gave."""
+
     def check(self, provider: object) -> None:
         """Raise (400) when `provider` cannot serve this task, before any attempt."""
 

@@ -22,7 +22,6 @@ from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.providers.base import RawReply
 from relaygate.providers.failures import decoded_result, upstream_failure
 from relaygate.providers.http import HttpExecutor, HttpReply
-from relaygate.tokens.estimate import estimate_text
 from relaygate.tokens.stream_counter import ensure_usage, with_usage
 from relaygate.translate.gemini import media
 from relaygate.translate.gemini.encode import encode_request
@@ -151,13 +150,12 @@ class GeminiProvider:
         return f"{self._base_url}/models/{name}:{action}"
 
     async def embed(self, request: EmbeddingRequest, upstream_model: str) -> EmbeddingResult:
-        """`embedContent` / `batchEmbedContents`; Gemini reports no usage, so ours counts."""
+        """`embedContent` / `batchEmbedContents`; Gemini reports no usage (the task counts)."""
         action, body = media.embed_body(request, upstream_model)
         url = self._action_url(upstream_model, action)
         reply = await self._http.post_json(url, orjson.dumps(body), self._headers, self._failure)
         vectors = decoded_result(self.name, reply.body, media.decode_embeddings)
-        tokens = sum(estimate_text(text, upstream_model) for text in request.texts)
-        return EmbeddingResult(vectors, tokens, estimated=True)
+        return EmbeddingResult(vectors, 0, estimated=True)  # the task counts the input
 
     async def generate_images(self, request: ImageRequest, upstream_model: str) -> ImageResult:
         """Imagen: one `predict` for all; Gemini's image models: one `generateContent` per
