@@ -57,6 +57,15 @@ class InvalidRequest(GatewayError):
     type = "invalid_request_error"
 
 
+def unsupported(provider: object, what: str) -> InvalidRequest:
+    """A 400 for a route whose provider cannot serve this kind of call (embeddings…)."""
+    name = getattr(provider, "name", "?")
+    return InvalidRequest(
+        f"The provider '{name}' does not offer {what}; route this model to one that does.",
+        param="model", code="model_not_supported",
+    )
+
+
 class UnsupportedContent(InvalidRequest):
     status = 422
     default_code = "unsupported_content"

@@ -21,12 +21,15 @@ from relaygate.store.schema import upgrade
 from tests.support.servers import ThreadedServer
 
 KEY = "sk-moderations-0123456789"
+MOCK_ONLY = "sk-moderations-mock-only-0123"  # `models: [mock]`
 seen: list[dict[str, Any]] = []
+request_ids: list[str | None] = []
 
 
 async def _upstream(request: Request) -> JSONResponse:
     body = await request.json()
     seen.append(body)
+    request_ids.append(request.headers.get("x-request-id"))
     return JSONResponse({"id": "modr-up", "model": body["model"], "results": [{
         "flagged": True, "categories": {"violence": True}, "category_scores": {"violence": 0.9}}]})
 
@@ -42,7 +45,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                  "api_key": "upstream-key"}},
             "models": [{"name": "mock", "provider": "mock"},
                        {"name": "omni-moderation-latest", "provider": "oa"}],
-            "keys": [{"tenant": "acme", "key": KEY}],
+            "keys": [{"tenant": "acme", "key": KEY},
+                     {"tenant": "acme", "key": MOCK_ONLY, "models": ["mock"]}],
             "storage": {"database_url": f"sqlite+aiosqlite:///{path}/m.db"},
         })
         asyncio.run(upgrade(settings.storage.database_url))
@@ -71,6 +75,20 @@ def test_moderation_relayed_to_an_openai_model(gateway: str) -> None:
     reply = client.moderations.create(model="omni-moderation-latest", input="some text")
     assert reply.id == "modr-up" and reply.results[0].flagged
     assert seen[-1] == {"model": "omni-moderation-latest", "input": "some text"}
+    raw = client.moderations.with_raw_response.create(model="omni-moderation-latest",
+                                                      input="more text")
+    assert request_ids[-1] == raw.headers["x-request-id"]  # through the pipeline's dispatch
+    assert raw.headers["x-relaygate-served-by"] == "oa/omni-moderation-latest"
+
+
+def test_a_relayed_moderation_is_held_to_the_keys_model_scope(gateway: str) -> None:
+    scoped = openai.OpenAI(base_url=f"{gateway}/v1", api_key=MOCK_ONLY, max_retries=0)
+    before = len(seen)
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        scoped.moderations.create(model="omni-moderation-latest", input="some text")
+    assert caught.value.code == "model_not_allowed"
+    assert len(seen) == before  # never sent upstream
+    assert scoped.moderations.create(input="hello").results[0].flagged is False  # offline
 
 
 def test_moderation_errors_are_openai_errors(gateway: str) -> None:

@@ -14,6 +14,7 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("/v1/responses", "responses"),
     ("/v1/embeddings", "embeddings"),
     ("/v1/images/generations", "images"),
+    ("/v1/moderations", "moderations"),
     ("/api/sessions", "sessions"),
     ("/ws/chat", "realtime"),
     ("/api/tools", "tools"),

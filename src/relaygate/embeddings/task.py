@@ -12,7 +12,7 @@ from typing import Protocol
 import orjson
 
 from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
-from relaygate.errors import InvalidRequest
+from relaygate.errors import unsupported
 from relaygate.pipeline.call import Call, TaskReply
 from relaygate.providers.base import RawReply
 from relaygate.tokens.estimate import estimate_text
@@ -29,14 +29,6 @@ class Embedder(Protocol):
 class EmbeddingRelay(Protocol):
     async def relay_embeddings(self, body: bytes, upstream_model: str, request_id: str) -> RawReply:
         """POST `body` to the upstream's /embeddings as is; its reply as is (errors raise)."""
-
-
-def unsupported(provider: object, what: str) -> InvalidRequest:
-    name = getattr(provider, "name", "?")
-    return InvalidRequest(
-        f"The provider '{name}' does not offer {what}; route this model to one that does.",
-        param="model", code="model_not_supported",
-    )
 
 
 @dataclass(slots=True)

@@ -128,14 +128,19 @@ class ModelRequest:
     model: str
 
 
-async def model_request(request: Request, model: str | None = None) -> ModelRequest:
+async def model_request(
+    request: Request, model: str | None = None, default_model: str | None = None
+) -> ModelRequest:
     """The model fronts' prologue, in order: authenticate, read the JSON body, find the
-    model (the body's `model`, unless the URL named it) and record it on the context.
-    The route is the pipeline's business (its route step)."""
+    model (the body's `model`, unless the URL named it; `default_model` when the body has
+    none and the API allows that) and record it on the context. The route is the
+    pipeline's business (its route step)."""
     gateway = gateway_of(request)
     context = context_of(request)
     await authenticate(request, gateway, context)
     raw, body = await read_json_object(request, gateway)
-    model = require_model(body) if model is None else model
+    if model is None:
+        model = default_model if default_model is not None and "model" not in body else (
+            require_model(body))
     context.model = model
     return ModelRequest(gateway, context, raw, body, model)

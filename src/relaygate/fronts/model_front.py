@@ -110,11 +110,12 @@ async def model_call(
 
 
 async def task_call(
-    request: Request, endpoint: Endpoint, task: Callable[[dict[str, Any]], Task]
+    request: Request, endpoint: Endpoint, task: Callable[[dict[str, Any]], Task],
+    default_model: str | None = None,
 ) -> tuple[Gateway, Call]:
-    """The prologue and the `Call` of a model call that is not a chat (embeddings, images):
-    `task` checks the body (400) and makes the call's task."""
-    prologue = await model_request(request)
+    """The prologue and the `Call` of a model call that is not a chat (embeddings, images,
+    moderations): `task` checks the body (400) and makes the call's task."""
+    prologue = await model_request(request, default_model=default_model)
     context = prologue.context
     assert context.principal is not None
     tags, traceparent, timeout, _ = _tags_and_trace(request)

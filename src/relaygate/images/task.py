@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from relaygate.embeddings.task import unsupported
+from relaygate.errors import unsupported
 from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.pipeline.call import Call, TaskReply
 from relaygate.tokens.estimate import estimate_text

@@ -39,6 +39,7 @@ class Endpoint(StrEnum):
     HEALTH_CHECK = "routing.health_check"  # a deployment's background probe
     EMBEDDINGS = "embeddings"
     IMAGES = "images.generations"
+    MODERATIONS = "moderations"
     GUARD_JUDGE = "guardrails.judge"  # an injection guard's judge model
 
 

@@ -150,6 +150,12 @@ class OpenAIProvider:
         reply = await self._http.post_json(url, body, self._headers_for(request_id), self._failure)
         return RawReply(200, reply.body, reply.headers["content-type"])
 
+    async def relay_moderations(self, body: bytes, upstream_model: str,
+                                request_id: str) -> RawReply:
+        url = self._url(upstream_model, "moderations")
+        reply = await self._http.post_json(url, body, self._headers_for(request_id), self._failure)
+        return RawReply(200, reply.body, reply.headers["content-type"])
+
     async def embed(self, request: EmbeddingRequest, upstream_model: str) -> EmbeddingResult:
         body = orjson.dumps(encode_embeddings(request, upstream_model))
         url = self._url(upstream_model, "embeddings")

@@ -17,10 +17,10 @@ from typing import Any
 import orjson
 
 from relaygate.config import ProviderSettings, ReplayMode, ReplayTiming
-from relaygate.embeddings.task import unsupported
 from relaygate.embeddings.wire import EmbeddingRequest, EmbeddingResult
 from relaygate.embeddings.wire import decode_request as decode_embedding_request
 from relaygate.embeddings.wire import encode_result as encode_embeddings
+from relaygate.errors import unsupported
 from relaygate.images.wire import ImageRequest, ImageResult
 from relaygate.providers.base import Provider, RawReply, WireFormat
 from relaygate.providers.replay import forms
