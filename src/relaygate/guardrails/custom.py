@@ -32,7 +32,7 @@ def load_function(reference: str) -> CustomCheck:
     module_name, _, attribute = reference.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
+    except Exception as exc:  # a module that fails as it loads is a config error, not a crash
         raise ValueError(f"cannot import {module_name!r}: {exc}") from exc
     function: Any = getattr(module, attribute, None)
     if not callable(function):

@@ -101,8 +101,8 @@ def injection_score(text: str) -> float:
     plain = normalise(text)
     score = _signals(plain)
     if score and _ABOUT.search(plain):
-        unquoted = _QUOTED.sub(" ", plain)
-        score = _signals(unquoted) * 0.6 + (score - _signals(unquoted)) * 0.2
+        quoted_out = _signals(_QUOTED.sub(" ", plain))
+        score = quoted_out * 0.6 + (score - quoted_out) * 0.2
     for decoded in _decoded(text):
         score += 0.8 * min(_signals(normalise(decoded)), 1.0) + 0.1
     if _ZERO_WIDTH.search(text) and score:

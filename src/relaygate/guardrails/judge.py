@@ -12,7 +12,7 @@ from relaygate.errors import GatewayError
 from relaygate.guardrails.findings import Finding
 from relaygate.guardrails.settings import JudgeSettings
 from relaygate.observability.logging import get_logger
-from relaygate.pipeline.call import Call, Endpoint
+from relaygate.pipeline.call import Call, Endpoint, Origin
 from relaygate.pipeline.chain import Pipeline
 from relaygate.types import Message, ModelCall, Role, TextPart
 
@@ -31,14 +31,11 @@ class Judge:
 
     async def rate(self, settings: JudgeSettings, text: str, call: Call) -> Finding | None:
         """A finding when the judge's score reaches its threshold."""
-        judged = Call(
-            request_id=call.request_id, principal=call.principal, endpoint=Endpoint.GUARD_JUDGE,
-            model=settings.model, stream=False, context=call.context,
-            model_call=ModelCall(settings.model, [
-                Message(Role.SYSTEM, [TextPart(INSTRUCTIONS)]),
-                Message(Role.USER, [TextPart(text)]),
-            ], max_tokens=8, temperature=0.0),
-        )
+        origin = Origin(call.principal, call.request_id, Endpoint.GUARD_JUDGE, call.context)
+        judged = origin.call(ModelCall(settings.model, [  # counted on the request's record
+            Message(Role.SYSTEM, [TextPart(INSTRUCTIONS)]),
+            Message(Role.USER, [TextPart(text)]),
+        ], max_tokens=8, temperature=0.0))
         try:
             _, result = await self._pipeline.complete(judged)
         except GatewayError as error:
