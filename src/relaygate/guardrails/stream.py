@@ -30,15 +30,20 @@ class TextWindow:
         self._masker = masker
         self._record = record
         self._hold = max((guard.settings.hold_chars for guard in self._spans), default=0)
+        self._batch = (self._hold + 1) // 2  # at least this much goes out per scan
         self._left = ""  # the end of what was sent, unmasked: context for the next scan
         self._pending = ""  # received, not yet sent
         self._unrestored = ""  # guarded, waiting for a split placeholder to complete
         self._all: list[str] = []  # the whole answer, for the whole-text guards
 
     def feed(self, text: str) -> str:
+        """What may go out now: held text is scanned once there is a batch past the hold
+        (a scan per delta would cost one pass of every detector per few characters)."""
         self._pending += text
         if self._whole:
             self._all.append(text)
+        if len(self._pending) < self._hold + self._batch:
+            return ""
         return self._drain(final=False)
 
     def flush(self) -> str:
