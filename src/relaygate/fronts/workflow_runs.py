@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -68,7 +69,7 @@ async def create_run(request: Request) -> Response:
                          workflow=name, status="running", input=raw.get("input"),
                          steps={}, created_at=now, updated_at=now, owner=runner.owner,
                          expires_at=runner.expires())
-    await runner.runs.save(row)
+    await runner.runs.insert(row)
     runner.start_run(row, WorkflowRun(spec, row.input), principal,
                      context_of(request).request_id)
     return _json(run_json(row), 202)
@@ -84,8 +85,7 @@ async def cancel_run(request: Request) -> Response:
     run_id = request.path_params["id"]
     row = await _row(runner, principal, run_id)
     if not await runner.cancel(run_id) and row.status == "running":
-        row.status, row.owner, row.expires_at = "cancelled", None, None
-        await runner.runs.save(row)  # held elsewhere: its owner stops at its next step
+        await runner.runs.end(run_id, "cancelled")  # held elsewhere: its owner stops at its next step
     return _json(run_json(await _row(runner, principal, run_id)))
 
 
@@ -109,8 +109,12 @@ async def retry_step(request: Request) -> Response:
         raise InvalidRequest(f"Step {step_id!r} of this run has not failed (or it still runs).",
                              param="step", code="step_not_failed")
     spec = await _workflow(runner, row.workflow)
+    kept = runner.kept_steps(row)
+    row.steps = {key: dataclasses.asdict(value) for key, value in kept.items()}
+    if not await runner.runs.claim(row, runner.owner, runner.expires()):
+        raise InvalidRequest("This run is already running again.", param="step",
+                             code="step_not_failed")
     runner.resume(row, spec, principal, context_of(request).request_id)
-    await runner.runs.save(row)
     return _json(run_json(row), 202)
 
 

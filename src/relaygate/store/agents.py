@@ -97,9 +97,40 @@ class WorkflowRunStore:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def save(self, row: WorkflowRunRow) -> None:
+    async def insert(self, row: WorkflowRunRow) -> None:
         async with self._database.session() as session, session.begin():
-            await session.merge(row)
+            session.add(row)
+
+    async def record(self, row: WorkflowRunRow, owner: str) -> bool:
+        """Store the steps and status of a run `owner` holds and that still runs; False when
+        it is not ours any more (its lease ran out, or it was cancelled elsewhere). The
+        lease columns are the heartbeat's: never written from a stale row."""
+        ending = row.status != "running"
+        values: dict[str, Any] = {"steps": row.steps, "status": row.status,
+                                  "updated_at": time.time()}
+        if ending:
+            values.update(owner=None, expires_at=None)
+        return await self._update(row.id, values, WorkflowRunRow.owner == owner,
+                                  WorkflowRunRow.status == "running")
+
+    async def claim(self, row: WorkflowRunRow, owner: str, expires_at: float) -> bool:
+        """Run an ended run again (a retry) here; False when it runs already."""
+        return await self._update(
+            row.id, {"steps": row.steps, "status": "running", "owner": owner,
+                     "expires_at": expires_at, "updated_at": time.time()},
+            WorkflowRunRow.status != "running")
+
+    async def end(self, run_id: str, status: str) -> bool:
+        """End a running run wherever it is held (cancel); its owner stops at its next step."""
+        return await self._update(
+            run_id, {"status": status, "owner": None, "expires_at": None,
+                     "updated_at": time.time()}, WorkflowRunRow.status == "running")
+
+    async def _update(self, run_id: str, values: dict[str, Any], *where: Any) -> bool:
+        async with self._database.session() as session, session.begin():
+            result = await session.execute(
+                update(WorkflowRunRow).where(WorkflowRunRow.id == run_id, *where).values(values))
+            return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     async def get(self, tenant: str, run_id: str) -> WorkflowRunRow | None:
         async with self._database.session() as session:

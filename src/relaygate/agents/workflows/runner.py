@@ -78,11 +78,17 @@ class WorkflowRunner:
         """Run (or go on with) `run` in a task of its own; its row is held by this process."""
         origin = Origin(principal, request_id, Endpoint.SESSION)
         step = leaf_runner(self._leaves, origin, row.id)
+        lost = False  # the run is not ours any more: stop without writing over its row
 
         async def on_step(step_id: str, state: StepState) -> None:
+            nonlocal lost
             row.steps = {**row.steps, step_id: dataclasses.asdict(state)}
-            row.updated_at = time.time()
-            await self.runs.save(row)
+            if not await self.runs.record(row, self.owner):
+                lost = True
+                _log.warning("workflow run taken over or cancelled elsewhere; stopping here",
+                             id=row.id)
+                task.cancel()
+                return
             await self._log.append(row.id, {"event": "step",
                                             "data": {"step": step_id, **row.steps[step_id]}})
 
@@ -96,10 +102,10 @@ class WorkflowRunner:
                 row.status = "failed"
                 raise
             finally:
-                row.updated_at, row.owner, row.expires_at = time.time(), None, None
-                await self.runs.save(row)
-                await self._log.append(row.id, {"event": f"run.{row.status}",
-                                                "data": run_json(row)})
+                row.owner, row.expires_at = None, None
+                if not lost and await self.runs.record(row, self.owner):
+                    await self._log.append(row.id, {"event": f"run.{row.status}",
+                                                    "data": run_json(row)})
                 await self._log.close(row.id)
 
         task = asyncio.create_task(work(), name=f"workflow:{row.id}")
@@ -141,19 +147,24 @@ class WorkflowRunner:
                 continue
             spec = await self.workflow(row.workflow)
             if spec is None:
-                row.status, row.owner, row.expires_at = "failed", None, None
-                await self.runs.save(row)
+                await self.runs.end(row.id, "failed")
                 continue
             self.resume(row, spec, Principal(row.tenant), "resumed")
             resumed += 1
         return resumed
 
+    @staticmethod
+    def kept_steps(row: WorkflowRunRow, keep: Callable[[str, dict[str, Any]], bool] | None = None,
+                   ) -> dict[str, StepState]:
+        """The stored steps a run goes on from: the finished ones (and those `keep` keeps)."""
+        return {key: StepState(**value) for key, value in row.steps.items()
+                if value.get("status") in KEPT and (keep is None or keep(key, value))}
+
     def resume(self, row: WorkflowRunRow, spec: WorkflowSpec, principal: Principal,
                request_id: str, keep: Callable[[str, dict[str, Any]], bool] | None = None,
                ) -> None:
         """Go on from the stored steps: those finished are kept, the others run again."""
-        kept = {key: StepState(**value) for key, value in row.steps.items()
-                if value.get("status") in KEPT and (keep is None or keep(key, value))}
+        kept = self.kept_steps(row, keep)
         row.status, row.owner, row.expires_at = "running", self.owner, self.expires()
         row.steps = {key: dataclasses.asdict(value) for key, value in kept.items()}
         self.start_run(row, WorkflowRun(spec, row.input, kept), principal, request_id)
