@@ -134,3 +134,28 @@ async def test_retry_a_failed_step_and_events_resume(tmp_path: Path) -> None:
         assert done["status"] == "completed", done["steps"]
         assert done["steps"]["first"]["output"] == "one"
         assert done["steps"]["gate"]["output"] == "ok"
+
+
+@pytest.mark.asyncio
+async def test_a_step_whose_template_names_nothing_fails_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    typo = {"steps": [
+        {"id": "a", "type": "tool", "tool": "echo", "arguments": {"text": "hi"}},
+        {"id": "b", "type": "tool", "tool": "echo", "depends_on": ["a"],
+         "arguments": {"text": "{{ steps.a.output.nothing.deeper }}"}},
+    ]}
+    config = {
+        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "providers": {"mock": {"type": "mock"}},
+        "models": [{"name": "mock", "provider": "mock"}],
+        "workflows": {"typo": typo},
+    }
+    async with in_process(config) as gw:
+        started = await gw.client.post("/v1/workflows/typo/runs", json={"input": {}})
+        assert started.status_code == 202, started.text
+        run = await _finished(gw.client, started.json()["id"])
+        assert run["status"] == "failed", run
+        assert run["steps"]["a"]["status"] == "completed"
+        assert run["steps"]["b"]["status"] == "failed"
+        assert "template" in run["steps"]["b"]["error"]

@@ -11,17 +11,29 @@ Step types run here: `model` (one pipeline call), `agent` (a named agent's run, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import Template, TemplateError
 
 from relaygate.agents.workflows.spec import StepSpec, WorkflowSpec, check_workflow
 from relaygate.errors import GatewayError
+from relaygate.prompts.render import environment
 
-_JINJA = ImmutableSandboxedEnvironment(autoescape=False)
+_JINJA = environment()  # the prompt templates' sandbox: immutable, undefined names are errors
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(text: str) -> Template:
+    return _JINJA.from_string(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_expression(text: str) -> Callable[..., Any]:
+    return _JINJA.compile_expression(text)
 
 RunStep = Callable[[str, dict[str, Any], Any], Awaitable[Any]]
 """Runs one leaf step: (type, the step's fields rendered, the map item or None) → output."""
@@ -53,12 +65,12 @@ def _expression(text: Any, scope: dict[str, Any]) -> Any:
     inner = text.strip()
     if inner.startswith("{{") and inner.endswith("}}"):
         inner = inner[2:-2]
-    return _JINJA.compile_expression(inner)(**scope)
+    return _compiled_expression(inner)(**scope)
 
 
 def _render(value: Any, scope: dict[str, Any]) -> Any:
     if isinstance(value, str):
-        return _JINJA.from_string(value).render(**scope) if "{" in value else value
+        return _template(value).render(**scope) if "{" in value else value
     if isinstance(value, dict):
         return {key: _render(item, scope) for key, item in value.items()}
     if isinstance(value, list):
@@ -139,4 +151,8 @@ async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep,
         state.status = "completed"
     except GatewayError as error:
         state.status, state.error = "failed", error.message
+    except TemplateError as error:  # an undefined name, a sandbox refusal, bad syntax
+        state.status, state.error = "failed", f"Step {step.id!r}: template: {error}"
+    except KeyError as error:  # a condition naming a step the workflow has not
+        state.status, state.error = "failed", f"Step {step.id!r}: no step {error}"
     await on_step(step.id, state)
