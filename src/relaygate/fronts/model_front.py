@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.errors import GatewayError, InvalidRequest
-from relaygate.fronts.common import model_request
+from relaygate.fronts.common import ModelRequest, model_request
 from relaygate.fronts.streams import ClosingStream
 from relaygate.fronts.usage import USAGE_SOURCE_HEADER
 from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint, Task
@@ -78,28 +78,11 @@ async def model_call(
     """The prologue (authenticate, read the body, the model) and the front's `Call`;
     `stream` defaults to the body's `stream: true`, `model` to the body's."""
     prologue = await model_request(request, model)
-    context = prologue.context
-    assert context.principal is not None  # set by model_request
     body = prologue.body
+    call, prompt_header = _call(request, prologue, front.endpoint,
+                                body.get("stream") is True if stream is None else stream)
+    call.front, call.decoder = front.wire, decoder
     metadata = body.get("metadata")
-    tags, traceparent, timeout, prompt_header = _tags_and_trace(request)
-    call = Call(
-        request_id=context.request_id,
-        principal=context.principal,
-        endpoint=front.endpoint,
-        model=prologue.model,
-        stream=body.get("stream") is True if stream is None else stream,
-        front=front.wire,
-        body=body,
-        raw=prologue.raw,
-        decoder=decoder,
-        metadata=_strings(metadata) if metadata else {},
-        tags=tags,
-        traceparent=traceparent,
-        context=context,
-        observers=[context.record],
-        timeout=timeout,
-    )
     if prompt_header or (isinstance(metadata, dict) and METADATA_KEY in metadata):
         call.prompt = from_request(request.headers, metadata)
         if call.prompt is not None:
@@ -116,25 +99,35 @@ async def task_call(
     """The prologue and the `Call` of a model call that is not a chat (embeddings, images,
     moderations): `task` checks the body (400) and makes the call's task."""
     prologue = await model_request(request, default_model=default_model)
+    call, _ = _call(request, prologue, endpoint, False)
+    call.task = task(prologue.body)
+    return prologue.gateway, call
+
+
+def _call(request: Request, prologue: ModelRequest, endpoint: Endpoint,
+          stream: bool) -> tuple[Call, bool]:
+    """The `Call` every model front makes of its request, and whether it names a prompt
+    template by header."""
     context = prologue.context
-    assert context.principal is not None
-    tags, traceparent, timeout, _ = _tags_and_trace(request)
+    assert context.principal is not None  # set by model_request
+    metadata = prologue.body.get("metadata")
+    tags, traceparent, timeout, prompt_header = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
         endpoint=endpoint,
         model=prologue.model,
-        stream=False,
+        stream=stream,
         body=prologue.body,
         raw=prologue.raw,
-        task=task(prologue.body),
+        metadata=_strings(metadata) if metadata else {},
         tags=tags,
         traceparent=traceparent,
         context=context,
         observers=[context.record],
         timeout=timeout,
     )
-    return prologue.gateway, call
+    return call, prompt_header
 
 
 def served_headers(answer: Answer) -> dict[str, str]:
