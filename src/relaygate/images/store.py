@@ -3,8 +3,9 @@ rather than at an upstream's (short-lived, vendor-signed) address.
 
 A stored image is reached by an unguessable token (`secrets.token_urlsafe`), the way an
 upstream's signed URL is, so an `<img>` tag can show it without a key. Each tenant has a
-byte budget (its oldest images go first) and every image expires after `ttl_seconds`.
-With Redis (`storage.redis_url`) any instance serves an image another stored."""
+byte budget (its oldest images go first; in process only) and every image expires after
+`ttl_seconds`. With Redis (`storage.redis_url`) any instance serves an image another
+stored; there only the expiry bounds what is kept (no per-tenant byte budget yet)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ class ImageStore:
         token = secrets.token_urlsafe(24)
         if self._redis is not None:
             key = _PREFIX + token
-            await self._redis.hset(key, mapping={"tenant": tenant, "mime": mime_type,
-                                                 "data": data})
-            await self._redis.pexpire(key, int(self._ttl * 1000))
+            async with self._redis.pipeline(transaction=True) as pipe:  # never without expiry
+                pipe.hset(key, mapping={"tenant": tenant, "mime": mime_type, "data": data})
+                pipe.pexpire(key, int(self._ttl * 1000))
+                await pipe.execute()
             return token
         self._expire()
         image = StoredImage(tenant, mime_type, data)
