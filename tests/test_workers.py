@@ -59,3 +59,16 @@ def test_several_workers_without_redis_are_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "server.workers is 2" in result.stderr and "storage.redis_url" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_crashed_worker_stops_the_group_for_its_supervisor_to_restart(tmp_path: Path) -> None:
+    settings = config(tmp_path)
+    settings["storage"] = {**settings["storage"], "redis_url": REDIS_URL}
+    settings["server"] = {"workers": 2, "log_level": "warning"}
+    with run_gateway(tmp_path, settings) as gateway:
+        assert gateway.process is not None
+        first, second = _children(gateway.process.pid)
+        os.kill(first, 9)
+        code = gateway.process.wait(timeout=30)  # the other worker was stopped too
+        assert code != 0
+        assert not Path(f"/proc/{second}").exists()

@@ -47,12 +47,29 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run_workers(count: int, sock: socket.socket, serve: Callable[[socket.socket], None]) -> int:
-    """Fork `count` processes running `serve(sock)`; wait for all; the worst exit code."""
-    children: list[int] = []
+    """Fork `count` processes running `serve(sock)`; wait for all; the worst exit code.
+
+    A worker that ends on its own (a crash) stops the others, so the group exits and its
+    supervisor (systemd, the container runtime) restarts it whole rather than one worker
+    short."""
+    children: set[int] = set()
     forwarded: set[int] = set()
+
+    def forward(sig: int, frame: FrameType | None) -> None:
+        forwarded.add(sig)
+        for child in children:
+            try:
+                os.kill(child, sig)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)  # before the forks: a stop during start-up
+    signal.signal(signal.SIGINT, forward)  # still reaches every worker
     for _ in range(count):
         pid = os.fork()
         if pid == 0:  # the worker
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # its server installs its own
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
                 serve(sock)
@@ -63,24 +80,19 @@ def run_workers(count: int, sock: socket.socket, serve: Callable[[socket.socket]
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children.append(pid)
+        children.add(pid)
     sock.close()
-
-    def forward(sig: int, frame: FrameType | None) -> None:
-        forwarded.add(sig)
-        for child in children:
-            try:
-                os.kill(child, sig)
-            except ProcessLookupError:
-                pass
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
     worst = 0
-    for child in children:
-        _, status = os.waitpid(child, 0)
+    while children:
+        pid, status = os.wait()
+        children.discard(pid)
         code = os.waitstatus_to_exitcode(status)
         if -code in forwarded:  # uvicorn re-raises the signal it stopped on
             code = 0
+        elif not forwarded:  # ended on its own: stop the rest
+            print(f"relaygate: worker {pid} exited ({code}); stopping the others",
+                  file=sys.stderr)
+            forward(signal.SIGTERM, None)
+            code = code or 1
         worst = max(worst, abs(code))
     return worst
