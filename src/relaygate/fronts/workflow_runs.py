@@ -66,7 +66,8 @@ async def create_run(request: Request) -> Response:
     check_input(spec, raw.get("input"))
     now = time.time()
     row = WorkflowRunRow(id=f"wfrun_{uuid.uuid4().hex}", tenant=principal.tenant,
-                         workflow=name, status="running", input=raw.get("input"),
+                         workflow=name, key_id=principal.key_id,
+                         scoped=principal.grant is not None, status="running", input=raw.get("input"),
                          steps={}, created_at=now, updated_at=now, owner=runner.owner,
                          expires_at=runner.expires())
     await runner.runs.insert(row)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Float, String, delete, select, update
+from sqlalchemy import JSON, Boolean, Float, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -84,6 +84,8 @@ class WorkflowRunRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(200))
     workflow: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # who started it
+    scoped: Mapped[bool] = mapped_column(Boolean, default=False)  # that key had a grant
     status: Mapped[str] = mapped_column(String(24))
     input: Mapped[Any] = mapped_column(JSON)
     steps: Mapped[dict[str, Any]] = mapped_column(JSON)

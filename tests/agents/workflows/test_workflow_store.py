@@ -4,10 +4,15 @@ and a run cancelled (or taken over) elsewhere is not written back as running."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any, cast
 
+from relaygate.agents.workflows.runner import WorkflowRunner
+from relaygate.agents.workflows.spec import WorkflowSpec
 from relaygate.store.agents import WorkflowRunRow, WorkflowRunStore
 from relaygate.store.db import Database
 from relaygate.store.schema import upgrade
+from relaygate.streaming.event_log import MemoryEventLog
 
 
 def _row(owner: str, expires_at: float) -> WorkflowRunRow:
@@ -40,5 +45,25 @@ async def test_a_step_save_keeps_the_renewed_lease_and_a_cancel_elsewhere_wins(
         stored = await runs.get("acme", row.id)
         assert stored is not None and stored.status == "cancelled"
         assert "second" not in stored.steps
+    finally:
+        await db.close()
+
+
+async def test_an_orphaned_run_of_a_scoped_key_ends_failed_rather_than_unbounded(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'runs.db'}"
+    await upgrade(url)
+    db = Database(url)
+    spec = WorkflowSpec.model_validate(
+        {"steps": [{"id": "a", "type": "tool", "tool": "echo", "arguments": {"text": "x"}}]})
+    runner = WorkflowRunner({"w": spec}, db, cast(Any, None), MemoryEventLog(), 30)
+    try:
+        scoped = _row("gone-instance", time.time() - 1)
+        scoped.scoped, scoped.key_id = True, "key_1"
+        await runner.runs.insert(scoped)
+        assert await runner.sweep() == 0  # not resumed without its key's limits
+        stored = await runner.runs.get("acme", scoped.id)
+        assert stored is not None and stored.status == "failed" and stored.owner is None
     finally:
         await db.close()

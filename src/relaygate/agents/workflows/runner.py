@@ -146,10 +146,12 @@ class WorkflowRunner:
             if not await self.runs.take_over(row.id, self.owner, time.time(), self.expires()):
                 continue
             spec = await self.workflow(row.workflow)
-            if spec is None:
+            if spec is None or row.scoped:
+                # a key's scopes, limits and budget are not stored with the run: rather
+                # than go on without them, the run ends (as an orphaned Response does)
                 await self.runs.end(row.id, "failed")
                 continue
-            self.resume(row, spec, Principal(row.tenant), "resumed")
+            self.resume(row, spec, Principal(row.tenant, key_id=row.key_id), "resumed")
             resumed += 1
         return resumed
 

@@ -1,7 +1,7 @@
 """Named agents and workflows created through the admin API.
 
 Revision ID: 0017_agents_workflows
-Revises: 0011_budget_counters
+Revises: 0014_audit
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("tenant", sa.String(200), nullable=False),
         sa.Column("workflow", sa.String(64), nullable=False),
+        sa.Column("key_id", sa.String(64), nullable=True),
+        sa.Column("scoped", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("status", sa.String(24), nullable=False),
         sa.Column("input", sa.JSON(), nullable=True),
         sa.Column("steps", sa.JSON(), nullable=False),
