@@ -5,18 +5,18 @@ instance clears the cache at once; on others it is cleared by a message on the b
 pub/sub when `storage.redis_url` is set: within a second), or at the latest when the
 entry's TTL runs out (without Redis: the 5 s documented in docs/keys.md). Unknown secrets
 are remembered for `negative_ttl` so that a flood of bad keys does not become a flood of
-queries. Concurrent misses for one secret share one query.
+queries. Concurrent misses for one secret share one query (`loading_cache.LoadingCache`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from relaygate.access.principals import principal_of
 from relaygate.errors import AuthenticationFailed
+from relaygate.loading_cache import LoadingCache
 from relaygate.pipeline.auth import Principal
 from relaygate.store.access import AccessStore
 
@@ -38,9 +38,8 @@ class KeyCache:
         self._store = store
         self._ttl = ttl
         self._negative_ttl = negative_ttl
-        self._entries: dict[str, _Entry] = {}
-        self._pending: dict[str, asyncio.Future[_Entry]] = {}
-        self._generation = 0  # bumped by clear(): a query begun before it is not cached
+        self._cache: LoadingCache[str, _Entry] = LoadingCache(MAX_ENTRIES)
+        self._entries = self._cache.entries
 
     async def principal(self, digest: str) -> Principal | None:
         """The key's principal; None for an unknown secret; raises for revoked or expired."""
@@ -49,7 +48,7 @@ class KeyCache:
         if entry is None or now - entry.fetched_at > (
             self._ttl if entry.principal is not None else self._negative_ttl
         ):
-            entry = await self._fetch(digest)
+            entry = await self._cache.load(digest, self._query)
         if entry.principal is None:
             return None
         if entry.revoked:
@@ -59,30 +58,7 @@ class KeyCache:
         return entry.principal
 
     def clear(self) -> None:
-        self._generation += 1
-        self._entries.clear()
-
-    async def _fetch(self, digest: str) -> _Entry:
-        pending = self._pending.get(digest)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[_Entry] = asyncio.get_running_loop().create_future()
-        self._pending[digest] = future
-        generation = self._generation
-        try:
-            entry = await self._query(digest)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
-            raise
-        finally:
-            del self._pending[digest]
-        future.set_result(entry)
-        if generation == self._generation:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[digest] = entry
-        return entry
+        self._cache.clear()
 
     async def _query(self, digest: str) -> _Entry:
         store = await self._store()

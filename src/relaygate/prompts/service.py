@@ -7,13 +7,13 @@ kept for as long as the process lives (bounded)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from relaygate.errors import NotFound
+from relaygate.loading_cache import LoadingCache
 from relaygate.prompts.choose import choose
 from relaygate.prompts.content import VersionContent
 from relaygate.prompts.ref import PromptRef
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 PROMPTS_TOPIC = "prompts"
 MAX_COMPILED = 10_000
+MAX_TEMPLATES = 10_000
 
 
 @dataclass(slots=True)
@@ -39,34 +40,23 @@ class Prompts:
         self._store = store
         self._bus = bus
         self._ttl = ttl
-        self._templates: dict[str, tuple[float, TemplateRecord | None]] = {}
+        self._templates: LoadingCache[str, tuple[float, TemplateRecord | None]] = (
+            LoadingCache(MAX_TEMPLATES))  # (fresh until, the template)
         self._compiled: dict[tuple[str, int], Compiled] = {}
-        self._loading: dict[str, asyncio.Future[TemplateRecord | None]] = {}
 
     async def store(self) -> PromptStore:
         return await self._store()
 
     async def template(self, key: str) -> TemplateRecord | None:
         """The template named `key` (id or name), from the cache when it is fresh."""
-        cached = self._templates.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        loading = self._loading.get(key)
-        if loading is not None:  # one read for many concurrent callers
-            return await asyncio.shield(loading)
-        future: asyncio.Future[TemplateRecord | None] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
-            template = await (await self._store()).get(key)
-            self._templates[key] = (time.monotonic() + self._ttl, template)
-            future.set_result(template)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning
-            raise
-        finally:
-            del self._loading[key]
-        return template
+        cached = self._templates.entries.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            cached = await self._templates.load(key, self._read)
+        return cached[1]
+
+    async def _read(self, key: str) -> tuple[float, TemplateRecord | None]:
+        template = await (await self._store()).get(key)
+        return time.monotonic() + self._ttl, template
 
     async def resolve(self, ref: PromptRef, tenant: str, sticky: str) -> Resolved:
         """The version `ref` names for `sticky`, compiled; 404 for an unknown template."""
