@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.context import RequestContext
 
+if TYPE_CHECKING:
+    from relaygate.observability.log_export import LogExport
+
 REQUEST_ID_HEADER = b"x-request-id"
+_UNSET = object()
 _log = get_logger("relaygate.request")
 
 
@@ -29,6 +34,16 @@ class RequestLogMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._export: Any = _UNSET  # the gateway's log export, read at the first request
+
+    def _log_export(self, scope: Scope) -> LogExport | None:
+        if self._export is _UNSET:
+            gateway = getattr(scope["app"].state, "gateway", None)
+            if gateway is None:  # the lifespan has not run (a test app)
+                return None
+            self._export = gateway.log_export
+        export: LogExport | None = self._export
+        return export
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,18 +66,18 @@ class RequestLogMiddleware:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 logged = True
-                _log_line(scope, context, status)
+                _log_line(scope, context, status, self._log_export(scope))
 
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
             if not logged:
                 context.error = context.error or "unhandled_exception"
-                _log_line(scope, context, status or 500)
+                _log_line(scope, context, status or 500, self._log_export(scope))
             raise
         if not logged:  # the client went away before the response ended
             context.error = context.error or "client_disconnected"
-            _log_line(scope, context, status or 499)
+            _log_line(scope, context, status or 499, self._log_export(scope))
 
 
 SECRET_PATHS = ("/v1/images/files/",)  # the rest of the path is a capability token
@@ -76,7 +91,8 @@ def _logged_path(path: str) -> str:
     return path
 
 
-def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
+def _log_line(scope: Scope, context: RequestContext, status: int,
+              export: LogExport | None) -> None:
     usage = context.usage
     seconds = time.perf_counter() - context.started
     fields = dict(
@@ -94,16 +110,10 @@ def _log_line(scope: Scope, context: RequestContext, status: int) -> None:
         output_tokens=usage.output_tokens if usage else None,
         usage_source=usage.source.value if usage else None,
         error=context.error,
-        **_trace_ids(scope),
     )
+    ids = scope["state"].get("trace_ids")  # the server span's, when tracing is on
+    if ids:
+        fields["trace_id"], fields["span_id"] = ids
     _log.info("request", **fields)
-    state = getattr(scope.get("app"), "state", None)
-    export = getattr(getattr(state, "gateway", None), "log_export", None)
     if export is not None:  # telemetry.logs: OTLP or a webhook, queued (never blocks)
         export.emit("request", fields)
-
-
-def _trace_ids(scope: Scope) -> dict[str, str]:
-    """`trace_id`/`span_id` of the request's server span, when tracing is on."""
-    ids = scope["state"].get("trace_ids")  # observability/tracing/middleware.TRACE_IDS
-    return {"trace_id": ids[0], "span_id": ids[1]} if ids else {}
