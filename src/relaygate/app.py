@@ -78,6 +78,8 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
     if gateway.guardrails is not None:
         steps.append(gateway.guardrails)  # input guards; output guards on the answer (400)
+    if gateway.cache is not None:
+        steps.append(gateway.cache)  # answer a hit without the upstream; keep a miss's answer
     logs = gateway.settings.telemetry.logs
     if logs.payloads:  # last: the call as the steps before left it (after guards' masking)
         steps.append(PayloadLog(gateway.log_export, logs.max_payload_chars))

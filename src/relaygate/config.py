@@ -24,6 +24,7 @@ from pydantic import (
 
 from relaygate.agents.named.spec import AgentSpec
 from relaygate.agents.workflows.spec import WorkflowSpec
+from relaygate.cache.settings import CacheSettings
 from relaygate.control_settings import (
     AdminSettings,
     BudgetSettings,
@@ -294,6 +295,7 @@ class Settings(_Strict):
     prompts: PromptsSettings = Field(default_factory=PromptsSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     guardrails: dict[str, GuardSettings] = Field(default_factory=dict)  # named guards, in order
     guardrail_policy: GuardPolicySettings = Field(default_factory=GuardPolicySettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

@@ -36,6 +36,7 @@ from relaygate.streaming.shared import SharedState, connect_shared_state
 
 if TYPE_CHECKING:
     from relaygate.agents.services import AgentServices
+    from relaygate.cache.step import CacheStep
     from relaygate.guardrails.step import GuardStep
     from relaygate.observability.tracing.tracer import Tracing
     from relaygate.prompts.service import Prompts
@@ -76,6 +77,7 @@ class Gateway:
     _prompt_store: PromptStore | None = None
     images: ImageStore | None = None  # generated images served by URL (images/store.py)
     guardrails: GuardStep | None = None  # when some guard is configured (a pipeline step)
+    cache: CacheStep | None = None  # the response cache, when some call may be cached
     tracing: Tracing | None = None  # telemetry.traces on: the OpenTelemetry SDK, loaded then
     log_export: LogExport | None = None  # telemetry.logs.exporter: otlp or webhook
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -275,6 +277,10 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
         build = await import_module("relaygate.guardrails.build")
         gateway.guardrails = build.guard_step(settings, gateway.metrics.guard_hits)
+    if settings.cache.enabled or settings.cache.models or settings.cache.tenants \
+            or settings.cache.keys:  # the cache's modules load only when it may be on
+        build_cache = await import_module("relaygate.cache.build")
+        gateway.cache = build_cache.cache_step(gateway)
     gateway.sinks.add(gateway.metrics.record)
     if settings.ledger.enabled:
         gateway.ledger = LedgerWriter(settings.ledger, gateway.database, gateway.metrics.registry)

@@ -18,6 +18,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relaygate.cache.controls import read_controls
 from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import ModelRequest, model_request
 from relaygate.fronts.streams import ClosingStream
@@ -127,6 +128,9 @@ def _call(request: Request, prologue: ModelRequest, endpoint: Endpoint,
         observers=[context.record],
         timeout=timeout,
     )
+    if prologue.gateway.cache is not None:
+        call.cacheable = True
+        call.cache_controls = read_controls(request.scope["headers"])
     return call, prompt_header
 
 

@@ -11,7 +11,8 @@ from relaygate.ledger.query import UsageQuery
 
 GROUP_FIELDS = {"tenant": "tenant", "key": "key_id", "model": "model", "provider": "provider",
                 "day": "day"}  # group_by → the field that names the group
-COLUMNS = ("requests", "input_tokens", "output_tokens", "cached_tokens", "cost_usd")
+COLUMNS = ("requests", "input_tokens", "output_tokens", "cached_tokens", "cost_usd",
+           "cache_hits", "saved_usd")
 
 
 @dataclass(slots=True)
@@ -22,11 +23,14 @@ class UsageTotals:
     output_tokens: int
     cached_tokens: int
     cost_usd: float | None  # None: no row of the group had a price
+    cache_hits: int = 0  # calls the response cache answered
+    saved_usd: float | None = None  # what those hits' original calls cost
 
 
 def overall(groups: list[UsageTotals]) -> UsageTotals:
     """The sum of every group (cost None when no group had one)."""
     costs = [group.cost_usd for group in groups if group.cost_usd is not None]
+    saved = [group.saved_usd for group in groups if group.saved_usd is not None]
     return UsageTotals(
         None,
         sum(group.requests for group in groups),
@@ -34,6 +38,8 @@ def overall(groups: list[UsageTotals]) -> UsageTotals:
         sum(group.output_tokens for group in groups),
         sum(group.cached_tokens for group in groups),
         sum(costs) if costs else None,
+        sum(group.cache_hits for group in groups),
+        sum(saved) if saved else None,
     )
 
 
@@ -60,6 +66,8 @@ def usage_csv(query: UsageQuery, groups: list[UsageTotals]) -> str:
     writer.writerow([GROUP_FIELDS[query.group_by], *COLUMNS])
     for group in groups:
         cost = "" if group.cost_usd is None else repr(group.cost_usd)
+        saved = "" if group.saved_usd is None else repr(group.saved_usd)
         writer.writerow([group.group or "", group.requests, group.input_tokens,
-                         group.output_tokens, group.cached_tokens, cost])
+                         group.output_tokens, group.cached_tokens, cost, group.cache_hits,
+                         saved])
     return out.getvalue()

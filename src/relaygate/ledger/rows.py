@@ -33,6 +33,7 @@ class LedgerRow:
     session_id: str | None
     prompt_id: str | None = None  # the prompt template that filled the call
     prompt_version: int | None = None
+    saved_usd: float | None = None  # a cache hit: what the original call cost
 
     def as_tuple(self) -> tuple[object, ...]:
         """The row's column values, in `__slots__` order (store/usage_ledger.COLUMNS)."""
@@ -68,4 +69,5 @@ def row_of(at: float, outcome: Outcome) -> LedgerRow:
         session_id=outcome.session_id,
         prompt_id=outcome.prompt_id,
         prompt_version=outcome.prompt_version,
+        saved_usd=outcome.saved_usd,
     )

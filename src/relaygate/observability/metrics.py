@@ -55,7 +55,27 @@ class GatewayMetrics:
         )
         self.cache_hits = Counter(
             "relaygate_cache_hits", "Calls answered from the gateway's response cache.",
+            ["model", "kind"], registry=self.registry,
+        )
+        self.cache_misses = Counter(  # recorded by the cache step
+            "relaygate_cache_misses", "Cacheable calls the response cache could not answer.",
             ["model"], registry=self.registry,
+        )
+        self.cache_saved_tokens = Counter(
+            "relaygate_cache_saved_tokens", "Tokens the cache hits' original calls used.",
+            ["model"], registry=self.registry,
+        )
+        self.cache_saved_usd = Counter(
+            "relaygate_cache_saved_usd", "What the cache hits' original calls cost.",
+            ["model", "tenant"], registry=self.registry,
+        )
+        self.cache_stored_bytes = Counter(
+            "relaygate_cache_stored_bytes", "Bytes of answers put in the response cache.",
+            registry=self.registry,
+        )
+        self.cache_errors = Counter(
+            "relaygate_cache_store_errors", "Response cache lookups or stores that failed "
+            "(the call went on without the cache).", registry=self.registry,
         )
         self.guard_hits = Counter(  # recorded by guardrails/metrics.py
             "relaygate_guardrail_hits", "Guardrail hits (the kind found, never the text).",
@@ -90,7 +110,10 @@ class GatewayMetrics:
         return children
 
     def record(self, outcome: Outcome) -> None:
-        """Count one upstream call (the pipeline's outcome sink)."""
+        """Count one upstream call (the pipeline's outcome sink); a cache hit is not one."""
+        if outcome.cache_hit:
+            self._record_hit(outcome)
+            return
         self.finished += 1
         children = self._children_for(
             outcome.model, outcome.provider, outcome.principal.tenant, outcome.status
@@ -113,8 +136,14 @@ class GatewayMetrics:
             deployment.ttft.observe(outcome.ttft_s)
         if outcome.cost_usd:
             children.cost.inc(outcome.cost_usd)
-        if outcome.cache_hit:
-            self.cache_hits.labels(outcome.model).inc()
+
+    def _record_hit(self, outcome: Outcome) -> None:
+        kind = "exact" if outcome.cache_score is None else "semantic"
+        self.cache_hits.labels(outcome.model, kind).inc()
+        self.cache_saved_tokens.labels(outcome.model).inc(outcome.saved_tokens)
+        if outcome.saved_usd:
+            self.cache_saved_usd.labels(outcome.model, outcome.principal.tenant).inc(
+                outcome.saved_usd)
 
     def _deployment_for(self, outcome: Outcome) -> _Deployment:
         name = outcome.deployment or f"{outcome.provider}:{outcome.upstream_model}"

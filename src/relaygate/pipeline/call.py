@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from relaygate.cache.controls import DEFAULT_CONTROLS, CacheControls
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.context import RequestContext
 from relaygate.prompts.ref import PromptRef
@@ -127,6 +128,8 @@ class Call:
     prompt_use: tuple[str, int] | None = None  # the template id and version that filled it
     task: Task | None = None  # not a chat: an embeddings or images request (no canonical call)
     guard_hits: list[GuardHit] | None = None  # what the guardrails did (None: nothing)
+    cacheable: bool = False  # the response cache may answer it (a front's call, a Response)
+    cache_controls: CacheControls = DEFAULT_CONTROLS  # the request's Cache-Control & co.
 
     def canonical(self) -> ModelCall:
         """The canonical call, decoded from the wire body on first use."""
@@ -177,6 +180,8 @@ class Origin:
     plan: RoutePlan | None = None  # pinned: every call of the run goes where the first went
     observers: tuple[Callable[[Outcome], None], ...] = ()  # e.g. a session turn's meter
     prompt: PromptRef | None = None  # every call of the run is filled from this template
+    cacheable: bool = False  # its calls may be answered by the response cache
+    cache_controls: CacheControls = DEFAULT_CONTROLS
 
     def call(self, model_call: ModelCall) -> Call:
         """A canonical call on behalf of this origin."""
@@ -192,6 +197,8 @@ class Origin:
             plan=self.plan,
             prompt=self.prompt,
             context=self.context,
+            cacheable=self.cacheable,
+            cache_controls=self.cache_controls,
             observers=[
                 *((self.context.record,) if self.context is not None else ()),
                 *self.observers,

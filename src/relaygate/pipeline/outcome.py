@@ -47,6 +47,9 @@ class Outcome:
     prompt_id: str | None = None  # the prompt template that filled the call (prompts/)
     prompt_version: int | None = None
     guard_hits: list[GuardHit] | None = None  # the call's guardrail hits (its own list)
+    saved_usd: float | None = None  # a cache hit: what the original call cost
+    saved_tokens: int = 0  # a cache hit: the tokens the original call used
+    cache_score: float | None = None  # a semantic hit: how alike the two requests were
 
     @property
     def usage_source(self) -> UsageSource | None:

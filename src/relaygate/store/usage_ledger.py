@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    case,
     delete,
     func,
     select,
@@ -58,6 +59,7 @@ class UsageLedgerRow(Base):
     session_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     prompt_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     prompt_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    saved_usd: Mapped[float | None] = mapped_column(Float, nullable=True)  # a cache hit's
 
     __table_args__ = (
         Index("ix_usage_ledger_at", "at"),
@@ -124,6 +126,8 @@ async def totals(
         func.coalesce(func.sum(UsageLedgerRow.output_tokens), 0),
         func.coalesce(func.sum(UsageLedgerRow.cached_tokens), 0),
         func.sum(UsageLedgerRow.cost_usd),  # SUM of only NULLs is NULL: no made-up 0
+        func.coalesce(func.sum(case((UsageLedgerRow.cache_hit, 1), else_=0)), 0),
+        func.sum(UsageLedgerRow.saved_usd),
     ).group_by(group).order_by(group)
     if since is not None:
         query = query.where(UsageLedgerRow.at >= since)
@@ -141,6 +145,7 @@ async def totals(
             UsageTotals(
                 row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]),
                 float(row[5]) if row[5] is not None else None,
+                int(row[6]), float(row[7]) if row[7] is not None else None,
             )
             for row in result
         ]

@@ -15,6 +15,7 @@ GUARDRAILS = "relaygate.fronts.admin.guardrails"  # loads the detectors only whe
 AUDIT = "relaygate.fronts.admin.audit"
 AGENTS = "relaygate.fronts.admin.agents"
 WORKFLOWS = "relaygate.fronts.admin.workflows"
+CACHE = "relaygate.fronts.admin.cache"
 
 
 def _route(method: str, path: str, target: Lazy) -> Route:
@@ -52,4 +53,5 @@ def admin_routes() -> list[BaseRoute]:
         _route("GET", "/admin/workflows", Lazy(WORKFLOWS, "list_workflows")),
         _route("GET", "/admin/workflows/{name}", Lazy(WORKFLOWS, "get_workflow")),
         _route("DELETE", "/admin/workflows/{name}", Lazy(WORKFLOWS, "delete_workflow")),
+        _route("DELETE", "/admin/cache", Lazy(CACHE, "clear_cache")),
     ]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from relaygate.cache.controls import read_controls
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
 from relaygate.fronts.responses.background import run_background
@@ -138,7 +139,9 @@ async def create_response(request: Request) -> Response:
             return sse_response(sse_frames(follow_log(gateway, run.state.id, 0), gateway))
         return json_response(queued)
 
-    origin = Origin(principal, context.request_id, Endpoint.RESPONSES, context, prompt=prompt)
+    origin = Origin(principal, context.request_id, Endpoint.RESPONSES, context, prompt=prompt,
+                    cacheable=gateway.cache is not None,
+                    cache_controls=read_controls(request.scope["headers"]))
     run = ResponseRun(gateway, origin, prepared, new_state(prepared))
     if not options.stream:
         prepared.call.stream = prepared.call.include_usage = prepared.call.top_logprobs is not None

@@ -111,7 +111,8 @@ class _Connection:
                 principal=self.principal,
             )
             check_call_outputs(prepared.prior, prepared.input_items)
-            origin = Origin(self.principal, request_id, Endpoint.RESPONSES, prompt=prompt)
+            origin = Origin(self.principal, request_id, Endpoint.RESPONSES, prompt=prompt,
+                            cacheable=self.gateway.cache is not None)
             run = ResponseRun(self.gateway, origin, prepared, new_state(prepared))
             # `generate: false` warms up state: a response with no output to chain from
             canonical = await run.open_stream() if generate is not False else _nothing()

@@ -1,0 +1,1 @@
+"""The response cache: exact and semantic lookups before the dispatch, stores after it."""

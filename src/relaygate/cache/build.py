@@ -1,0 +1,35 @@
+"""The cache step of a gateway's settings: None when no call can be cached (it costs
+nothing then), in process by default, in Redis with `storage.redis_url`."""
+
+from __future__ import annotations
+
+from relaygate.cache.settings import CacheSettings
+from relaygate.cache.step import CacheCounters, CacheStep
+from relaygate.cache.stores import CacheStore, MemoryStore, RedisStore
+from relaygate.services import Gateway
+
+
+def cache_on(settings: CacheSettings) -> bool:
+    """Some call may be cached: on by default, or for some model, tenant or key."""
+    rules = (*settings.models.values(), *settings.tenants.values(), *settings.keys.values())
+    return settings.enabled or any(rule.enabled for rule in rules)
+
+
+def cache_step(gateway: Gateway) -> CacheStep | None:
+    settings = gateway.settings.cache
+    if not cache_on(settings):
+        return None
+    store: CacheStore
+    if gateway.shared is not None:
+        store = RedisStore(gateway.shared.redis, settings.redis_prefix)
+    else:
+        memory = MemoryStore(settings.max_bytes)
+        gateway.metrics.watch("relaygate_cache_entries", "Entries in this process's response "
+                              "cache.", lambda: float(memory.stats()[0]))
+        gateway.metrics.watch("relaygate_cache_bytes", "Bytes in this process's response "
+                              "cache.", lambda: float(memory.stats()[1]))
+        store = memory
+    metrics = gateway.metrics
+    counters = CacheCounters(metrics.cache_misses, metrics.cache_stored_bytes,
+                             metrics.cache_errors)
+    return CacheStep(settings, store, gateway.sinks.listeners, counters)

@@ -1,0 +1,78 @@
+"""The exact key of a call: a digest of its normalised canonical request (the model as
+the client named it, the messages, tools, tool choice, response format and every parameter
+that changes the answer; never the stream flag, the user or the metadata), inside the
+call's namespace. JSON key order and whitespace do not matter: the digest is of sorted,
+compact JSON of the canonical values."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from relaygate.pipeline.call import Call
+from relaygate.providers.replay.codec import encode
+from relaygate.types import ModelCall, Role, TextPart
+
+SEPARATOR = "\x1f"  # between a key's namespace, model and digest (never in a model name)
+_NOT_IN_KEY = ("stream", "include_usage", "user", "metadata")  # they do not change the answer
+_TASK_NOT_IN_KEY = ("user", "metadata")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheKey:
+    namespace: str
+    model: str
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}{SEPARATOR}{self.model}{SEPARATOR}{self.digest}"
+
+
+def exact_key(call: Call, namespace: str) -> CacheKey:
+    """The key of `call` (a chat call's canonical request, or a task's wire body)."""
+    if call.task is not None:
+        body = {name: value for name, value in (call.body or {}).items()
+                if name not in _TASK_NOT_IN_KEY}
+        normal: Any = {"endpoint": call.endpoint.value, "body": body, "model": call.model}
+    else:
+        normal = _normal(call.canonical(), call.model)
+    return CacheKey(namespace, call.model, _digest(normal))
+
+
+def deterministic(model_call: ModelCall) -> bool:
+    """Asked to answer the same way each time: temperature 0, or a fixed seed."""
+    return model_call.temperature == 0 or model_call.seed is not None
+
+
+def semantic_parts(call: Call, namespace: str) -> tuple[str, str] | None:
+    """(the namespace of calls alike but for their last user message, that message's
+    text), or None when the call does not end with a user's text."""
+    model_call = call.canonical()
+    if not model_call.messages:
+        return None
+    last = model_call.messages[-1]
+    if last.role is not Role.USER or not last.content:
+        return None
+    if not all(isinstance(part, TextPart) for part in last.content):
+        return None
+    text = "\n".join(part.text for part in last.content if isinstance(part, TextPart)).strip()
+    if not text:
+        return None
+    context = _normal(model_call, call.model)
+    context["messages"] = context["messages"][:-1]  # the earlier turns stay part of the key
+    return f"{namespace}{SEPARATOR}{call.model}{SEPARATOR}{_digest(context)}", text
+
+
+def _normal(model_call: ModelCall, model: str) -> dict[str, Any]:
+    normal: dict[str, Any] = encode(model_call)
+    for name in _NOT_IN_KEY:
+        normal.pop(name, None)
+    normal["model"] = model
+    return normal
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()

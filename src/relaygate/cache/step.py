@@ -1,0 +1,294 @@
+"""The cache step: look a call up (exact, then by meaning), answer a hit without the
+upstream, and keep a complete answer of a miss.
+
+It runs after the route, limits, budget and guard steps (`app.model_call_steps`): a hit
+still counts as a request against the key's limits, costs nothing against its budget (its
+outcome carries no upstream usage), was checked by the input guards and passes the output
+guards again. A miss that may be kept is translated, so its answer is canonical and any
+front, whole or streaming, can be answered from it. A hit is recorded as an outcome marked
+`cache_hit`, with what the original call cost as `saved_usd` (the ledger keeps it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from prometheus_client import Counter
+
+from relaygate.cache.controls import CACHE_HEADER, CacheControls
+from relaygate.cache.entry import Entry, dump, load
+from relaygate.cache.key import SEPARATOR, CacheKey, deterministic, exact_key, semantic_parts
+from relaygate.cache.policy import Policies, Policy
+from relaygate.cache.settings import CacheMode, CacheSettings
+from relaygate.cache.stores import CacheStore, CacheStoreError
+from relaygate.observability.logging import get_logger
+from relaygate.pipeline.call import Answer, Call, Endpoint
+from relaygate.pipeline.chain import Next
+from relaygate.pipeline.outcome import Outcome, Sink
+from relaygate.providers.base import RawReply
+from relaygate.translate.events import MessageAssembler, result_to_events
+from relaygate.types import (
+    ErrorEvent,
+    FinishReason,
+    ModelResult,
+    StreamEvent,
+    Usage,
+)
+
+_log = get_logger("relaygate.cache")
+
+_TASKS = (Endpoint.EMBEDDINGS,)  # tasks whose answers are kept (images are not the same twice)
+_NOT_KEPT = (FinishReason.CONTENT_FILTER, FinishReason.ERROR)
+
+
+class CacheCounters:
+    """The step's own counters (hits and saved tokens are counted from the outcomes)."""
+
+    def __init__(self, misses: Counter, stored_bytes: Counter, errors: Counter) -> None:
+        self.misses = misses
+        self.stored_bytes = stored_bytes
+        self.errors = errors
+
+
+class SemanticLookup(Protocol):
+    """What the step needs of a semantic index (cache/semantic_index.py)."""
+
+    async def nearest(self, namespace: str, text: str) -> tuple[str, float] | None: ...
+
+    async def add(self, namespace: str, text: str, key: str, ttl_s: float) -> None: ...
+
+    async def discard(self, key: str) -> None: ...
+
+    async def clear(self, prefix: str = "") -> int: ...
+
+
+class CacheStep:
+    def __init__(
+        self, settings: CacheSettings, store: CacheStore, listeners: Sequence[Sink],
+        counters: CacheCounters, semantic: SemanticLookup | None = None,
+    ) -> None:
+        self.policies = Policies(settings)
+        self.store = store
+        self.semantic = semantic
+        self._listeners = listeners  # the gateway's sinks (the list grows as they are added)
+        self._counters = counters
+        self._max_entry_bytes = settings.max_entry_bytes
+        self._store_down = False
+
+    async def __call__(self, call: Call, next: Next) -> Answer:
+        if not call.cacheable or (call.task is not None and call.endpoint not in _TASKS):
+            return await next(call)
+        policy = self.policies.for_call(call.model, call.principal)
+        controls = call.cache_controls
+        if policy is None or not (controls.lookup or controls.store):
+            return await next(call)
+        if (call.task is None and policy.mode is CacheMode.DETERMINISTIC
+                and not deterministic(call.canonical())):
+            return await next(call)
+        started = time.perf_counter()
+        key = exact_key(call, policy.namespace)
+        meaning = (semantic_parts(call, policy.namespace)
+                   if self.semantic is not None and call.task is None else None)
+        if controls.lookup:
+            found = await self._lookup(key, meaning)
+            if found is not None:
+                entry, score = found
+                _header(call, "hit" if score is None else f"semantic-hit; score={score:.3f}")
+                return self._hit(call, entry, started, score)
+        self._counters.misses.labels(call.model).inc()
+        _header(call, "miss")
+        if not controls.store:
+            return await next(call)
+        if call.task is None:
+            call.needs_content = True  # a canonical answer: any front can be answered from it
+        served = _Served()
+        call.observers.append(served.outcome)
+        answer = await next(call)
+        keeper = _Keeper(self, key, meaning, _ttl(policy, controls), served)
+        if answer.events is not None:
+            answer.events = keeper.streamed(answer.events)
+        elif answer.result is not None or answer.reply is not None or answer.product is not None:
+            await keeper.keep(answer.result, answer.reply, answer.product)
+        return answer
+
+    async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
+        """Drop entries (a namespace's, a model's, or all); the semantic index follows."""
+        removed = await self.store.clear(namespace, model)
+        if self.semantic is not None:
+            if namespace is None and model is None:
+                await self.semantic.clear()
+            elif model is None or namespace is not None:
+                prefix = namespace if model is None else f"{namespace}{SEPARATOR}{model}"
+                await self.semantic.clear(f"{prefix}{SEPARATOR}")
+            # one model in every namespace: its index entries now point at nothing, and
+            # each is discarded when a lookup finds its entry gone
+        return removed
+
+    async def _lookup(
+        self, key: CacheKey, meaning: tuple[str, str] | None
+    ) -> tuple[Entry, float | None] | None:
+        """The entry found, and its similarity score when found by meaning."""
+        data = await self._get(str(key))
+        if data is not None:
+            return load(data), None
+        if meaning is None or self.semantic is None:
+            return None
+        try:
+            near = await self.semantic.nearest(*meaning)
+        except Exception as error:  # the index is an optimisation: a miss, never a failure
+            self._failed(error)
+            return None
+        if near is None:
+            return None
+        near_key, score = near
+        data = await self._get(near_key)
+        if data is None:
+            await self.semantic.discard(near_key)  # its entry expired or was cleared
+            return None
+        return load(data), score
+
+    def _hit(self, call: Call, entry: Entry, started: float, score: float | None) -> Answer:
+        assert call.plan is not None, "the route step runs before the cache step"
+        self._record(call, entry, started, score)
+        route = call.plan.first
+        if entry.result is None:
+            return Answer(route, reply=entry.reply, usage=entry.usage, product=entry.product)
+        if call.stream:
+            return Answer(route, events=_replayed(result_to_events(entry.result)))
+        return Answer(route, result=entry.result)
+
+    def _record(self, call: Call, entry: Entry, started: float, score: float | None) -> None:
+        """The hit's outcome: no upstream usage or cost; what it saved."""
+        outcome = Outcome(
+            call.request_id, call.principal, call.endpoint.value, call.model, entry.provider,
+            entry.upstream_model, call.stream, False, 1, 200, None,
+            Usage(source=entry.usage.source), time.perf_counter() - started, None, 0.0,
+            call.session_id, True, entry.deployment, guard_hits=call.guard_hits,
+            saved_usd=entry.cost_usd, saved_tokens=entry.usage.total_tokens, cache_score=score,
+        )
+        if call.prompt_use is not None:
+            outcome.prompt_id, outcome.prompt_version = call.prompt_use
+        for listener in (*call.observers, *self._listeners):
+            try:
+                listener(outcome)
+            except Exception:
+                _log.exception("outcome listener failed",
+                               listener=getattr(listener, "__qualname__", repr(listener)))
+
+    async def _get(self, key: str) -> bytes | None:
+        try:
+            data = await self.store.get(key)
+        except CacheStoreError as error:
+            self._failed(error)
+            return None
+        self._answers()
+        return data
+
+    async def put(self, key: CacheKey, meaning: tuple[str, str] | None, entry: Entry,
+                  ttl: float) -> None:
+        data = dump(entry)
+        if len(data) > self._max_entry_bytes:
+            return
+        try:
+            await self.store.set(str(key), data, ttl)
+            if meaning is not None and self.semantic is not None:
+                await self.semantic.add(*meaning, str(key), ttl)
+        except Exception as error:
+            self._failed(error)
+            return
+        self._counters.stored_bytes.inc(len(data))
+
+    def _failed(self, error: Exception) -> None:
+        self._counters.errors.inc()
+        if not self._store_down:
+            self._store_down = True
+            _log.error("response cache store unavailable: serving without it",
+                       error=type(error).__name__)
+
+    def _answers(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            _log.info("response cache store answers again")
+
+
+class _Served:
+    """The outcome of the upstream call that served a miss (its route, usage and cost)."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: Outcome | None = None
+
+    def outcome(self, outcome: Outcome) -> None:
+        if outcome.status == 200 and not outcome.cache_hit:
+            self.last = outcome
+
+
+class _Keeper:
+    """Keeps a miss's complete answer: at once when whole, when its stream ends."""
+
+    def __init__(self, step: CacheStep, key: CacheKey, meaning: tuple[str, str] | None,
+                 ttl: float, served: _Served) -> None:
+        self._step = step
+        self._key = key
+        self._meaning = meaning
+        self._ttl = ttl
+        self._served = served
+
+    async def keep(self, result: ModelResult | None, reply: RawReply | None = None,
+                   product: object | None = None) -> None:
+        outcome = self._served.last
+        if outcome is None:
+            return
+        if result is not None and result.finish_reason in _NOT_KEPT:
+            return
+        entry = Entry(outcome.provider, outcome.upstream_model, outcome.deployment,
+                      outcome.usage or (result.usage if result is not None else Usage()),
+                      outcome.cost_usd, result=result, reply=reply, product=product)
+        if entry.reply is not None and entry.reply.status != 200:
+            return
+        await self._step.put(self._key, self._meaning, entry, self._ttl)
+
+    async def streamed(self, events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+        """The stream as it comes; kept once it has ended with a finish and no error."""
+        assembler = MessageAssembler()
+        complete = True
+        try:
+            async for event in events:
+                if isinstance(event, ErrorEvent):
+                    complete = False
+                else:
+                    assembler.feed(event)
+                yield event
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close()
+        reason = assembler.finish_reason
+        if not complete or reason is None:
+            return
+        outcome = self._served.last
+        usage = assembler.usage or (outcome.usage if outcome is not None else None) or Usage()
+        result = ModelResult(
+            id=f"cached-{self._key.digest[:24]}", model=self._key.model,
+            message=assembler.message(), finish_reason=reason, usage=usage,
+            created=int(time.time()),
+        )
+        await self.keep(result)
+
+
+async def _replayed(events: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    """A cached answer as a stream, its token timing compressed to nothing."""
+    for event in events:
+        yield event
+
+
+def _ttl(policy: Policy, controls: CacheControls) -> float:
+    return controls.ttl_seconds or policy.ttl_seconds
+
+
+def _header(call: Call, value: str) -> None:
+    if call.context is not None:
+        call.context.add_header(CACHE_HEADER, value)
