@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from relaygate.store.schema import upgrade
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_media import FakeOpenAIMedia
 from tests.support.fake_openai import FakeOpenAI
-from relaygate.store.schema import upgrade
 from tests.support.routing_gateway import in_process_gateway
 from tests.support.servers import ThreadedServer
 
