@@ -48,17 +48,34 @@ def ensure_wrk() -> str:
     return found
 
 
-def write_script(directory: Path, name: str, body: str, key: str = "bench-key") -> Path:
-    """A wrk Lua script that POSTs `body` as JSON with `key` as its Bearer key."""
+NONCE = "@NONCE@"  # in a body: replaced by a new value in every request (`varying`)
+
+
+def write_script(directory: Path, name: str, body: str, key: str = "bench-key",
+                 varying: bool = False) -> Path:
+    """A wrk Lua script that POSTs `body` as JSON with `key` as its Bearer key; `varying`:
+    each request's body has its own value where `body` holds `NONCE` (cache misses)."""
     if "]]" in body:
         raise ValueError("the body must not contain ']]' (Lua long-string delimiter)")
     path = directory / f"{name}.lua"
-    path.write_text(
+    script = (
         'wrk.method = "POST"\n'
         f"wrk.body = [[{body}]]\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {key}"\n'
     )
+    if varying:
+        script += (
+            "math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))\n"
+            "local counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            f'  local nonce = tostring(math.random(1, 1000000000)) .. "-" .. counter\n'
+            f'  local body = string.gsub(wrk.body, "{NONCE}", nonce)\n'
+            "  return wrk.format(nil, nil, nil, body)\n"
+            "end\n"
+        )
+    path.write_text(script)
     return path
 
 

@@ -6,6 +6,7 @@
     .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py guardrails [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py tracing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py cache [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
 upstream, driven by wrk at c=1 and c=50 on the non-streaming relayed chat call; the
@@ -37,6 +38,12 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 `embeddings` (issue 20: embeddings relayed keep ≥ 90 % of chat's c=50 RPS):
 - `chat, relayed`: the usual call; `embeddings, relayed`: `POST /v1/embeddings` (one
   input, base64) relayed as bytes to the same upstream, usage read from the reply.
+`cache` (issue 17: a hit ≥ 2× the fast path's c=50 RPS; a miss ≤ +0.1 ms p50 in process,
+≤ +0.3 ms in Redis), a temperature-0 chat call:
+- `cache off`: the relayed call, each body different;
+- `in process` / `redis`, `every call a hit`: one body, answered from the cache (after the
+  first); `every call a miss`: each body different (a lookup, the call translated, the
+  answer kept).
 `tracing` (issue 19: off costs 0 %, `sample_ratio: 0.1` ≤ 5 %, 1.0 ≤ 20 % of c=50 RPS):
 - `tracing off`: the default (no OpenTelemetry import at all);
 - `tracing on, sample_ratio 0.1` / `1.0`: OTLP/HTTP to a collector that discards
@@ -54,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from loadgen import LoadResult, ensure_wrk, run_wrk, write_script
+from loadgen import NONCE, LoadResult, ensure_wrk, run_wrk, write_script
 from otlp_sink import start_sink
 from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
 
@@ -72,6 +79,7 @@ class Scenario:
     path: str = "/v1/chat/completions"
     body: dict[str, Any] | None = None  # default: the chat call on MESSAGES
     messages: list[dict[str, str]] | None = None  # default: run.MESSAGES
+    varying: bool = False  # each request's body differs (NONCE in `body`): cache misses
 
 
 @dataclass
@@ -187,7 +195,24 @@ def realistic(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     ]
 
 
-SETS = {"control": control, "routing": routing, "realistic": realistic,
+def cache(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
+    keyed = {"keys": [{"key": YAML_KEY, "tenant": "bench"}], "ledger": {"enabled": False}}
+    body = {"model": "bench", "temperature": 0,
+            "messages": [{"role": "user", "content": f"Say hello to caller {NONCE}."}]}
+    on = {**keyed, "cache": {"enabled": True}}
+    redis = {**keyed, "cache": {"enabled": True, "redis_prefix": f"bench:{time.time_ns()}:"},
+             "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/cache.db",
+                         "redis_url": redis_url}}
+    return [
+        Scenario("cache off", keyed, body=body, varying=True),
+        Scenario("in process, every call a hit", on, body=body),
+        Scenario("in process, every call a miss", on, body=body, varying=True),
+        Scenario("redis, every call a hit", redis, body=body),
+        Scenario("redis, every call a miss", redis, body=body, varying=True),
+    ]
+
+
+SETS = {"cache": cache, "control": control, "routing": routing, "realistic": realistic,
         "embeddings": embeddings, "guardrails": guardrails, "tracing": tracing}
 
 
@@ -209,7 +234,7 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
         key = _database_key(port, scenario.key_scopes) if scenario.database_key else YAML_KEY
         body = json.dumps(scenario.body or {"model": "bench",
                                             "messages": scenario.messages or MESSAGES})
-        script = write_script(RESULTS, f"scenario-{slug}", body, key)
+        script = write_script(RESULTS, f"scenario-{slug}", body, key, scenario.varying)
         url = f"http://127.0.0.1:{port}{scenario.path}"
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up
         figures = Figures([run_wrk(wrk, url, script, 1, seconds, CLIENT_CPU)],

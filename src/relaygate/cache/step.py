@@ -39,7 +39,9 @@ from relaygate.types import (
 
 _log = get_logger("relaygate.cache")
 
-_TASKS = (Endpoint.EMBEDDINGS,)  # tasks whose answers are kept (images are not the same twice)
+_CACHED = frozenset({  # images are not the same twice; a count of tokens is not an answer
+    Endpoint.CHAT, Endpoint.MESSAGES, Endpoint.GEMINI, Endpoint.RESPONSES, Endpoint.EMBEDDINGS,
+})
 _NOT_KEPT = (FinishReason.CONTENT_FILTER, FinishReason.ERROR)
 
 
@@ -78,7 +80,7 @@ class CacheStep:
         self._store_down = False
 
     async def __call__(self, call: Call, next: Next) -> Answer:
-        if not call.cacheable or (call.task is not None and call.endpoint not in _TASKS):
+        if not call.cacheable or call.endpoint not in _CACHED:
             return await next(call)
         policy = self.policies.for_call(call.model, call.principal)
         controls = call.cache_controls

@@ -21,7 +21,7 @@ async def clear_cache(request: Request) -> JSONResponse:
     model = request.query_params.get("model") or None
     namespace = step.policies.namespace_of(tenant) if tenant is not None else None
     removed = await step.clear(namespace, model)
-    target = f"tenant={tenant or '*'} model={model or '*'}"
+    target = f"cache:{tenant or '*'}/{model or '*'}"
     await audited(gateway, request, "cache.cleared", target, None, {"removed": removed})
     return JSONResponse({"object": "cache.cleared", "tenant": tenant, "model": model,
                          "removed": removed})
