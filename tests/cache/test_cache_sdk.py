@@ -214,6 +214,14 @@ def test_errors_are_not_kept(tmp_path: Path, upstreams: Upstreams) -> None:
         assert upstreams.sent() - before == 2
 
 
+def test_an_answer_cut_by_max_tokens_is_not_kept(tmp_path: Path, upstreams: Upstreams) -> None:
+    with in_process_gateway(tmp_path, upstreams.config()) as gateway:
+        client = sdk(gateway.base_url)
+        words = [{"role": "user", "content": "one two three four five six seven"}]
+        assert [ask(client, messages=words, max_tokens=2)[1] for _ in range(2)] == [
+            "miss", "miss"]
+
+
 def test_a_model_or_key_rule_turns_it_off(tmp_path: Path, upstreams: Upstreams) -> None:
     rules = {"models": {"gpt": {"enabled": False}}, "keys": {"globex-key": {"enabled": True}}}
     with in_process_gateway(tmp_path, upstreams.config(rules)) as gateway:

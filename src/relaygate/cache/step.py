@@ -42,7 +42,7 @@ _log = get_logger("relaygate.cache")
 _CACHED = frozenset({  # images are not the same twice; a count of tokens is not an answer
     Endpoint.CHAT, Endpoint.MESSAGES, Endpoint.GEMINI, Endpoint.RESPONSES, Endpoint.EMBEDDINGS,
 })
-_NOT_KEPT = (FinishReason.CONTENT_FILTER, FinishReason.ERROR)
+_NOT_KEPT = (FinishReason.LENGTH, FinishReason.CONTENT_FILTER, FinishReason.ERROR)  # incomplete
 
 
 class CacheCounters:
