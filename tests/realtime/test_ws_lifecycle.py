@@ -42,7 +42,8 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Gateway
     (root / "one").mkdir()
     (root / "two").mkdir()
     short = _config(root / "shared.db", ping_interval_seconds=0.3, idle_timeout_seconds=1.5,
-                    turn_timeout_seconds=1.0)
+                    turn_timeout_seconds=1.8)  # slow-echo's 8 words take 2.4 s; a busy
+    # machine's first turn on an instance (its agent services start then) has taken over 1 s
     with run_gateway(root / "one", _config(root / "shared.db")) as one, \
             run_gateway(root / "two", short) as two:
         yield [one, two]
