@@ -67,7 +67,8 @@ class RedisSemanticIndex:
         self._sync_lock = asyncio.Lock()
 
     async def nearest(self, namespace: str, text: str) -> tuple[str, float] | None:
-        vectors, _ = await asyncio.gather(self._embedder.aembed([text]), self._sync())
+        await self._sync()  # before the embedding, not beside it: it uses every core
+        vectors = await self._embedder.aembed([text])
         return self._tables.nearest(
             namespace, vectors[0], text, self._threshold, self._clock(), self._guard
         )
