@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from relaygate.cache.embedder import BundledE5Embedder
 from relaygate.store.schema import upgrade
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_gemini import FakeGemini
@@ -85,3 +86,9 @@ def cache_gateway(tmp_path: Path, config: dict[str, Any]) -> Iterator[ThreadedSe
     config = {**config, "storage": {"database_url": url, **config.get("storage", {})}}
     with in_process_gateway(tmp_path, config) as gateway:
         yield gateway
+
+
+@pytest.fixture(scope="session")
+def e5() -> BundledE5Embedder:
+    """The bundled embedder, loaded once per session."""
+    return BundledE5Embedder()
