@@ -1,17 +1,34 @@
-"""What the cache keeps of an answer, as bytes: the canonical result of a chat call (so
-any front, whole or streaming, can be answered from it) or a task's reply, with what the
-original call used and cost (a hit's saving)."""
+"""What the cache keeps of an answer, as bytes, with what the original call used and cost
+(a hit's saving):
+
+- a relayed whole reply, in the front's own format, and its canonical result (decoded
+  from it when kept): the same front's next whole call gets the bytes as they are, any
+  other front or a stream is answered from the result;
+- a translated answer: its canonical result only;
+- a task's (embeddings) relayed reply or its own result.
+
+Framing: the header's length, a newline, the header (JSON), the reply's bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from relaygate.providers.base import RawReply
+from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.replay.codec import decode, encode
+from relaygate.translate.anthropic.response import decode_response as anthropic_result
+from relaygate.translate.gemini.response import decode_response as gemini_result
+from relaygate.translate.openai_chat.response import decode_response as chat_result
 from relaygate.types import ModelResult, Usage
+
+_RESULT_OF: dict[WireFormat, Callable[[dict[str, Any], str], ModelResult]] = {
+    WireFormat.OPENAI_CHAT: lambda body, model: chat_result(body),
+    WireFormat.ANTHROPIC: lambda body, model: anthropic_result(body),
+    WireFormat.GEMINI: gemini_result,
+}
 
 
 @dataclass(slots=True)
@@ -21,13 +38,26 @@ class Entry:
     deployment: str | None
     usage: Usage  # what the original call used
     cost_usd: float | None  # what it cost: what each hit saves
-    result: ModelResult | None = None  # a chat call's answer
-    reply: RawReply | None = None  # a task's relayed reply (embeddings)
+    result: ModelResult | None = None  # a chat call's answer, canonical
+    reply: RawReply | None = None  # relayed bytes: a chat call's (in `wire`) or a task's
+    wire: WireFormat | None = None  # the format of a chat call's relayed `reply`
     product: object | None = None  # a task's own result, for its front to encode
 
 
+def result_of_reply(wire: WireFormat, body: bytes, model: str) -> ModelResult | None:
+    """The canonical result of a relayed whole reply; None when it does not decode."""
+    decoder = _RESULT_OF.get(wire)
+    if decoder is None:
+        return None
+    try:
+        parsed = orjson.loads(body)
+        return decoder(parsed, model) if isinstance(parsed, dict) else None
+    except Exception:  # a reply the format's decoder cannot read is simply not kept
+        return None
+
+
 def dump(entry: Entry) -> bytes:
-    value: dict[str, Any] = {
+    header: dict[str, Any] = {
         "provider": entry.provider,
         "upstream_model": entry.upstream_model,
         "deployment": entry.deployment,
@@ -35,24 +65,34 @@ def dump(entry: Entry) -> bytes:
         "cost_usd": entry.cost_usd,
     }
     if entry.result is not None:
-        value["result"] = encode(entry.result)
-    if entry.reply is not None:
-        reply = entry.reply
-        value["reply"] = [reply.status, encode(reply.body), reply.content_type]
+        header["result"] = encode(entry.result)
+    if entry.wire is not None:
+        header["wire"] = entry.wire.value
     if entry.product is not None:
-        value["product"] = encode(entry.product)
-    return orjson.dumps(value)
+        header["product"] = encode(entry.product)
+    body = b""
+    if entry.reply is not None:
+        header["reply"] = [entry.reply.status, entry.reply.content_type]
+        body = entry.reply.body
+    encoded = orjson.dumps(header)
+    return b"%d\n%b%b" % (len(encoded), encoded, body)
 
 
-def load(data: bytes) -> Entry:
-    value = orjson.loads(data)
-    entry = Entry(value["provider"], value["upstream_model"], value["deployment"],
-                  decode(value["usage"]), value["cost_usd"])
-    if "result" in value:
-        entry.result = decode(value["result"])
-    if "reply" in value:
-        status, body, content_type = value["reply"]
-        entry.reply = RawReply(status, decode(body), content_type)
-    if "product" in value:
-        entry.product = decode(value["product"])
+def load(data: bytes, bytes_for: WireFormat | None = None) -> Entry:
+    """The entry of `data`; its canonical result is not decoded when its reply is in the
+    `bytes_for` format (the caller answers with the bytes)."""
+    length, _, rest = data.partition(b"\n")
+    size = int(length)
+    header = orjson.loads(rest[:size])
+    entry = Entry(header["provider"], header["upstream_model"], header["deployment"],
+                  decode(header["usage"]), header["cost_usd"])
+    wire = header.get("wire")
+    entry.wire = WireFormat(wire) if wire is not None else None
+    if "reply" in header:
+        status, content_type = header["reply"]
+        entry.reply = RawReply(status, rest[size:], content_type)
+    if "result" in header and (bytes_for is None or entry.wire is not bytes_for):
+        entry.result = decode(header["result"])
+    if "product" in header:
+        entry.product = decode(header["product"])
     return entry

@@ -1,8 +1,9 @@
-"""The exact key of a call: a digest of its normalised canonical request (the model as
-the client named it, the messages, tools, tool choice, response format and every parameter
-that changes the answer; never the stream flag, the user or the metadata), inside the
-call's namespace. JSON key order and whitespace do not matter: the digest is of sorted,
-compact JSON of the canonical values."""
+"""The exact key of a call: a digest of its normalised request (the model as the client
+named it, the messages, tools, tool choice, response format and every parameter that
+changes the answer; never the stream flag, the user or the metadata), inside the call's
+namespace. JSON key order and whitespace do not matter: the digest is of sorted, compact
+JSON — of the front's wire body while no step has decoded (and so perhaps changed) it, of
+the canonical call otherwise."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from relaygate.types import ModelCall, Role, TextPart
 
 SEPARATOR = "\x1f"  # between a key's namespace, model and digest (never in a model name)
 _NOT_IN_KEY = ("stream", "include_usage", "user", "metadata")  # they do not change the answer
-_TASK_NOT_IN_KEY = ("user", "metadata")
+_NOT_IN_BODY_KEY = ("stream", "stream_options", "user", "metadata")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +34,37 @@ class CacheKey:
 
 def exact_key(call: Call, namespace: str) -> CacheKey:
     """The key of `call` (a chat call's canonical request, or a task's wire body)."""
-    if call.task is not None:
-        body = {name: value for name, value in (call.body or {}).items()
-                if name not in _TASK_NOT_IN_KEY}
-        normal: Any = {"endpoint": call.endpoint.value, "body": body, "model": call.model}
+    body = _wire_body(call)
+    if body is not None:
+        normal: Any = {"endpoint": call.endpoint.value, "model": call.model,
+                       "body": {name: value for name, value in body.items()
+                                if name not in _NOT_IN_BODY_KEY}}
     else:
         normal = _normal(call.canonical(), call.model)
     return CacheKey(namespace, call.model, _digest(normal))
 
 
-def deterministic(model_call: ModelCall) -> bool:
-    """Asked to answer the same way each time: temperature 0, or a fixed seed."""
-    return model_call.temperature == 0 or model_call.seed is not None
+def deterministic(call: Call) -> bool:
+    """Asked to answer the same way each time: temperature 0, or a fixed seed (read from
+    the wire body while it is the call, so the relay never decodes it for this)."""
+    body = _wire_body(call)
+    if body is None:
+        model_call = call.canonical()
+        return model_call.temperature == 0 or model_call.seed is not None
+    config = body.get("generationConfig", body)  # Gemini keeps them there
+    if not isinstance(config, dict):
+        return False
+    temperature = config.get("temperature")
+    zero = isinstance(temperature, int | float) and not isinstance(temperature, bool) \
+        and temperature == 0
+    return zero or config.get("seed") is not None
+
+
+def _wire_body(call: Call) -> dict[str, Any] | None:
+    """The front's body while it is the whole truth of the call (a task's always is)."""
+    if call.body is not None and (call.task is not None or call.model_call is None):
+        return call.body
+    return None
 
 
 def semantic_parts(call: Call, namespace: str) -> tuple[str, str] | None:

@@ -4,9 +4,11 @@ upstream, and keep a complete answer of a miss.
 It runs after the route, limits, budget and guard steps (`app.model_call_steps`): a hit
 still counts as a request against the key's limits, costs nothing against its budget (its
 outcome carries no upstream usage), was checked by the input guards and passes the output
-guards again. A miss that may be kept is translated, so its answer is canonical and any
-front, whole or streaming, can be answered from it. A hit is recorded as an outcome marked
-`cache_hit`, with what the original call cost as `saved_usd` (the ledger keeps it).
+guards again. A whole miss stays on the byte relay: its reply is kept as it is (the same
+front's next whole call gets those bytes) and decoded to a canonical result (for any other
+front, or a stream). A streamed miss is translated and kept as the result its events make.
+A hit is recorded as an outcome marked `cache_hit`, with what the original call cost as
+`saved_usd` (the ledger keeps it).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from relaygate.cache.controls import CACHE_HEADER, CacheControls
-from relaygate.cache.entry import Entry, dump, load
+from relaygate.cache.entry import Entry, dump, load, result_of_reply
 from relaygate.cache.key import SEPARATOR, CacheKey, deterministic, exact_key, semantic_parts
 from relaygate.cache.policy import Policies, Policy
 from relaygate.cache.settings import CacheMode, CacheSettings
@@ -28,7 +30,7 @@ from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
 from relaygate.pipeline.outcome import Outcome, Sink
-from relaygate.providers.base import RawReply
+from relaygate.providers.base import RawReply, WireFormat
 from relaygate.translate.events import MessageAssembler, result_to_events
 from relaygate.types import (
     ErrorEvent,
@@ -88,33 +90,41 @@ class CacheStep:
         controls = call.cache_controls
         if policy is None or not (controls.lookup or controls.store):
             return await next(call)
-        if (call.task is None and policy.mode is CacheMode.DETERMINISTIC
-                and not deterministic(call.canonical())):
+        if call.task is None and policy.mode is CacheMode.DETERMINISTIC \
+                and not deterministic(call):
             return await next(call)
         started = time.perf_counter()
         key = exact_key(call, policy.namespace)
         meaning = (semantic_parts(call, policy.namespace)
                    if self.semantic is not None and call.task is None else None)
         if controls.lookup:
-            found = await self._lookup(key, meaning)
+            found = await self._lookup(call, key, meaning)
             if found is not None:
                 entry, score = found
-                _header(call, "hit" if score is None else f"semantic-hit; score={score:.3f}")
-                return self._hit(call, entry, started, score)
+                answer = self._hit(call, entry, started, score)
+                if answer is not None:
+                    _header(call, "hit" if score is None else f"semantic-hit; score={score:.3f}")
+                    return answer
         self._counters.misses.labels(call.model).inc()
         _header(call, "miss")
         if not controls.store:
             return await next(call)
-        if call.task is None:
-            call.needs_content = True  # a canonical answer: any front can be answered from it
+        if call.task is None and call.stream:
+            call.needs_content = True  # kept as the canonical events it is translated into
         served = _Served()
         call.observers.append(served.outcome)
         answer = await next(call)
         keeper = _Keeper(self, key, meaning, _ttl(policy, controls), served)
         if answer.events is not None:
             answer.events = keeper.streamed(answer.events)
-        elif answer.result is not None or answer.reply is not None or answer.product is not None:
-            await keeper.keep(answer.result, answer.reply, answer.product)
+        elif call.task is not None:
+            await keeper.keep(None, answer.reply, answer.product)
+        elif answer.reply is not None and call.front is not None:
+            result = result_of_reply(call.front, answer.reply.body, call.model)
+            if result is not None:  # so any front, or a stream, can be answered from it too
+                await keeper.keep(result, answer.reply, wire=call.front)
+        elif answer.result is not None:
+            await keeper.keep(answer.result)
         return answer
 
     async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
@@ -131,12 +141,13 @@ class CacheStep:
         return removed
 
     async def _lookup(
-        self, key: CacheKey, meaning: tuple[str, str] | None
+        self, call: Call, key: CacheKey, meaning: tuple[str, str] | None
     ) -> tuple[Entry, float | None] | None:
         """The entry found, and its similarity score when found by meaning."""
+        bytes_for = call.front if not call.stream else None  # its bytes are the answer then
         data = await self._get(str(key))
         if data is not None:
-            return load(data), None
+            return load(data, bytes_for), None
         if meaning is None or self.semantic is None:
             return None
         try:
@@ -151,17 +162,26 @@ class CacheStep:
         if data is None:
             await self.semantic.discard(near_key)  # its entry expired or was cleared
             return None
-        return load(data), score
+        return load(data, bytes_for), score
 
-    def _hit(self, call: Call, entry: Entry, started: float, score: float | None) -> Answer:
+    def _hit(self, call: Call, entry: Entry, started: float,
+             score: float | None) -> Answer | None:
+        """The answer from `entry`; None when it cannot answer this call (kept as another
+        front's bytes that did not decode)."""
         assert call.plan is not None, "the route step runs before the cache step"
-        self._record(call, entry, started, score)
         route = call.plan.first
-        if entry.result is None:
-            return Answer(route, reply=entry.reply, usage=entry.usage, product=entry.product)
-        if call.stream:
-            return Answer(route, events=_replayed(result_to_events(entry.result)))
-        return Answer(route, result=entry.result)
+        if call.task is not None:
+            answer = Answer(route, reply=entry.reply, usage=entry.usage, product=entry.product)
+        elif entry.reply is not None and entry.wire is call.front and not call.stream:
+            answer = Answer(route, reply=entry.reply, usage=entry.usage)  # the bytes as kept
+        elif entry.result is None:
+            return None
+        elif call.stream:
+            answer = Answer(route, events=_replayed(result_to_events(entry.result)))
+        else:
+            answer = Answer(route, result=entry.result)
+        self._record(call, entry, started, score)
+        return answer
 
     def _record(self, call: Call, entry: Entry, started: float, score: float | None) -> None:
         """The hit's outcome: no upstream usage or cost; what it saved."""
@@ -256,7 +276,7 @@ class _Keeper:
         self._served = served
 
     async def keep(self, result: ModelResult | None, reply: RawReply | None = None,
-                   product: object | None = None) -> None:
+                   product: object | None = None, wire: WireFormat | None = None) -> None:
         outcome = self._served.last
         if outcome is None:
             return
@@ -264,7 +284,7 @@ class _Keeper:
             return
         entry = Entry(outcome.provider, outcome.upstream_model, outcome.deployment,
                       outcome.usage or (result.usage if result is not None else Usage()),
-                      outcome.cost_usd, result=result, reply=reply, product=product)
+                      outcome.cost_usd, result=result, reply=reply, wire=wire, product=product)
         if entry.reply is not None and entry.reply.status != 200:
             return
         await self._step.put(self._key, self._meaning, entry, self._ttl)
