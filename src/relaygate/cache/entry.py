@@ -1,9 +1,9 @@
 """What the cache keeps of an answer, as bytes, with what the original call used and cost
 (a hit's saving):
 
-- a relayed whole reply, in the front's own format, and its canonical result (decoded
-  from it when kept): the same front's next whole call gets the bytes as they are, any
-  other front or a stream is answered from the result;
+- a relayed whole reply, in the front's own format: the same front's next whole call
+  gets the bytes as they are; any other front, or a stream, the canonical result decoded
+  from them then (`result_of_reply`);
 - a translated answer: its canonical result only;
 - a task's (embeddings) relayed reply or its own result.
 
@@ -38,7 +38,7 @@ class Entry:
     deployment: str | None
     usage: Usage  # what the original call used
     cost_usd: float | None  # what it cost: what each hit saves
-    result: ModelResult | None = None  # a chat call's answer, canonical
+    result: ModelResult | None = None  # a translated chat call's answer, canonical
     reply: RawReply | None = None  # relayed bytes: a chat call's (in `wire`) or a task's
     wire: WireFormat | None = None  # the format of a chat call's relayed `reply`
     product: object | None = None  # a task's own result, for its front to encode
@@ -78,9 +78,8 @@ def dump(entry: Entry) -> bytes:
     return b"%d\n%b%b" % (len(encoded), encoded, body)
 
 
-def load(data: bytes, bytes_for: WireFormat | None = None) -> Entry:
-    """The entry of `data`; its canonical result is not decoded when its reply is in the
-    `bytes_for` format (the caller answers with the bytes)."""
+def load(data: bytes) -> Entry:
+    """The entry of `data`."""
     length, _, rest = data.partition(b"\n")
     size = int(length)
     header = orjson.loads(rest[:size])
@@ -91,7 +90,7 @@ def load(data: bytes, bytes_for: WireFormat | None = None) -> Entry:
     if "reply" in header:
         status, content_type = header["reply"]
         entry.reply = RawReply(status, rest[size:], content_type)
-    if "result" in header and (bytes_for is None or entry.wire is not bytes_for):
+    if "result" in header:
         entry.result = decode(header["result"])
     if "product" in header:
         entry.product = decode(header["product"])

@@ -5,8 +5,8 @@ It runs after the route, limits, budget and guard steps (`app.model_call_steps`)
 still counts as a request against the key's limits, costs nothing against its budget (its
 outcome carries no upstream usage), was checked by the input guards and passes the output
 guards again. A whole miss stays on the byte relay: its reply is kept as it is (the same
-front's next whole call gets those bytes) and decoded to a canonical result (for any other
-front, or a stream). A streamed miss is translated and kept as the result its events make.
+front's next whole call gets those bytes; another front, or a stream, the canonical
+result decoded from them). A streamed miss is translated and kept as the result its events make.
 A hit is recorded as an outcome marked `cache_hit`, with what the original call cost as
 `saved_usd` (the ledger keeps it).
 """
@@ -98,7 +98,7 @@ class CacheStep:
         meaning = (semantic_parts(call, policy.namespace)
                    if self.semantic is not None and call.task is None else None)
         if controls.lookup:
-            found = await self._lookup(call, key, meaning)
+            found = await self._lookup(key, meaning)
             if found is not None:
                 entry, score = found
                 answer = self._hit(call, entry, started, score)
@@ -121,7 +121,7 @@ class CacheStep:
             await keeper.keep(None, answer.reply, answer.product)
         elif answer.reply is not None and call.front is not None:
             result = result_of_reply(call.front, answer.reply.body, call.model)
-            if result is not None:  # so any front, or a stream, can be answered from it too
+            if result is not None:  # it decodes (so any front, or a stream, can have it)
                 await keeper.keep(result, answer.reply, wire=call.front)
         elif answer.result is not None:
             await keeper.keep(answer.result)
@@ -141,13 +141,12 @@ class CacheStep:
         return removed
 
     async def _lookup(
-        self, call: Call, key: CacheKey, meaning: tuple[str, str] | None
+        self, key: CacheKey, meaning: tuple[str, str] | None
     ) -> tuple[Entry, float | None] | None:
         """The entry found, and its similarity score when found by meaning."""
-        bytes_for = call.front if not call.stream else None  # its bytes are the answer then
         data = await self._get(str(key))
         if data is not None:
-            return load(data, bytes_for), None
+            return load(data), None
         if meaning is None or self.semantic is None:
             return None
         try:
@@ -162,7 +161,7 @@ class CacheStep:
         if data is None:
             await self.semantic.discard(near_key)  # its entry expired or was cleared
             return None
-        return load(data, bytes_for), score
+        return load(data), score
 
     def _hit(self, call: Call, entry: Entry, started: float,
              score: float | None) -> Answer | None:
@@ -174,12 +173,16 @@ class CacheStep:
             answer = Answer(route, reply=entry.reply, usage=entry.usage, product=entry.product)
         elif entry.reply is not None and entry.wire is call.front and not call.stream:
             answer = Answer(route, reply=entry.reply, usage=entry.usage)  # the bytes as kept
-        elif entry.result is None:
-            return None
-        elif call.stream:
-            answer = Answer(route, events=_replayed(result_to_events(entry.result)))
         else:
-            answer = Answer(route, result=entry.result)
+            result = entry.result
+            if result is None and entry.reply is not None and entry.wire is not None:
+                result = result_of_reply(entry.wire, entry.reply.body, call.model)
+            if result is None:
+                return None
+            if call.stream:
+                answer = Answer(route, events=_replayed(result_to_events(result)))
+            else:
+                answer = Answer(route, result=result)
         self._record(call, entry, started, score)
         return answer
 
@@ -282,6 +285,8 @@ class _Keeper:
             return
         if result is not None and result.finish_reason in _NOT_KEPT:
             return
+        if reply is not None and wire is not None:
+            result = None  # the bytes are kept; another front decodes them when it asks
         entry = Entry(outcome.provider, outcome.upstream_model, outcome.deployment,
                       outcome.usage or (result.usage if result is not None else Usage()),
                       outcome.cost_usd, result=result, reply=reply, wire=wire, product=product)
