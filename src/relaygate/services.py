@@ -194,6 +194,8 @@ class Gateway:
         if self.budgets is not None:
             await self.budgets.settled()
             await self.budgets.alerts.close()
+        if self.cache is not None:  # answers still being stored, before Redis closes
+            await self.cache.written()
         if self._agents is not None:
             await self._agents.close()
         if self.ledger is not None:  # after every outcome source, before the database

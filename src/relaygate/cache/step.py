@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 
@@ -81,7 +81,7 @@ class CacheStep:
         self._counters = counters
         self._max_entry_bytes = settings.max_entry_bytes
         self._store_down = False
-        self._indexing: set[asyncio.Task[None]] = set()  # semantic additions under way
+        self._writing: set[asyncio.Task[None]] = set()  # answers being stored and indexed
 
     async def __call__(self, call: Call, next: Next) -> Answer:
         if not call.cacheable or call.endpoint not in _CACHED:
@@ -118,13 +118,13 @@ class CacheStep:
         if answer.events is not None:
             answer.events = keeper.streamed(answer.events)
         elif call.task is not None:
-            await keeper.keep(None, answer.reply, answer.product)
+            keeper.keep(None, answer.reply, answer.product)
         elif answer.reply is not None and call.front is not None:
             result = result_of_reply(call.front, answer.reply.body, call.model)
             if result is not None:  # it decodes (so any front, or a stream, can have it)
-                await keeper.keep(result, answer.reply, wire=call.front)
+                keeper.keep(result, answer.reply, wire=call.front)
         elif answer.result is not None:
-            await keeper.keep(answer.result)
+            keeper.keep(answer.result)
         return answer
 
     async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
@@ -213,33 +213,38 @@ class CacheStep:
         self._answers()
         return data
 
-    async def put(self, key: CacheKey, meaning: tuple[str, str] | None, entry: Entry,
-                  ttl: float) -> None:
+    def put(self, key: CacheKey, meaning: tuple[str, str] | None, entry: Entry,
+            ttl: float) -> None:
+        """Keep `entry` behind the answer: the response never waits for the store (a Redis
+        round trip) or the semantic index (an embedding)."""
         data = dump(entry)
         if len(data) > self._max_entry_bytes:
             return
+        self._behind(self._write(key, meaning, data, ttl))
+
+    async def _write(self, key: CacheKey, meaning: tuple[str, str] | None, data: bytes,
+                     ttl: float) -> None:
         try:
             await self.store.set(str(key), data, ttl)
         except CacheStoreError as error:
             self._failed(error)
             return
         self._counters.stored_bytes.inc(len(data))
-        if meaning is not None and self.semantic is not None:  # embedding takes ~30 ms: the
-            task = asyncio.create_task(self._index(meaning, str(key), ttl))  # answer goes on
-            self._indexing.add(task)
-            task.add_done_callback(self._indexing.discard)
+        if meaning is not None and self.semantic is not None:
+            try:
+                await self.semantic.add(*meaning, str(key), ttl)
+            except Exception as error:  # the index is an optimisation: never a failure
+                self._failed(error)
 
-    async def _index(self, meaning: tuple[str, str], key: str, ttl: float) -> None:
-        assert self.semantic is not None
-        try:
-            await self.semantic.add(*meaning, key, ttl)
-        except Exception as error:  # the index is an optimisation: never a failure
-            self._failed(error)
+    def _behind(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
 
-    async def indexed(self) -> None:
-        """Wait until every answer kept so far is in the semantic index (tests, shutdown)."""
-        while self._indexing:
-            await asyncio.gather(*self._indexing, return_exceptions=True)
+    async def written(self) -> None:
+        """Wait until every answer kept so far is stored and indexed (tests, shutdown)."""
+        while self._writing:
+            await asyncio.gather(*self._writing, return_exceptions=True)
 
     def _failed(self, error: Exception) -> None:
         self._counters.errors.inc()
@@ -278,7 +283,7 @@ class _Keeper:
         self._ttl = ttl
         self._served = served
 
-    async def keep(self, result: ModelResult | None, reply: RawReply | None = None,
+    def keep(self, result: ModelResult | None, reply: RawReply | None = None,
                    product: object | None = None, wire: WireFormat | None = None) -> None:
         outcome = self._served.last
         if outcome is None:
@@ -292,7 +297,7 @@ class _Keeper:
                       outcome.cost_usd, result=result, reply=reply, wire=wire, product=product)
         if entry.reply is not None and entry.reply.status != 200:
             return
-        await self._step.put(self._key, self._meaning, entry, self._ttl)
+        self._step.put(self._key, self._meaning, entry, self._ttl)
 
     async def streamed(self, events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
         """The stream as it comes; kept once it has ended with a finish and no error."""
@@ -319,7 +324,7 @@ class _Keeper:
             message=assembler.message(), finish_reason=reason, usage=usage,
             created=int(time.time()),
         )
-        await self.keep(result)
+        self.keep(result)
 
 
 async def _replayed(events: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
