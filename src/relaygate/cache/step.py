@@ -52,9 +52,18 @@ class CacheCounters:
     """The step's own counters (hits and saved tokens are counted from the outcomes)."""
 
     def __init__(self, misses: Counter, stored_bytes: Counter, errors: Counter) -> None:
-        self.misses = misses
+        self._misses = misses
+        self._misses_by_model: dict[str, Counter] = {}  # `labels()` costs a lock each time
         self.stored_bytes = stored_bytes
         self.errors = errors
+
+    def missed(self, model: str) -> None:
+        child = self._misses_by_model.get(model)
+        if child is None:
+            if len(self._misses_by_model) > 10_000:
+                self._misses_by_model.clear()
+            child = self._misses_by_model[model] = self._misses.labels(model)
+        child.inc()
 
 
 class SemanticLookup(Protocol):
@@ -105,7 +114,7 @@ class CacheStep:
                 if answer is not None:
                     _header(call, "hit" if score is None else f"semantic-hit; score={score:.3f}")
                     return answer
-        self._counters.misses.labels(call.model).inc()
+        self._counters.missed(call.model)
         _header(call, "miss")
         if not controls.store:
             return await next(call)

@@ -95,6 +95,7 @@ class GatewayMetrics:
         # a quarter of the per-request cost of metrics on the hot path
         self._children: dict[tuple[str, str, str, int], _Children] = {}
         self._deployments: dict[tuple[str, str], _Deployment] = {}
+        self._hit_children: dict[tuple[str, str, str], tuple[Counter, Counter, Counter]] = {}
 
     def _children_for(self, model: str, provider: str, tenant: str, status: int) -> _Children:
         key = (model, provider, tenant, status)
@@ -139,11 +140,19 @@ class GatewayMetrics:
 
     def _record_hit(self, outcome: Outcome) -> None:
         kind = "exact" if outcome.cache_score is None else "semantic"
-        self.cache_hits.labels(outcome.model, kind).inc()
-        self.cache_saved_tokens.labels(outcome.model).inc(outcome.saved_tokens)
+        key = (outcome.model, outcome.principal.tenant, kind)
+        children = self._hit_children.get(key)
+        if children is None:
+            children = self._hit_children[key] = (
+                self.cache_hits.labels(outcome.model, kind),
+                self.cache_saved_tokens.labels(outcome.model),
+                self.cache_saved_usd.labels(outcome.model, outcome.principal.tenant),
+            )
+        hits, saved_tokens, saved_usd = children
+        hits.inc()
+        saved_tokens.inc(outcome.saved_tokens)
         if outcome.saved_usd:
-            self.cache_saved_usd.labels(outcome.model, outcome.principal.tenant).inc(
-                outcome.saved_usd)
+            saved_usd.inc(outcome.saved_usd)
 
     def _deployment_for(self, outcome: Outcome) -> _Deployment:
         name = outcome.deployment or f"{outcome.provider}:{outcome.upstream_model}"
