@@ -100,11 +100,13 @@ async def test_csv(served: InProcess) -> None:
     assert reply.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(reply.text)))
     assert reply.text.splitlines()[0] == (
-        "model,requests,input_tokens,output_tokens,cached_tokens,cost_usd")
+        "model,requests,input_tokens,output_tokens,cached_tokens,cost_usd,cache_hits,saved_usd")
     by_model = {row["model"]: row for row in rows}
     assert by_model["gpt-4o-mini"]["requests"] == "2"
     assert float(by_model["gpt-4o-mini"]["cost_usd"]) > 0
     assert by_model["mystery"]["cost_usd"] == ""  # unknown, not 0
+    assert (by_model["gpt-4o-mini"]["cache_hits"], by_model["gpt-4o-mini"]["saved_usd"]) == (
+        "0", "")  # no cache hit: nothing saved
 
 
 @pytest.mark.parametrize(("query", "param"), [

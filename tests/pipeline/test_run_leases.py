@@ -13,7 +13,7 @@ from relaygate.store.responses import ResponseStore
 from relaygate.store.schema import upgrade
 from relaygate.streaming.event_log import MemoryEventLog
 
-LEASE = 0.2
+LEASE = 1.0  # seconds: long enough that a busy machine never sees a fresh lease expire
 
 
 def _running(response_id: str) -> dict[str, Any]:
