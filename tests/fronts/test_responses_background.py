@@ -95,7 +95,8 @@ def test_sdk_resume_with_starting_after(rgw: ResponsesGateway) -> None:
 
 def test_cancel_stops_a_background_run(rgw: ResponsesGateway) -> None:
     client = rgw.client()
-    started = client.responses.create(model="slow", input=_words(400), background=True)
+    # 1,200 words: 30 s of answer, so a cancel slowed by a busy machine still finds it running
+    started = client.responses.create(model="slow", input=_words(1200), background=True)
     time.sleep(0.2)
     cancelled = client.responses.cancel(started.id)
     assert cancelled.status == "cancelled"
@@ -107,7 +108,7 @@ def test_cancel_stops_a_background_run(rgw: ResponsesGateway) -> None:
     assert events[-1]["type"] == "error"
     assert events[-1]["error"]["code"] == "response_cancelled"
     text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
-    assert 0 < len(text) < len(_words(400))
+    assert 0 < len(text) < len(_words(1200))
     with pytest.raises(openai.NotFoundError):
         rgw.client(KEY_B).responses.cancel(started.id)
 
