@@ -18,7 +18,8 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
 - `database key + ledger`: the admin API on, a key created through it (served from the
   in-process key cache), every call written to the usage ledger (SQLite);
 - `yaml key + in-process limit`, `yaml key + redis limit`: a generous rpm/tpm limit on the
-  key (never reached: the cost of counting), in process or in Redis.
+  key (never reached: the cost of counting), in process or in Redis;
+- `… rpm only`: the same with only `rpm` (no token count, so the body is not decoded).
 
 `guardrails` (issue 16: ≥ 70 % and ≤ +0.5 ms), a 1 KB prompt with nothing to find:
 - `1 KB prompt, no guard`;
@@ -91,17 +92,23 @@ class Figures:
 def control(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
     no_ledger = {"ledger": {"enabled": False}}
     limited = {"keys": [{"key": YAML_KEY, "tenant": "bench", "limits": LIMIT}], **no_ledger}
+    rpm_only = {"keys": [{"key": YAML_KEY, "tenant": "bench", "limits": {"rpm": LIMIT["rpm"]}}],
+                **no_ledger}
+
+    def in_redis(settings: dict[str, Any], name: str) -> dict[str, Any]:
+        return {**settings,
+                "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/{name}.db",
+                            "redis_url": redis_url},
+                "limits": {"redis_prefix": f"bench:{time.time_ns()}:"}}
+
     return [
         Scenario("yaml key, no ledger",
                  {"keys": [{"key": YAML_KEY, "tenant": "bench"}], **no_ledger}),
         Scenario("database key + ledger", {"admin": {"key": ADMIN_KEY}}, database_key=True),
         Scenario("yaml key + in-process limit", limited),
-        Scenario("yaml key + redis limit", {
-            **limited,
-            "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/redis.db",
-                        "redis_url": redis_url},
-            "limits": {"redis_prefix": f"bench:{time.time_ns()}:"},
-        }),
+        Scenario("yaml key + redis limit", in_redis(limited, "redis")),
+        Scenario("yaml key + in-process rpm only", rpm_only),
+        Scenario("yaml key + redis rpm only", in_redis(rpm_only, "redis-rpm")),
     ]
 
 
