@@ -254,3 +254,26 @@ def test_responses_without_background_are_cached(tmp_path: Path, upstreams: Upst
             texts.append((reply.parse().output_text, reply.headers["x-relaygate-cache"]))
         assert texts[1] == (texts[0][0], "hit")
         assert upstreams.sent() - before == 1
+
+
+def test_responses_over_websocket_are_cached(tmp_path: Path, upstreams: Upstreams) -> None:
+    from websockets.sync.client import connect
+
+    with in_process_gateway(tmp_path, upstreams.config()) as gateway:
+        url = gateway.base_url.replace("http://", "ws://") + "/v1/responses"
+        before = upstreams.sent()
+        texts = []
+        with connect(url, additional_headers={"Authorization": f"Bearer {ACME}"},
+                     open_timeout=5) as ws:
+            for _ in range(2):
+                ws.send(orjson.dumps({"type": "response.create", "model": "gpt", "store": False,
+                                      "temperature": 0, "input": "Spell 'dog'."}).decode())
+                while True:
+                    event = orjson.loads(ws.recv(timeout=10))
+                    if event["type"] in ("response.completed", "response.failed", "error"):
+                        break
+                assert event["type"] == "response.completed", event
+                output = event["response"]["output"]
+                texts.append(output[0]["content"][0]["text"])
+        assert texts[0] and texts[1] == texts[0]
+        assert upstreams.sent() - before == 1  # the second turn came from the cache
