@@ -20,6 +20,9 @@ class CacheControls:
 DEFAULT_CONTROLS = CacheControls()
 
 
+CONTROL_HEADERS = frozenset({b"cache-control", b"x-relaygate-cache", b"x-relaygate-cache-ttl"})
+
+
 def read_controls(headers: list[tuple[bytes, bytes]]) -> CacheControls:
     """The controls of raw ASGI request headers (lower-case names)."""
     lookup = store = True
@@ -35,13 +38,14 @@ def read_controls(headers: list[tuple[bytes, bytes]]) -> CacheControls:
             if value.strip().lower() == b"off":
                 lookup = store = False
         elif name == b"x-relaygate-cache-ttl":
-            ttl = _seconds(value)
+            ttl = positive_seconds(value)
     if lookup and store and ttl is None:
         return DEFAULT_CONTROLS
     return CacheControls(lookup, store, ttl)
 
 
-def _seconds(value: bytes) -> float | None:
+def positive_seconds(value: bytes) -> float | None:
+    """A header's seconds; None unless a positive number."""
     try:
         seconds = float(value)
     except ValueError:

@@ -18,7 +18,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaygate.cache.controls import read_controls
+from relaygate.cache.controls import CONTROL_HEADERS, positive_seconds, read_controls
 from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import ModelRequest, model_request
 from relaygate.fronts.streams import ClosingStream
@@ -112,7 +112,7 @@ def _call(request: Request, prologue: ModelRequest, endpoint: Endpoint,
     context = prologue.context
     assert context.principal is not None  # set by model_request
     metadata = prologue.body.get("metadata")
-    tags, traceparent, timeout, prompt_header = _tags_and_trace(request)
+    tags, traceparent, timeout, prompt_header, cache_headers = _tags_and_trace(request)
     call = Call(
         request_id=context.request_id,
         principal=context.principal,
@@ -130,7 +130,8 @@ def _call(request: Request, prologue: ModelRequest, endpoint: Endpoint,
     )
     if prologue.gateway.cache is not None:
         call.cacheable = True
-        call.cache_controls = read_controls(request.scope["headers"])
+        if cache_headers:
+            call.cache_controls = read_controls(cache_headers)
     return call, prompt_header
 
 
@@ -213,28 +214,26 @@ def _strings(metadata: Any) -> dict[str, str]:
     return {str(key): value for key, value in metadata.items() if isinstance(value, str)}
 
 
-def _tags_and_trace(request: Request) -> tuple[list[str], str | None, float | None, bool]:
-    """`x-relaygate-tags` (comma-separated), `traceparent` and `x-relaygate-timeout` (seconds),
-    and whether `x-relaygate-prompt` is there, in one pass over the headers."""
+def _tags_and_trace(
+    request: Request,
+) -> tuple[list[str], str | None, float | None, bool, list[tuple[bytes, bytes]]]:
+    """`x-relaygate-tags` (comma-separated), `traceparent`, `x-relaygate-timeout` (seconds),
+    whether `x-relaygate-prompt` is there, and the cache's control headers, in one pass
+    over the headers."""
     tags: list[str] = []
     traceparent = None
     timeout = None
     prompt = False
+    cache_headers: list[tuple[bytes, bytes]] = []
     for name, value in request.scope["headers"]:
         if name == b"x-relaygate-tags":
             tags += [tag.strip() for tag in value.decode("latin-1").split(",") if tag.strip()]
         elif name == b"traceparent":
             traceparent = value.decode("latin-1")
         elif name == b"x-relaygate-timeout":
-            timeout = _seconds(value)
+            timeout = positive_seconds(value)
         elif name == b"x-relaygate-prompt":
             prompt = True
-    return tags, traceparent, timeout, prompt
-
-
-def _seconds(value: bytes) -> float | None:
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds > 0 else None
+        elif name in CONTROL_HEADERS:
+            cache_headers.append((name, value))
+    return tags, traceparent, timeout, prompt, cache_headers
