@@ -279,8 +279,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
         build = await import_module("relaygate.guardrails.build")
         gateway.guardrails = build.guard_step(settings, gateway.metrics.guard_hits)
-    if settings.cache.enabled or settings.cache.models or settings.cache.tenants \
-            or settings.cache.keys:  # the cache's modules load only when it may be on
+    if settings.cache.on:  # the cache's modules load only when some call may be cached
         build_cache = await import_module("relaygate.cache.build")
         gateway.cache = build_cache.cache_step(gateway)
     gateway.sinks.add(gateway.metrics.record)

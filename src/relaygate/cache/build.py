@@ -1,5 +1,5 @@
-"""The cache step of a gateway's settings: None when no call can be cached (it costs
-nothing then), in process by default, in Redis with `storage.redis_url`."""
+"""The cache step of a gateway's settings: in process by default, in Redis with
+`storage.redis_url` (built only when the cache is `on`: off, it costs nothing)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,9 @@ from relaygate.cache.stores import CacheStore, MemoryStore, RedisStore
 from relaygate.services import Gateway
 
 
-def cache_on(settings: CacheSettings) -> bool:
-    """Some call may be cached: on by default, or for some model, tenant or key."""
-    rules = (*settings.models.values(), *settings.tenants.values(), *settings.keys.values())
-    return settings.enabled or any(rule.enabled for rule in rules)
-
-
-def cache_step(gateway: Gateway) -> CacheStep | None:
+def cache_step(gateway: Gateway) -> CacheStep:
+    """The step of `gateway.settings.cache` (which is `on`)."""
     settings = gateway.settings.cache
-    if not cache_on(settings):
-        return None
     store: CacheStore
     if gateway.shared is not None:
         store = RedisStore(gateway.shared.redis, settings.redis_prefix)

@@ -46,3 +46,9 @@ class CacheSettings(_Strict):
     tenants: dict[str, CacheRule] = Field(default_factory=dict)
     keys: dict[str, CacheRule] = Field(default_factory=dict)  # by key name
     semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+
+    @property
+    def on(self) -> bool:
+        """Some call may be cached: on by default, or for some model, tenant or key."""
+        rules = (*self.models.values(), *self.tenants.values(), *self.keys.values())
+        return self.enabled or any(rule.enabled for rule in rules)
