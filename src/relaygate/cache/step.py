@@ -29,7 +29,7 @@ from relaygate.cache.stores import CacheStore, CacheStoreError
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
-from relaygate.pipeline.outcome import Outcome, Sink
+from relaygate.pipeline.outcome import Outcome, Sink, emit
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.translate.events import MessageAssembler, result_to_events
 from relaygate.types import (
@@ -206,12 +206,7 @@ class CacheStep:
         )
         if call.prompt_use is not None:
             outcome.prompt_id, outcome.prompt_version = call.prompt_use
-        for listener in (*call.observers, *self._listeners):
-            try:
-                listener(outcome)
-            except Exception:
-                _log.exception("outcome listener failed",
-                               listener=getattr(listener, "__qualname__", repr(listener)))
+        emit(outcome, (*call.observers, *self._listeners))
 
     async def _get(self, key: str) -> bytes | None:
         try:

@@ -9,7 +9,7 @@ the outcome; nothing reads usage from anywhere else.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from relaygate.errors import GatewayError
@@ -58,6 +58,16 @@ class Outcome:
 
 Sink = Callable[[Outcome], None]
 """Receives every outcome; must not block (queue work for later if it has to)."""
+
+
+def emit(outcome: Outcome, listeners: Iterable[Sink]) -> None:
+    """Give `outcome` to each listener in turn; one that raises is logged, the rest go on."""
+    for listener in listeners:
+        try:
+            listener(outcome)
+        except Exception:
+            _log.exception("outcome listener failed",
+                           listener=getattr(listener, "__qualname__", repr(listener)))
 
 
 class Attempt:
@@ -117,12 +127,7 @@ class Attempt:
         )
         if call.prompt_use is not None:
             outcome.prompt_id, outcome.prompt_version = call.prompt_use
-        for listener in self._listeners:
-            try:
-                listener(outcome)
-            except Exception:
-                _log.exception("outcome listener failed",
-                               listener=getattr(listener, "__qualname__", repr(listener)))
+        emit(outcome, self._listeners)
 
     def fail(self, error: GatewayError) -> None:
         self.finish(error.status, error.code or error.type)
