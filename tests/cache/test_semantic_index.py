@@ -89,3 +89,34 @@ async def test_the_guard_vetoes_the_best_candidate_and_the_next_one_is_tried() -
     await index.add(ALICE, "convert 50 km to miles", "fifty", ttl_s=60)
     found = await index.nearest(ALICE, "convert 50 km to miles please")
     assert found is not None and found[0] == "fifty"
+
+
+def test_recent_embeddings_embed_a_text_once() -> None:
+    import asyncio
+
+    import numpy as np
+
+    from relaygate.cache.embedder import RecentEmbeddings
+
+    class Counting:
+        dimensions = 2
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def aembed(self, texts: object) -> np.ndarray:  # type: ignore[type-arg]
+            self.calls += 1
+            return np.ones((1, 2), dtype=np.float32)
+
+    counting = Counting()
+    recent = RecentEmbeddings(counting, size=1)
+
+    async def run() -> None:
+        await recent.aembed(["a"])
+        await recent.aembed(["a"])
+        assert counting.calls == 1
+        await recent.aembed(["b"])
+        await recent.aembed(["a"])  # pushed out by "b"
+        assert counting.calls == 3
+
+    asyncio.run(run())

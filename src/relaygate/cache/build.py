@@ -32,11 +32,11 @@ def cache_step(gateway: Gateway) -> CacheStep:
 def semantic_index(gateway: Gateway, settings: CacheSettings) -> SemanticLookup:
     """The bundled embedder (loaded now: its model, numpy) and the index: in process, or
     shared through Redis with `storage.redis_url`."""
-    from relaygate.cache.embedder import BundledE5Embedder
+    from relaygate.cache.embedder import BundledE5Embedder, RecentEmbeddings
     from relaygate.cache.semantic_index import DEFAULT_THRESHOLD, LocalSemanticIndex
 
     semantic = settings.semantic
-    embedder = BundledE5Embedder()
+    embedder = RecentEmbeddings(BundledE5Embedder())  # a miss's question, embedded once
     threshold = semantic.threshold or DEFAULT_THRESHOLD
     if gateway.shared is None:
         return LocalSemanticIndex(embedder, threshold, semantic.max_entries_per_namespace)

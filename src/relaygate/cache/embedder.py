@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AsyncEmbedder", "BundledE5Embedder", "Embedder", "RemoteEmbedder", "normalise"]
+__all__ = ["AsyncEmbedder", "BundledE5Embedder", "Embedder", "RecentEmbeddings",
+           "RemoteEmbedder", "normalise"]
 
 Matrix: TypeAlias = npt.NDArray[np.float32]
 
@@ -93,3 +95,25 @@ class RemoteEmbedder:
                 f"expected ({len(texts)}, {self.dimensions})"
             )
         return rows
+
+
+class RecentEmbeddings:
+    """An embedder that remembers its last `size` texts' vectors: a miss's question is
+    embedded for the lookup, and again when its answer is indexed — once, with this."""
+
+    def __init__(self, embedder: AsyncEmbedder, size: int = 256) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._recent: OrderedDict[str, Matrix] = OrderedDict()
+        self.dimensions = embedder.dimensions
+
+    async def aembed(self, texts: Sequence[str]) -> Matrix:
+        if len(texts) != 1:
+            return await self._embedder.aembed(texts)
+        text = texts[0]
+        found = self._recent.get(text)
+        if found is None:
+            found = self._recent[text] = await self._embedder.aembed(texts)
+            if len(self._recent) > self._size:
+                self._recent.popitem(last=False)
+        return found
