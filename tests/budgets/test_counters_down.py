@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import httpx
 import pytest
 
 from tests.budgets.support import PRICED, config, new_key
-from tests.support.servers import GatewayProcess, free_port, run_gateway
+from tests.support.own_redis import own_redis
+from tests.support.servers import GatewayProcess, run_gateway
 
 HARD = new_key()
 SOFT = new_key()
@@ -21,20 +21,8 @@ BODY = {"model": PRICED, "max_tokens": 5, "messages": [{"role": "user", "content
 
 @pytest.fixture
 def redis_port(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                         text=True).stdout.strip() != "PONG":
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield port
-    server.terminate()
-    server.wait(10)
+    with own_redis(tmp_path) as port:
+        yield port
 
 
 @pytest.fixture

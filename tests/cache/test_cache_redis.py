@@ -15,7 +15,8 @@ import pytest
 from tests.cache.conftest import Upstreams, cache_gateway
 from tests.cache.test_cache_sdk import GLOBEX, ask, sdk
 from tests.conftest import REDIS_URL
-from tests.support.servers import free_port, run_gateway
+from tests.support.own_redis import own_redis
+from tests.support.servers import run_gateway
 
 
 def test_two_instances_share_one_cache(tmp_path: Path, upstreams: Upstreams) -> None:
@@ -46,18 +47,8 @@ def test_two_instances_share_one_cache(tmp_path: Path, upstreams: Upstreams) -> 
 
 @pytest.fixture
 def redis_port(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                         text=True).stdout.strip() != "PONG":
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield port
-    server.terminate()
-    server.wait(10)
+    with own_redis(tmp_path) as port:
+        yield port
 
 
 def test_a_redis_outage_serves_every_call_from_the_upstream(
