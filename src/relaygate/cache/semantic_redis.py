@@ -15,7 +15,6 @@ The client must be created with `decode_responses=False` (vectors are bytes).
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,10 +28,11 @@ from relaygate.cache.embedder import AsyncEmbedder
 from relaygate.cache.semantic_guard import contradicts
 from relaygate.cache.semantic_index import DEFAULT_THRESHOLD
 from relaygate.cache.semantic_table import Guard, NamespacedTables
+from relaygate.observability.logging import get_logger
 
 __all__ = ["RedisSemanticIndex", "SemanticStoreError"]
 
-logger = logging.getLogger(__name__)
+_log = get_logger("relaygate.cache.semantic")
 
 _BATCH = 1000
 
@@ -125,7 +125,7 @@ class RedisSemanticIndex:
             pipe.xread({self._stream: self._last_id}, count=_BATCH)
             first, read = await pipe.execute()
         if first and self._last_id != b"0-0" and _id(first[0][0]) > _id(self._last_id):
-            logger.warning("semantic cache: the stream was trimmed past this mirror; replaying")
+            _log.warning("semantic cache: the stream was trimmed past this mirror; replaying")
             self._tables = NamespacedTables(self._embedder.dimensions, self._capacity)
             self._last_id = b"0-0"
             return _BATCH  # read again from the start
@@ -140,7 +140,7 @@ class RedisSemanticIndex:
         if op == b"add":
             vector = np.frombuffer(fields[b"vec"], dtype=np.float32)
             if vector.shape != (self._embedder.dimensions,):
-                logger.warning("semantic cache: skipped an entry of %d dimensions", vector.size)
+                _log.warning("semantic cache: skipped an entry of another size", dimensions=vector.size)
                 return
             self._tables.add(
                 fields[b"ns"].decode(),
