@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from relaygate.observability.cells import CellsCollector, CounterCells, HistogramCells
 from relaygate.pipeline.outcome import Outcome
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -19,40 +20,45 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
+        # the per-call families: plain cells, read at the scrape (observability/cells.py)
+        self.requests = CounterCells(
             "relaygate_requests", "Upstream model calls, by outcome (499: the client went away).",
-            ["model", "provider", "tenant", "status"], registry=self.registry,
+            ["model", "provider", "tenant", "status"],
         )
-        self.latency = Histogram(
+        self.latency = HistogramCells(
             "relaygate_request_seconds", "Time from an upstream call's start to its end.",
-            ["provider"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            ["provider"], LATENCY_BUCKETS,
         )
-        self.tokens = Counter(
+        self.tokens = CounterCells(
             "relaygate_tokens", "Tokens used, by direction (input/output).",
-            ["model", "provider", "tenant", "direction"], registry=self.registry,
+            ["model", "provider", "tenant", "direction"],
         )
-        self.errors = Counter(
+        self.errors = CounterCells(
             "relaygate_errors", "Failed upstream calls per deployment, by error class.",
-            ["model", "deployment", "class"], registry=self.registry,
+            ["model", "deployment", "class"],
         )
-        self.ttft = Histogram(
+        self.ttft = HistogramCells(
             "relaygate_time_to_first_token_seconds",
             "Streams: from an upstream call's start to its first item, per deployment.",
-            ["model", "deployment"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            ["model", "deployment"], LATENCY_BUCKETS,
         )
-        self.deployment_latency = Histogram(
+        self.deployment_latency = HistogramCells(
             "relaygate_upstream_seconds", "An upstream call's whole time, per deployment.",
-            ["model", "deployment"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            ["model", "deployment"], LATENCY_BUCKETS,
         )
-        self.speed = Histogram(
+        self.speed = HistogramCells(
             "relaygate_output_tokens_per_second",
             "Output tokens per second of generation (after the first token, for streams).",
-            ["model", "deployment"], buckets=SPEED_BUCKETS, registry=self.registry,
+            ["model", "deployment"], SPEED_BUCKETS,
         )
-        self.cost = Counter(
+        self.cost = CounterCells(
             "relaygate_cost_usd", "US dollars spent, at the served route's prices.",
-            ["model", "tenant"], registry=self.registry,
+            ["model", "tenant"],
         )
+        self.registry.register(CellsCollector([
+            self.requests, self.latency, self.tokens, self.errors, self.ttft,
+            self.deployment_latency, self.speed, self.cost,
+        ]))
         self.cache_hits = Counter(
             "relaygate_cache_hits", "Calls answered from the gateway's response cache.",
             ["model", "kind"], registry=self.registry,
@@ -91,8 +97,7 @@ class GatewayMetrics:
         )
         self.finished = 0  # outcomes recorded: the in-flight gauge is started - finished
 
-        # labelled children by label values: `labels()` validates and locks on every call,
-        # a quarter of the per-request cost of metrics on the hot path
+        # each label set's cells, found with one dict lookup per call
         self._children: dict[tuple[str, str, str, int], _Children] = {}
         self._deployments: dict[tuple[str, str], _Deployment] = {}
         self._hit_children: dict[tuple[str, str, str], tuple[Counter, Counter, Counter]] = {}
@@ -102,11 +107,11 @@ class GatewayMetrics:
         children = self._children.get(key)
         if children is None:
             children = self._children[key] = _Children(
-                self.requests.labels(model, provider, tenant, str(status)),
-                self.latency.labels(provider),
-                self.tokens.labels(model, provider, tenant, "input"),
-                self.tokens.labels(model, provider, tenant, "output"),
-                self.cost.labels(model, tenant),
+                self.requests.cell(model, provider, tenant, str(status)),
+                self.latency.cell(provider),
+                self.tokens.cell(model, provider, tenant, "input"),
+                self.tokens.cell(model, provider, tenant, "output"),
+                self.cost.cell(model, tenant),
             )
         return children
 
@@ -119,24 +124,24 @@ class GatewayMetrics:
         children = self._children_for(
             outcome.model, outcome.provider, outcome.principal.tenant, outcome.status
         )
-        children.requests.inc()
-        children.latency.observe(outcome.latency_s)
+        children.requests[0] += 1
+        self.latency.observe(children.latency, outcome.latency_s)
         usage = outcome.usage
         if usage is not None:
-            children.input_tokens.inc(usage.input_tokens)
-            children.output_tokens.inc(usage.output_tokens)
+            children.input_tokens[0] += usage.input_tokens
+            children.output_tokens[0] += usage.output_tokens
         deployment = self._deployment_for(outcome)
-        deployment.latency.observe(outcome.latency_s)
+        self.deployment_latency.observe(deployment.latency, outcome.latency_s)
         if outcome.error is not None:
-            self.errors.labels(outcome.model, deployment.name, outcome.error).inc()
+            self.errors.cell(outcome.model, deployment.name, outcome.error)[0] += 1
         elif usage is not None and usage.output_tokens > 0:
             generating = outcome.latency_s - (outcome.ttft_s or 0.0)
             if generating > 0:
-                deployment.speed.observe(usage.output_tokens / generating)
+                self.speed.observe(deployment.speed, usage.output_tokens / generating)
         if outcome.ttft_s is not None:
-            deployment.ttft.observe(outcome.ttft_s)
+            self.ttft.observe(deployment.ttft, outcome.ttft_s)
         if outcome.cost_usd:
-            children.cost.inc(outcome.cost_usd)
+            children.cost[0] += outcome.cost_usd
 
     def _record_hit(self, outcome: Outcome) -> None:
         kind = "exact" if outcome.cache_score is None else "semantic"
@@ -160,8 +165,8 @@ class GatewayMetrics:
         found = self._deployments.get(key)
         if found is None:
             found = self._deployments[key] = _Deployment(
-                name, self.ttft.labels(*key), self.deployment_latency.labels(*key),
-                self.speed.labels(*key),
+                name, self.ttft.cell(*key), self.deployment_latency.cell(*key),
+                self.speed.cell(*key),
             )
         return found
 
@@ -172,16 +177,18 @@ class GatewayMetrics:
 
 @dataclass(frozen=True, slots=True)
 class _Children:
-    requests: Counter
-    latency: Histogram
-    input_tokens: Counter
-    output_tokens: Counter
-    cost: Counter
+    """One (model, provider, tenant, status)'s cells."""
+
+    requests: list[float]
+    latency: list[float]
+    input_tokens: list[float]
+    output_tokens: list[float]
+    cost: list[float]
 
 
 @dataclass(frozen=True, slots=True)
 class _Deployment:
     name: str
-    ttft: Histogram
-    latency: Histogram
-    speed: Histogram
+    ttft: list[float]
+    latency: list[float]
+    speed: list[float]
