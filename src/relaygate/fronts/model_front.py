@@ -140,7 +140,7 @@ def served_headers(answer: Answer) -> dict[str, str]:
     route = answer.route
     headers = {SERVED_HEADER: f"{route.provider.name}/{route.upstream_model}"}
     if answer.usage is not None:
-        headers[USAGE_SOURCE_HEADER] = answer.usage.source.value
+        headers[USAGE_SOURCE_HEADER] = str(answer.usage.source)
     return headers
 
 
@@ -156,11 +156,11 @@ def respond(answer: Answer, call: Call, front: FrontFormat) -> Response:
     headers[SERVED_HEADER] = f"{route.provider.name}/{route.upstream_model}"
     if answer.reply is not None:
         if answer.usage is not None:
-            headers[USAGE_SOURCE_HEADER] = answer.usage.source.value
+            headers[USAGE_SOURCE_HEADER] = str(answer.usage.source)
         return Response(answer.reply.body, media_type=answer.reply.content_type, headers=headers)
     if answer.result is not None:
         answer.result.model = call.model
-        headers[USAGE_SOURCE_HEADER] = answer.result.usage.source.value
+        headers[USAGE_SOURCE_HEADER] = str(answer.result.usage.source)
         body = orjson.dumps(front.encode_result(answer.result))
         return Response(body, media_type="application/json", headers=headers)
     frames: AsyncIterator[bytes]

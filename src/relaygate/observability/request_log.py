@@ -3,8 +3,8 @@ log line when a response ends."""
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,7 +49,8 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or f"req_{uuid.uuid4().hex}"
+        # 128 random bits as hex, as uuid4().hex would give, without building a UUID
+        request_id = _client_request_id(scope) or f"req_{os.urandom(16).hex()}"
         context = RequestContext(request_id)
         scope.setdefault("state", {})["context"] = context
         header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
@@ -94,11 +95,12 @@ def _logged_path(path: str) -> str:
 def _log_line(scope: Scope, context: RequestContext, status: int,
               export: LogExport | None) -> None:
     usage = context.usage
+    path: str = scope["path"]
     seconds = time.perf_counter() - context.started
     fields = dict(
         request_id=context.request_id,
         method=scope["method"],
-        path=_logged_path(scope["path"]),
+        path=_logged_path(path) if path.startswith(SECRET_PATHS) else path,  # no call mostly
         status=status,
         latency_ms=round(seconds * 1000, 3),
         tenant=context.tenant,
@@ -108,7 +110,7 @@ def _log_line(scope: Scope, context: RequestContext, status: int,
         upstream_calls=context.upstream_calls,
         input_tokens=usage.input_tokens if usage else None,
         output_tokens=usage.output_tokens if usage else None,
-        usage_source=usage.source.value if usage else None,
+        usage_source=str(usage.source) if usage else None,
         error=context.error,
     )
     ids = scope["state"].get("trace_ids")  # the server span's, when tracing is on

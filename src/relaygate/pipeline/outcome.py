@@ -107,7 +107,7 @@ class Attempt:
         outcome = Outcome(
             call.request_id,
             call.principal,
-            call.endpoint.value,
+            str(call.endpoint),  # str(): a plain str, without Enum.value's two frames
             call.model,
             route.provider.name,
             route.upstream_model,
