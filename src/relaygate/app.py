@@ -67,7 +67,7 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
     steps: list[Step] = []
     if gateway.hooks.before_request:
         steps.append(gateway.hooks.run_before_request)  # read or change the Call, or refuse
-    if gateway.access.scoped:
+    if gateway.access.scopes_models:
         steps.append(check_model_access)  # a key's `models:` (403 model_not_allowed)
     if gateway.prompts is not None:
         steps.append(PromptStep(gateway.prompts))  # fill a call from its prompt template

@@ -274,7 +274,7 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
         gateway.prompts = prompts.Prompts(gateway.prompt_store, gateway.bus, ttl)
     gateway.images = ImageStore(settings.images, shared.redis if shared is not None else None)
     gateway.limits = limit_step(gateway)
-    if gateway.access.scoped:
+    if gateway.access.has_budgets:
         gateway.budgets = budget_step(gateway)
     if settings.guardrails:  # loads the detectors' libraries only when a guard is configured
         build = await import_module("relaygate.guardrails.build")

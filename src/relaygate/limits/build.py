@@ -19,7 +19,7 @@ REDIS_LIMITER = "relaygate.limits.redis_limiter"
 def limit_step(gateway: Gateway) -> LimitStep | None:
     """None when no limit can apply: no default, no model limits, no key with a grant."""
     settings = gateway.settings.limits
-    if settings.default is None and not settings.models and not gateway.access.scoped:
+    if settings.default is None and not settings.models and not gateway.access.has_limits:
         return None
     limiter: Limiter
     if gateway.shared is not None:

@@ -13,7 +13,7 @@ rolling window ever holds more than the limit; capacity comes back up to one buc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -55,14 +55,14 @@ class Meter:
     remaining: int = 0  # after this call, when it passed
     reset_seconds: float = 0.0  # until the oldest counted use leaves the window
     bucket: int = 0  # where the cost was counted (tokens are settled there)
+    key: str = field(init=False)  # "<owner>:<kind>": the limiter's name for its window
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.owner}:{self.kind}"  # made once: the limiter reads it thrice
 
     @property
     def owner_kind(self) -> str:
         return self.owner.partition(":")[0]
-
-    @property
-    def key(self) -> str:
-        return f"{self.owner}:{self.kind.value}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from relaygate.control_settings import LimitSettings, LimitsSettings
 from relaygate.limits.meters import Kind, Meter
 from relaygate.pipeline.call import Call
 
-_KINDS = (Kind.RPM, Kind.TPM, Kind.TOKENS_PER_DAY, Kind.MAX_CONCURRENT)
+# each kind with its settings field's name (as a plain str: no Enum.value per call)
+_KINDS = tuple((kind, str(kind)) for kind in
+               (Kind.RPM, Kind.TPM, Kind.TOKENS_PER_DAY, Kind.MAX_CONCURRENT))
 
 
 class Rules:
@@ -41,8 +43,8 @@ def meters_of(owned: list[Owned[LimitSettings]], tokens: Callable[[], int]) -> l
     reserved: int | None = None
     for item in owned:
         limits = item.settings
-        for kind in _KINDS:
-            value: int | None = getattr(limits, kind.value)
+        for kind, name in _KINDS:
+            value: int | None = getattr(limits, name)
             if value is None:
                 continue
             cost = 1

@@ -159,8 +159,7 @@ def _set_headers(call: Call, headers: dict[str, str]) -> None:
     if context.headers:
         names = {name.encode("latin-1") for name in headers}
         context.headers = [pair for pair in context.headers if pair[0] not in names]
-    for name, value in headers.items():
-        context.add_header(name, value)
+    context.add_headers(headers)
 
 
 def _refusal(meter: Meter, verdict: Verdict, headers: dict[str, str]) -> LimitExceeded:

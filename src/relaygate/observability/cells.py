@@ -1,4 +1,5 @@
-"""Counters and histograms of the per-call metrics as plain numbers, read when scraped.
+"""Counters, gauges and histograms of the per-call metrics as plain numbers, read when
+scraped.
 
 prometheus_client's `Counter.inc` and `Histogram.observe` check the metric and take a lock
 on every call: seven of them per model call were a tenth of the fast path's work. These
@@ -12,7 +13,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 
-from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
@@ -35,6 +41,16 @@ class CounterCells:
 
     def family(self) -> Metric:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
+        for values, cell in list(self._cells.items()):
+            family.add_metric(list(values), cell[0])
+        return family
+
+
+class GaugeCells(CounterCells):
+    """A gauge by label values; a cell is `[value]`, set with `cell[0] = value`."""
+
+    def family(self) -> Metric:
+        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labels)
         for values, cell in list(self._cells.items()):
             family.add_metric(list(values), cell[0])
         return family
@@ -78,7 +94,7 @@ class HistogramCells:
 class CellsCollector(Collector):
     """The registry's view of some cells: each family, as it stands at the scrape."""
 
-    def __init__(self, families: Sequence[CounterCells | HistogramCells]) -> None:
+    def __init__(self, families: Sequence[CounterCells | HistogramCells]) -> None:  # gauges too
         self._families = list(families)
 
     def collect(self) -> Iterator[Metric]:
@@ -90,6 +106,8 @@ class CellsCollector(Collector):
         for cells in self._families:
             if isinstance(cells, HistogramCells):
                 yield HistogramMetricFamily(cells.name, cells.documentation, labels=cells.labels)
+            elif isinstance(cells, GaugeCells):
+                yield GaugeMetricFamily(cells.name, cells.documentation, labels=cells.labels)
             else:
                 yield CounterMetricFamily(cells.name, cells.documentation, labels=cells.labels)
 

@@ -67,10 +67,10 @@ class KeyStore:
                 tenant=key.tenant, key_name=key.name, key_id=digest[:12], grant=_grant(key, digest)
             )
 
-    @property
-    def scoped(self) -> bool:
-        """Some key has a grant of its own."""
-        return any(principal.grant is not None for principal in self._by_digest.values())
+    def grants(self) -> list[Grant]:
+        """The keys' grants (scopes, budgets, limits), for those that have one."""
+        return [principal.grant for principal in self._by_digest.values()
+                if principal.grant is not None]
 
     def __len__(self) -> int:
         return len(self._by_digest)
@@ -96,8 +96,13 @@ class Access:
         self.config_keys = config_keys
         self.database_keys = database_keys
         self.is_open = not config_keys and database_keys is None
-        # some key may carry a grant (scopes, budgets, limits): the steps that read it run
-        self.scoped = database_keys is not None or config_keys.scoped
+        # what some key's grant may hold: the steps that read it run only then (a database
+        # key may hold anything; the config file's are known)
+        grants = config_keys.grants()
+        anything = database_keys is not None
+        self.scopes_models = anything or any(grant.models is not None for grant in grants)
+        self.has_budgets = anything or any(grant.budgets for grant in grants)
+        self.has_limits = anything or any(grant.limits for grant in grants)
 
     async def authenticate(self, key: str | None) -> Principal:
         if self.is_open:

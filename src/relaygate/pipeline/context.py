@@ -40,6 +40,15 @@ class RequestContext:
             self.headers = []
         self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
+    def add_headers(self, headers: dict[str, str]) -> None:
+        """Headers for the response, named in lower case already (one call for several)."""
+        pairs = [(name.encode("latin-1"), value.encode("latin-1"))
+                 for name, value in headers.items()]
+        if self.headers is None:
+            self.headers = pairs
+        else:
+            self.headers += pairs
+
     def record(self, outcome: Outcome) -> None:
         """One upstream call of this request ended: sum its usage into the request's."""
         self.upstream_calls += 1
