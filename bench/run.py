@@ -9,7 +9,9 @@ writes it to bench/results/latest.md.
 `--against REF` builds REF (a commit, branch or tag) in a temporary git worktree and
 measures its gateways in the same run, each round one after the other with this tree's,
 so the comparison holds on a machine whose speed varies; the table gets a column per
-build and the change of each key figure against REF.
+build and the change of each key figure against REF. `--settings JSON` adds top-level
+settings to this tree's gateways only (`'{"ledger": {"enabled": false}}'`: the request
+path without an on-by-default feature REF did not have).
 """
 
 from __future__ import annotations
@@ -195,10 +197,11 @@ def measure_gateway(
     seconds: int,
     scripts: dict[str, Path],
     src: Path | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Measured:
     """Start a fresh gateway (from `src` when given), measure it, stop it."""
     slug = "".join(char if char.isalnum() else "-" for char in name)
-    gateway, port, startup = start_gateway(workdir, slug, upstream_port, fast_path, src)
+    gateway, port, startup = start_gateway(workdir, slug, upstream_port, fast_path, src, extra)
     try:
         time.sleep(0.5)
         idle = rss_mib(gateway.pid)
@@ -335,6 +338,10 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="REF", help="also measure this git commit's gateways, same run"
     )
+    parser.add_argument(
+        "--settings", default="{}", metavar="JSON",
+        help='top-level settings for this tree\'s gateways only, e.g. \'{"ledger": {"enabled": false}}\'',
+    )
     parser.add_argument("--no-control-plane", action="store_true",
                         help="skip the realistic control plane vs bare fast path scenario")
     args = parser.parse_args()
@@ -380,6 +387,7 @@ def main() -> int:
                                 args.seconds,
                                 scripts,
                                 src,
+                                json.loads(args.settings) if src is None else None,
                             )
                         )
     finally:

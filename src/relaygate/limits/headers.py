@@ -8,46 +8,58 @@ from datetime import UTC, datetime, timedelta
 
 from relaygate.limits.meters import Kind, Meter
 
-FAMILIES = (("requests", (Kind.RPM,)), ("tokens", (Kind.TPM, Kind.TOKENS_PER_DAY)))
+# (limit, remaining, reset) header names of each family: OpenAI's, then Anthropic's
+_NAMES = {
+    False: {family: (f"x-ratelimit-limit-{family}", f"x-ratelimit-remaining-{family}",
+                     f"x-ratelimit-reset-{family}") for family in ("requests", "tokens")},
+    True: {family: (f"anthropic-ratelimit-{family}-limit",
+                    f"anthropic-ratelimit-{family}-remaining",
+                    f"anthropic-ratelimit-{family}-reset") for family in ("requests", "tokens")},
+}
 
 
 def duration(seconds: float) -> str:
     """OpenAI's reset format: "20ms", "1.5s", "6m0s", "1h2m3s"."""
     if seconds < 1:
         return f"{max(round(seconds * 1000), 0)}ms"
+    if seconds < 60:  # an rpm window's reset, on every response
+        return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
-    if hours or minutes:
-        text = f"{int(minutes)}m{text}"
+    text = f"{int(minutes)}m{text}"
     if hours:
         text = f"{int(hours)}h{text}"
     return text
 
 
-def tightest(meters: Sequence[Meter], kinds: Sequence[Kind]) -> Meter | None:
-    """Of the meters of these kinds, the one with the least left."""
-    chosen: Meter | None = None
-    for meter in meters:
-        if meter.kind in kinds and (chosen is None or meter.remaining < chosen.remaining):
-            chosen = meter
-    return chosen
+def _instant(seconds: float) -> str:
+    """Anthropic's reset format: the RFC 3339 time, `seconds` from now."""
+    reset = datetime.now(UTC) + timedelta(seconds=seconds)
+    return reset.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def rate_limit_headers(meters: Sequence[Meter], anthropic: bool) -> dict[str, str]:
+    """For requests (rpm) and for tokens (tpm, tokens per day): the limit with the least
+    left, what is left of it and when it resets. Concurrency has no header."""
+    requests: Meter | None = None
+    tokens: Meter | None = None
+    for meter in meters:
+        kind = meter.kind
+        if kind is Kind.RPM:
+            if requests is None or meter.remaining < requests.remaining:
+                requests = meter
+        elif kind is not Kind.MAX_CONCURRENT and (
+            tokens is None or meter.remaining < tokens.remaining
+        ):
+            tokens = meter
     headers: dict[str, str] = {}
-    for family, kinds in FAMILIES:
-        meter = tightest(meters, kinds)
-        if meter is None:
-            continue
-        if anthropic:
-            reset = datetime.now(UTC) + timedelta(seconds=meter.reset_seconds)
-            prefix = f"anthropic-ratelimit-{family}"
-            headers[f"{prefix}-limit"] = str(meter.limit)
-            headers[f"{prefix}-remaining"] = str(meter.remaining)
-            headers[f"{prefix}-reset"] = reset.isoformat(timespec="seconds").replace("+00:00", "Z")
-        else:
-            headers[f"x-ratelimit-limit-{family}"] = str(meter.limit)
-            headers[f"x-ratelimit-remaining-{family}"] = str(meter.remaining)
-            headers[f"x-ratelimit-reset-{family}"] = duration(meter.reset_seconds)
+    names = _NAMES[anthropic]
+    for family, tightest in (("requests", requests), ("tokens", tokens)):
+        if tightest is not None:
+            limit, remaining, reset = names[family]
+            headers[limit] = str(tightest.limit)
+            headers[remaining] = str(tightest.remaining)
+            headers[reset] = (_instant(tightest.reset_seconds) if anthropic
+                              else duration(tightest.reset_seconds))
     return headers

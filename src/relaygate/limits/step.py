@@ -82,8 +82,10 @@ class LimitStep:
             _log.info("rate limit store answers again; limits are enforced")
         anthropic = call.endpoint is Endpoint.MESSAGES
         refused = verdict.refused
+        requests_only = True  # nothing to settle when every meter counts requests
         for meter in meters:
             self._metrics.observe(meter, meter.used + (meter.cost if refused is None else 0))
+            requests_only = requests_only and meter.kind is Kind.RPM
         if refused is not None:
             self._metrics.rejected(refused)
             raise _refusal(refused, verdict, rate_limit_headers(meters, anthropic))
@@ -91,8 +93,8 @@ class LimitStep:
             headers = rate_limit_headers(meters, anthropic)
             if headers:
                 _set_headers(call, headers)
-        if not any(meter.kind is not Kind.RPM for meter in meters):
-            return await next(call)  # requests only: nothing to settle
+        if requests_only:
+            return await next(call)
         settlement = Settlement(self._limiter, meters, lease)
         call.observers.append(settlement.outcome)
         try:
