@@ -77,7 +77,7 @@ GROUPS: dict[str, ColumnElement[str | None]] = {
 }
 
 
-COLUMNS = LedgerRow.__slots__
+COLUMNS = LedgerRow._fields
 _MARKS = {  # the DBAPI's placeholder for parameter n (1-based), by its paramstyle
     "qmark": "?",
     "numeric": ":{n}",
@@ -97,7 +97,7 @@ async def insert_rows(database: Database, rows: Sequence[LedgerRow]) -> None:
     """Write `rows` in one transaction, one `executemany`."""
     async with database.engine.begin() as connection:
         statement = insert_statement(connection.dialect.paramstyle)
-        await connection.exec_driver_sql(statement, [row.as_tuple() for row in rows])
+        await connection.exec_driver_sql(statement, list(rows))  # rows are tuples
 
 
 async def delete_before(database: Database, cutoff: float) -> int:
