@@ -27,6 +27,7 @@ from relaygate.control_settings import BudgetMode, BudgetPeriod, BudgetSettings
 from relaygate.errors import RateLimited, UpstreamUnavailable
 from relaygate.lazy_import import import_module
 from relaygate.observability.logging import get_logger
+from relaygate.pipeline.background import TaskSet
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
 from relaygate.pipeline.estimate import WorstCase, worst_case
@@ -84,7 +85,7 @@ class BudgetStep:
         self._counters: BudgetCounters | None = None
         self.alerts = alerts
         self.rejected: Counter | None = None  # relaygate_budget_rejections, by owner kind
-        self._settling: set[asyncio.Task[None]] = set()
+        self._settling = TaskSet()
         self._unpriced: set[str] = set()  # models warned about (a dollar cap cannot count them)
 
     async def counters(self) -> BudgetCounters:
@@ -159,14 +160,11 @@ class BudgetStep:
         return holds
 
     def settle_later(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._settling.add(task)
-        task.add_done_callback(self._settling.discard)
+        self._settling.start(work)
 
     async def settled(self) -> None:
         """Wait until every settlement so far is in the counters (tests, shutdown)."""
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
+        await self._settling.drained()
 
 
 class Settlement:

@@ -13,10 +13,9 @@ A hit is recorded as an outcome marked `cache_hit`, with what the original call 
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
 
 from prometheus_client import Counter
 
@@ -27,6 +26,7 @@ from relaygate.cache.policy import Policies, Policy
 from relaygate.cache.settings import CacheMode, CacheSettings
 from relaygate.cache.stores import CacheStore, CacheStoreError
 from relaygate.observability.logging import get_logger
+from relaygate.pipeline.background import TaskSet
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next
 from relaygate.pipeline.outcome import Outcome, Sink, emit
@@ -90,7 +90,7 @@ class CacheStep:
         self._counters = counters
         self._max_entry_bytes = settings.max_entry_bytes
         self._store_down = False
-        self._writing: set[asyncio.Task[None]] = set()  # answers being stored and indexed
+        self._writing = TaskSet()  # answers being stored and indexed
 
     async def __call__(self, call: Call, next: Next) -> Answer:
         if not call.cacheable or call.endpoint not in _CACHED:
@@ -224,7 +224,7 @@ class CacheStep:
         data = dump(entry)
         if len(data) > self._max_entry_bytes:
             return
-        self._behind(self._write(key, meaning, data, ttl))
+        self._writing.start(self._write(key, meaning, data, ttl))
 
     async def _write(self, key: CacheKey, meaning: tuple[str, str] | None, data: bytes,
                      ttl: float) -> None:
@@ -240,15 +240,9 @@ class CacheStep:
             except Exception as error:  # the index is an optimisation: never a failure
                 self._failed(error)
 
-    def _behind(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._writing.add(task)
-        task.add_done_callback(self._writing.discard)
-
     async def written(self) -> None:
         """Wait until every answer kept so far is stored and indexed (tests, shutdown)."""
-        while self._writing:
-            await asyncio.gather(*self._writing, return_exceptions=True)
+        await self._writing.drained()
 
     def _failed(self, error: Exception) -> None:
         self._counters.errors.inc()

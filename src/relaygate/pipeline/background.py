@@ -1,10 +1,11 @@
-"""Background runs: asyncio tasks the gateway owns by id, cancellable one by one and
-all together at shutdown (Responses `background: true`)."""
+"""Work the gateway owns behind the requests: background runs by id, cancellable one by
+one and all together at shutdown (Responses `background: true`), and `TaskSet`s of work
+done after a response (settlements, cache writes), awaited at shutdown."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from relaygate.observability.logging import get_logger
@@ -48,3 +49,20 @@ class BackgroundRunner:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+
+
+class TaskSet:
+    """Work started behind a response, kept until done so that shutdown can wait for it."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def start(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drained(self) -> None:
+        """Wait until all work started so far, and any it started, is done."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
