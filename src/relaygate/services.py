@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from starlette.datastructures import Headers
 
 from relaygate.access.endpoints import family_of
 from relaygate.audit.log import AuditLog
@@ -84,7 +86,7 @@ class Gateway:
 
     async def authenticate(
         self,
-        headers: Mapping[str, str],
+        headers: Headers,
         query_key: str | None = None,
         path: str | None = None,
         method: str = "POST",

@@ -7,6 +7,7 @@ before the MCP layer sees the request; tools are then filtered by the caller's p
 from __future__ import annotations
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from relaygate.errors import GatewayError
@@ -20,9 +21,7 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         gateway: Gateway = scope["app"].state.gateway
-        headers = {
-            key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]
-        }
+        headers = Headers(scope=scope)
         try:
             principal = await gateway.authenticate(headers, None, scope["path"], scope["method"])
         except GatewayError as error:
