@@ -26,6 +26,8 @@ from prometheus_client.utils import floatToGoString
 class CounterCells:
     """A counter by label values; a cell is `[total]`."""
 
+    family_type: type[CounterMetricFamily] | type[GaugeMetricFamily] = CounterMetricFamily
+
     def __init__(self, name: str, documentation: str, labels: Sequence[str]) -> None:
         self.name = name
         self.documentation = documentation
@@ -40,7 +42,7 @@ class CounterCells:
         return found
 
     def family(self) -> Metric:
-        family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
+        family = self.family_type(self.name, self.documentation, labels=self.labels)
         for values, cell in list(self._cells.items()):
             family.add_metric(list(values), cell[0])
         return family
@@ -49,16 +51,14 @@ class CounterCells:
 class GaugeCells(CounterCells):
     """A gauge by label values; a cell is `[value]`, set with `cell[0] = value`."""
 
-    def family(self) -> Metric:
-        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labels)
-        for values, cell in list(self._cells.items()):
-            family.add_metric(list(values), cell[0])
-        return family
+    family_type = GaugeMetricFamily
 
 
 class HistogramCells:
     """A histogram by label values; a cell is a count per bucket (the last, +Inf), then
     the sum of what was observed."""
+
+    family_type = HistogramMetricFamily
 
     def __init__(self, name: str, documentation: str, labels: Sequence[str],
                  buckets: Sequence[float]) -> None:
@@ -92,9 +92,10 @@ class HistogramCells:
 
 
 class CellsCollector(Collector):
-    """The registry's view of some cells: each family, as it stands at the scrape."""
+    """The registry's view of some cells (counters, gauges, histograms): each family, as
+    it stands at the scrape."""
 
-    def __init__(self, families: Sequence[CounterCells | HistogramCells]) -> None:  # gauges too
+    def __init__(self, families: Sequence[CounterCells | HistogramCells]) -> None:
         self._families = list(families)
 
     def collect(self) -> Iterator[Metric]:
@@ -104,10 +105,4 @@ class CellsCollector(Collector):
     def describe(self) -> Iterator[Metric]:
         """The families' names, without samples (what the registry checks for clashes)."""
         for cells in self._families:
-            if isinstance(cells, HistogramCells):
-                yield HistogramMetricFamily(cells.name, cells.documentation, labels=cells.labels)
-            elif isinstance(cells, GaugeCells):
-                yield GaugeMetricFamily(cells.name, cells.documentation, labels=cells.labels)
-            else:
-                yield CounterMetricFamily(cells.name, cells.documentation, labels=cells.labels)
-
+            yield cells.family_type(cells.name, cells.documentation, labels=cells.labels)
