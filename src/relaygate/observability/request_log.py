@@ -86,6 +86,8 @@ SECRET_PATHS = ("/v1/images/files/",)  # the rest of the path is a capability to
 
 def _logged_path(path: str) -> str:
     """The path, with a capability token (a generated image's URL) masked."""
+    if not path.startswith(SECRET_PATHS):  # one test of every prefix: the usual path
+        return path
     for prefix in SECRET_PATHS:
         if path.startswith(prefix):
             return prefix + "[redacted]"
@@ -95,12 +97,11 @@ def _logged_path(path: str) -> str:
 def _log_line(scope: Scope, context: RequestContext, status: int,
               export: LogExport | None) -> None:
     usage = context.usage
-    path: str = scope["path"]
     seconds = time.perf_counter() - context.started
     fields = dict(
         request_id=context.request_id,
         method=scope["method"],
-        path=_logged_path(path) if path.startswith(SECRET_PATHS) else path,  # no call mostly
+        path=_logged_path(scope["path"]),
         status=status,
         latency_ms=round(seconds * 1000, 3),
         tenant=context.tenant,
