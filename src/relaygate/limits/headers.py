@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from relaygate.limits.meters import Kind, Meter
 
-# (limit, remaining, reset) header names of each family: OpenAI's, then Anthropic's
-_NAMES = {
-    False: {family: (f"x-ratelimit-limit-{family}", f"x-ratelimit-remaining-{family}",
-                     f"x-ratelimit-reset-{family}") for family in ("requests", "tokens")},
-    True: {family: (f"anthropic-ratelimit-{family}-limit",
-                    f"anthropic-ratelimit-{family}-remaining",
-                    f"anthropic-ratelimit-{family}-reset") for family in ("requests", "tokens")},
-}
+# (limit, remaining, reset) header names of each family
+_OPENAI_NAMES = {family: (f"x-ratelimit-limit-{family}", f"x-ratelimit-remaining-{family}",
+                          f"x-ratelimit-reset-{family}") for family in ("requests", "tokens")}
+_ANTHROPIC_NAMES = {family: (f"anthropic-ratelimit-{family}-limit",
+                             f"anthropic-ratelimit-{family}-remaining",
+                             f"anthropic-ratelimit-{family}-reset")
+                    for family in ("requests", "tokens")}
 
 
 def duration(seconds: float) -> str:
@@ -54,7 +53,7 @@ def rate_limit_headers(meters: Sequence[Meter], anthropic: bool) -> dict[str, st
         ):
             tokens = meter
     headers: dict[str, str] = {}
-    names = _NAMES[anthropic]
+    names = _ANTHROPIC_NAMES if anthropic else _OPENAI_NAMES
     for family, tightest in (("requests", requests), ("tokens", tokens)):
         if tightest is not None:
             limit, remaining, reset = names[family]
