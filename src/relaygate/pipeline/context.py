@@ -36,9 +36,7 @@ class RequestContext:
 
     def add_header(self, name: str, value: str) -> None:
         """A header for the response to this request (the request-log middleware sends it)."""
-        if self.headers is None:
-            self.headers = []
-        self.headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        self.add_headers({name.lower(): value})
 
     def add_headers(self, headers: dict[str, str]) -> None:
         """Headers for the response, named in lower case already (one call for several)."""
