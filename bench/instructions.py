@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from run import MESSAGES, build_of, free_port, start_upstream, stop
+from run import MESSAGES, add_settings_option, build_of, free_port, start_upstream, stop
 
 WARMUP = 50
 MODES = [("fast path", True), ("translated", False)]
@@ -103,10 +103,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--against", metavar="REF", help="also count this git commit's gateway")
     parser.add_argument("--requests", type=int, default=300, help="N, the requests counted")
-    parser.add_argument(
-        "--settings", default="{}", metavar="JSON",
-        help='top-level settings for this tree\'s gateway only, e.g. \'{"ledger": {"enabled": false}}\'',
-    )
+    add_settings_option(parser)
     args = parser.parse_args()
     settings: dict[str, Any] = json.loads(args.settings)
     results: dict[tuple[str, str, str], float] = {}

@@ -329,6 +329,15 @@ def comparison(columns: dict[str, Measured], ref: str) -> str:
     return "\n".join(lines)
 
 
+def add_settings_option(parser: argparse.ArgumentParser) -> None:
+    """`--settings JSON`: top-level settings for this tree's gateways only (run.py and
+    instructions.py), to compare without a feature REF did not have."""
+    parser.add_argument(
+        "--settings", default="{}", metavar="JSON",
+        help='top-level settings for this tree\'s gateways only, e.g. \'{"ledger": {"enabled": false}}\'',
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
@@ -338,10 +347,7 @@ def main() -> int:
     parser.add_argument(
         "--against", metavar="REF", help="also measure this git commit's gateways, same run"
     )
-    parser.add_argument(
-        "--settings", default="{}", metavar="JSON",
-        help='top-level settings for this tree\'s gateways only, e.g. \'{"ledger": {"enabled": false}}\'',
-    )
+    add_settings_option(parser)
     parser.add_argument("--no-control-plane", action="store_true",
                         help="skip the realistic control plane vs bare fast path scenario")
     args = parser.parse_args()
