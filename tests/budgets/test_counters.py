@@ -97,3 +97,27 @@ async def test_an_alert_is_claimed_once(counters: BudgetCounters) -> None:
     ))
     assert claims.count(True) == 1
     assert await counters.claim_alert("key:alerts", MONTH, 100)
+
+
+async def test_concurrent_reservations_each_see_the_counter_after_their_own(
+        counters: BudgetCounters) -> None:
+    caps = Caps(max_nano_usd=10**12, max_tokens=10**9)
+    results = await asyncio.gather(*(
+        counters.reserve("key:together", MONTH, Amount(1_000, 10), caps) for _ in range(5)
+    ))
+    assert all(result.granted for result in results)
+    assert sorted((result.spent for result in results), key=lambda spent: spent.tokens) == [
+        Amount(1_000 * n, 10 * n) for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+async def test_a_reservation_whose_caller_left_is_given_back(counters: BudgetCounters) -> None:
+    caps = Caps(max_nano_usd=None, max_tokens=100)
+    await counters.reserve("key:left", MONTH, Amount(0, 10), caps)  # the row exists
+    leaving = asyncio.ensure_future(counters.reserve("key:left", MONTH, Amount(0, 60), caps))
+    await asyncio.sleep(0)  # queued, not yet written
+    leaving.cancel()
+    await counters.adjust("key:left", MONTH, Amount())  # written after the reservation
+    await counters.adjust("key:left", MONTH, Amount())  # after the release it queued
+    assert (await counters.spent("key:left", BudgetPeriod.MONTH)).tokens == 10
+    assert (await counters.reserve("key:left", MONTH, Amount(0, 90), caps)).granted
