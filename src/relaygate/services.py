@@ -194,8 +194,7 @@ class Gateway:
         if self.limits is not None:
             self.limits.close()
         if self.budgets is not None:
-            await self.budgets.settled()
-            await self.budgets.alerts.close()
+            await self.budgets.close()
         if self.cache is not None:  # answers still being stored, before Redis closes
             await self.cache.written()
         if self._agents is not None:

@@ -5,54 +5,14 @@ once, and `spent` reports the period's spend."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps
 from relaygate.budgets.periods import current_window
-from relaygate.budgets.redis_counters import RedisCounters
-from relaygate.budgets.sql_counters import SqlCounters
 from relaygate.control_settings import BudgetPeriod
-from relaygate.store.db import Database
-from relaygate.store.schema import upgrade
-from tests.conftest import REDIS_URL
-from tests.support.databases import database_url
 
 MONTH = current_window(BudgetPeriod.MONTH)
-
-
-@pytest.fixture(params=["sqlite", "postgres", "redis"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        yield "redis"
-        return
-    with database_url(request.param, tmp_path) as url:
-        asyncio.run(upgrade(url))
-        yield url
-
-
-@pytest.fixture
-async def counters(backend: str) -> AsyncIterator[BudgetCounters]:
-    if backend == "redis":
-        redis = Redis.from_url(REDIS_URL)
-        prefix = f"test-budget-{uuid.uuid4().hex}:"
-        yield RedisCounters(redis, prefix)
-        keys = [key async for key in redis.scan_iter(f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
-        return
-    database = Database(backend)
-
-    async def opened() -> Database:
-        return database
-
-    yield SqlCounters(opened)
-    await database.close()
 
 
 async def test_a_hard_cap_holds_under_concurrent_reservations(counters: BudgetCounters) -> None:

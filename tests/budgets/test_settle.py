@@ -111,7 +111,8 @@ def test_a_stream_holds_its_worst_case_until_it_ends(gateway: Gateway) -> None:
         assert float(reply.headers["x-relaygate-budget-remaining"]) < 1.0  # the reservation
         lines = reply.iter_lines()
         assert next(lines).startswith("data: ")
-        assert gateway.spent(key).nano_usd == _worst_case_nano("echo")  # reserved, in flight
+        # reserved, in flight: counted in the shared counter (within this instance's allowance)
+        assert gateway.spent(key).nano_usd >= _worst_case_nano("echo")
         chunks = [json.loads(line[6:]) for line in lines
                   if line.startswith("data: ") and line != "data: [DONE]"]
     usage = chunks[-1]["usage"]

@@ -199,7 +199,9 @@ class SqlCounters:
         return Spent(current.nano_usd / NANO_PER_USD, current.tokens, window.end)
 
     async def close(self) -> None:
-        """The database is the gateway's (it closes it)."""
+        """Wait for what is queued (the database is the gateway's: it closes it)."""
+        if self._writer is not None:
+            await self._writer
 
 
 def _added(owner: str, period: str, amount: Amount, caps: Caps | None) -> Any:

@@ -6,6 +6,8 @@ Reserving the worst case (input tokens counted + `max_tokens`, else the model's 
 limit) means concurrent calls, on any number of instances, cannot overshoot a hard budget:
 each one's most is counted before it goes. Session turns and agent-loop steps carry the
 principal that started them (`Origin.call`), so they count against the same budgets.
+Reservations are served from an allowance each instance takes from the shared counters in
+advance (`allowance.py`), so most calls reserve and settle without a round trip.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from prometheus_client import Counter
 
 from relaygate.access.grant import Owned
 from relaygate.budgets.alerts import BudgetAlerts
+from relaygate.budgets.allowance import AllowanceCounters
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps, to_nano
 from relaygate.budgets.periods import Window, current_window
 from relaygate.budgets.stream_cut import cut_at_budget
@@ -82,15 +85,16 @@ class BudgetStep:
     def __init__(self, open_counters: Callable[[], Awaitable[BudgetCounters]],
                  alerts: BudgetAlerts) -> None:
         self._open_counters = open_counters
-        self._counters: BudgetCounters | None = None
+        self._counters: AllowanceCounters | None = None
         self.alerts = alerts
         self.rejected: Counter | None = None  # relaygate_budget_rejections, by owner kind
         self._settling = TaskSet()
         self._unpriced: set[str] = set()  # models warned about (a dollar cap cannot count them)
 
     async def counters(self) -> BudgetCounters:
+        """The shared counters (Redis or the database), reserved from in allowances."""
         if self._counters is None:
-            self._counters = await self._open_counters()
+            self._counters = AllowanceCounters(await self._open_counters())
         return self._counters
 
     async def __call__(self, call: Call, next: Next) -> Answer:
@@ -163,8 +167,18 @@ class BudgetStep:
         self._settling.start(work)
 
     async def settled(self) -> None:
-        """Wait until every settlement so far is in the counters (tests, shutdown)."""
+        """Wait until every settlement so far is in the shared counters, with no allowance
+        held (tests)."""
         await self._settling.drained()
+        if self._counters is not None:
+            await self._counters.give_back()
+
+    async def close(self) -> None:
+        """At shutdown: every settlement written, then the counters closed."""
+        await self._settling.drained()
+        if self._counters is not None:
+            await self._counters.close()  # gives back what it holds
+        await self.alerts.close()
 
 
 class Settlement:
