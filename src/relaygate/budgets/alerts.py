@@ -74,6 +74,12 @@ class BudgetAlerts:
         self._posts: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
 
+    def due(self, owner: str, budget: BudgetSettings, window: Window, spent: Amount) -> bool:
+        """Whether `spent` reached a threshold this instance has not asked about yet."""
+        percent = used_percent(budget, spent)
+        return any(percent >= threshold and (owner, window.key, threshold) not in self._claimed
+                   for threshold in THRESHOLDS)
+
     async def check(self, counters: BudgetCounters, owner: str, budget: BudgetSettings,
                     window: Window, spent: Amount) -> None:
         """Alert for every threshold `spent` has reached that no instance alerted yet."""

@@ -73,12 +73,24 @@ class AllowanceCounters:
         return Reserved(True, allowance.spent)
 
     async def adjust(self, owner: str, window: Window, delta: Amount) -> Amount:
+        spent = self.adjust_here(owner, window, delta)
+        if spent is not None:
+            return spent
         allowance = self._allowance(owner, window)
-        allowance.held -= delta  # a refund (negative delta) goes back to the allowance
+        allowance.held -= delta  # the call cost more than this instance holds: add the rest
         owed = Amount(max(-allowance.held.nano_usd, 0), max(-allowance.held.tokens, 0))
-        if owed != Amount():  # the call cost more than it reserved: add the rest
-            allowance.held += owed
-            allowance.counted = await self._shared.adjust(owner, window, owed)
+        allowance.held += owed
+        allowance.counted = await self._shared.adjust(owner, window, owed)
+        self._return_later()
+        return allowance.spent
+
+    def adjust_here(self, owner: str, window: Window, delta: Amount) -> Amount | None:
+        """`adjust` within the allowance, without a round trip; None when it cannot be."""
+        allowance = self._allowance(owner, window)
+        held = allowance.held - delta  # a refund (negative delta) goes back to the allowance
+        if held.nano_usd < 0 or held.tokens < 0:
+            return None
+        allowance.held = held
         self._return_later()
         return allowance.spent
 

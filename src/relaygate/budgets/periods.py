@@ -19,11 +19,25 @@ class Window:
         return None if self.end is None else max((self.end - now).total_seconds(), 0.0)
 
 
+_TOTAL = Window("total", None, None)
+_latest: dict[BudgetPeriod, Window] = {}  # each period's last window, most calls fall in it
+
+
 def current_window(period: BudgetPeriod, now: datetime | None = None) -> Window:
     """The period `now` (default: the current time) falls in."""
     if period is BudgetPeriod.TOTAL:
-        return Window("total", None, None)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+        return _TOTAL
+    now = datetime.now(UTC) if now is None else now.astimezone(UTC)
+    latest = _latest.get(period)
+    if latest is not None and latest.start is not None and latest.end is not None \
+            and latest.start <= now < latest.end:
+        return latest
+    window = _window_of(period, now)
+    _latest[period] = window
+    return window
+
+
+def _window_of(period: BudgetPeriod, now: datetime) -> Window:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if period is BudgetPeriod.DAY:
         return Window(f"day:{midnight.date().isoformat()}", midnight, midnight + timedelta(days=1))

@@ -91,7 +91,7 @@ class BudgetStep:
         self._settling = TaskSet()
         self._unpriced: set[str] = set()  # models warned about (a dollar cap cannot count them)
 
-    async def counters(self) -> BudgetCounters:
+    async def counters(self) -> AllowanceCounters:
         """The shared counters (Redis or the database), reserved from in allowances."""
         if self._counters is None:
             self._counters = AllowanceCounters(await self._open_counters())
@@ -185,7 +185,8 @@ class Settlement:
     """A call's reservations, replaced by the real cost of its first upstream call (a later
     attempt adds its own); released when no upstream call was made."""
 
-    def __init__(self, step: BudgetStep, counters: BudgetCounters, holds: list[Hold]) -> None:
+    def __init__(self, step: BudgetStep, counters: AllowanceCounters,
+                 holds: list[Hold]) -> None:
         self._step = step
         self._counters = counters
         self._holds = holds
@@ -203,15 +204,27 @@ class Settlement:
             self._apply(Amount(), alert=False)
 
     def _apply(self, real: Amount, alert: bool) -> None:
+        """Settle in process where the allowance covers it; the rest (a round trip, an
+        alert to claim) behind the response."""
         deltas = [real - hold.reserved if self._open else real for hold in self._holds]
         self._open = False
-        self._step.settle_later(self._write(deltas, alert))
-
-    async def _write(self, deltas: list[Amount], alert: bool) -> None:
+        pending: list[tuple[Hold, Amount, Amount | None]] = []
         for hold, delta in zip(self._holds, deltas, strict=True):
             owner = hold.budget.owner
+            spent = self._counters.adjust_here(owner, hold.window, delta)
+            if spent is None or (alert and self._step.alerts.due(
+                    owner, hold.budget.settings, hold.window, spent)):
+                pending.append((hold, delta, spent))
+        if pending:
+            self._step.settle_later(self._write(pending, alert))
+
+    async def _write(self, pending: list[tuple[Hold, Amount, Amount | None]],
+                     alert: bool) -> None:
+        for hold, delta, spent in pending:
+            owner = hold.budget.owner
             try:
-                spent = await self._counters.adjust(owner, hold.window, delta)
+                if spent is None:
+                    spent = await self._counters.adjust(owner, hold.window, delta)
                 if alert:
                     await self._step.alerts.check(self._counters, owner, hold.budget.settings,
                                                   hold.window, spent)
@@ -253,12 +266,16 @@ def budget_exceeded(owned: Owned[BudgetSettings], window: Window, spent: Amount,
 
 def _add_remaining_header(call: Call, holds: list[Hold], real: Amount | None) -> None:
     assert call.context is not None
-    tightest = min(holds, key=lambda hold: hold.share_left(real))
+    tightest = holds[0] if len(holds) == 1 else min(holds,
+                                                    key=lambda hold: hold.share_left(real))
     usd, tokens = tightest.remaining(real)
     if usd is not None:
-        call.context.add_header(REMAINING_HEADER, f"{max(usd, 0.0):.6f}")
+        remaining = f"{max(usd, 0.0):.6f}"
         if tokens is not None:
-            call.context.add_header(REMAINING_TOKENS_HEADER, str(max(tokens, 0)))
+            call.context.add_headers({REMAINING_HEADER: remaining,
+                                      REMAINING_TOKENS_HEADER: str(max(tokens, 0))})
+        else:
+            call.context.add_header(REMAINING_HEADER, remaining)
     elif tokens is not None:
         call.context.add_header(REMAINING_HEADER, str(max(tokens, 0)))
 
