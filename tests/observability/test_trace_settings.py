@@ -1,6 +1,7 @@
 """`telemetry.traces` and the standard `OTEL_*` environment variables: what the YAML leaves
 out the environment fills, end to end with the real OTLP/HTTP exporter; `otlp_grpc` without
-its extra is a clear error at start-up."""
+its extra is a clear error at start-up; an embeddings call's attempt span is named for its
+operation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from relaygate.errors import GatewayError
 from relaygate.observability.settings import TraceExporter, TraceSettings
-from tests.support.otlp_receiver import OtlpReceiver
+from tests.support.otlp_receiver import OtlpReceiver, children, traces_config
 from tests.support.routing_gateway import HELLO, client, in_process_gateway
 from tests.support.servers import ThreadedServer
 
@@ -66,3 +67,19 @@ def test_otlp_grpc_without_its_extra_names_the_extra(monkeypatch: pytest.MonkeyP
     settings = TraceSettings(exporter=TraceExporter.OTLP_GRPC).resolved({})
     with pytest.raises(GatewayError, match=r"relaygate\[otlp-grpc\]"):
         build_exporter(settings)
+
+
+def test_an_embeddings_attempt_is_an_embeddings_span(tmp_path: Path) -> None:
+    receiver = OtlpReceiver()
+    config = {"providers": {"mock": {"type": "mock"}}, "ledger": {"enabled": False},
+              "models": [{"name": "embedder", "provider": "mock", "model": "mock-embed"}]}
+    with ThreadedServer(receiver.app) as collector:
+        config["telemetry"] = traces_config(collector.base_url)
+        with in_process_gateway(tmp_path, config) as gateway:
+            client(gateway.base_url).embeddings.create(model="embedder", input=["a", "b"])
+        (request,) = receiver.wait_for("POST /v1/embeddings")
+        spans = receiver.trace(request.trace_id)
+    (attempt,) = [span for span in children(spans, request) if span.kind == 3]
+    assert attempt.name == "embeddings mock-embed"
+    assert attempt.attributes["gen_ai.operation.name"] == "embeddings"
+    assert attempt.attributes["gen_ai.usage.input_tokens"] == 2
