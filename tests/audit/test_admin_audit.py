@@ -96,3 +96,38 @@ async def test_the_audit_api_needs_the_admin_key_and_checks_its_query(tmp_path: 
         assert reply.status_code == 400 and reply.json()["error"]["param"] == "since"
         reply = await gateway.client.get("/admin/audit", params={"before": "x"}, headers=HEADERS)
         assert reply.status_code == 400
+
+
+async def test_agent_and_workflow_changes_are_recorded(tmp_path: Path) -> None:
+    config = {"admin": {"key": ADMIN_KEY}, "ledger": {"enabled": False},
+              "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"},
+              "providers": {"mock": {"type": "mock"}},
+              "models": [{"name": "mock", "provider": "mock"}]}
+    workflow = {"name": "digest", "steps": [
+        {"id": "plan", "type": "model", "model": "mock", "input": "Plan it"}]}
+    async with in_process(config) as gateway:
+        client = gateway.client
+        assert (await client.post("/admin/agents", headers=HEADERS, json={
+            "name": "writer", "model": "mock", "instructions": "Be brief."})).status_code == 201
+        assert (await client.patch("/admin/agents/writer", headers=HEADERS,
+                                   json={"instructions": "Write."})).status_code == 200
+        assert (await client.delete("/admin/agents/writer", headers=HEADERS)).status_code == 200
+        assert (await client.delete("/admin/agents/writer", headers=HEADERS)).status_code == 404
+        assert (await client.post("/admin/workflows", headers=HEADERS,
+                                  json=workflow)).status_code == 201
+        assert (await client.delete("/admin/workflows/digest", headers=HEADERS)).status_code == 200
+        assert (await client.delete("/admin/workflows/digest", headers=HEADERS)).status_code == 404
+
+        rows = await _audit(client)
+        assert [(row["action"], row["target"]) for row in reversed(rows)] == [
+            ("agent.created", "agent:writer"), ("agent.updated", "agent:writer"),
+            ("agent.deleted", "agent:writer"), ("workflow.created", "workflow:digest"),
+            ("workflow.deleted", "workflow:digest"),
+        ]
+        by_action = {row["action"]: row for row in rows}
+        assert by_action["agent.updated"]["changed"] == ["instructions"]
+        assert by_action["agent.updated"]["before"]["instructions"] == "Be brief."
+        assert by_action["agent.deleted"]["before"]["instructions"] == "Write."
+        assert by_action["agent.deleted"]["after"] is None
+        assert by_action["workflow.deleted"]["before"]["steps"][0]["id"] == "plan"
+        assert {row["actor"] for row in rows} == {ACTOR}

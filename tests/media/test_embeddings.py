@@ -36,6 +36,10 @@ def test_mock_is_deterministic_and_similar_texts_are_close(media: Media) -> None
                                      dimensions=32)
     assert [len(item.embedding) for item in short.data] == [32, 32]
     assert short.usage.prompt_tokens == 6
+    single = client.embeddings.create(model="mock-embed", input=[1, 2, 3])  # one token array
+    assert len(single.data) == 1 and single.usage.prompt_tokens == 3
+    assert single.data[0].embedding == pytest.approx(
+        client.embeddings.create(model="mock-embed", input=[[1, 2, 3]]).data[0].embedding)
 
 
 def test_relayed_to_openai_compatible_upstream(media: Media) -> None:

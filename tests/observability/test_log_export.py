@@ -76,6 +76,34 @@ async def test_request_lines_and_payloads_go_to_the_webhook_in_batches() -> None
     assert payload["tenant"] == "default"
 
 
+async def test_a_stuck_webhook_never_slows_a_request_and_its_queue_stays_bounded() -> None:
+    stuck = threading.Event()
+
+    async def hang(request: Request) -> Response:
+        await asyncio.to_thread(stuck.wait, 10)  # answers only when the test is done
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/ingest", hang, methods=["POST"])])
+    with ThreadedServer(app) as server:
+        logs = {"exporter": "webhook", "endpoint": f"{server.base_url}/ingest",
+                "batch_records": 2, "flush_interval_ms": 10, "queue_records": 5}
+        try:
+            async with in_process({**MOCK, "telemetry": {"logs": logs}}) as gateway:
+                export: Any = gateway.gateway.log_export
+                slowest = 0.0
+                for _ in range(30):
+                    started = time.perf_counter()
+                    reply = await gateway.client.post("/v1/chat/completions", json=CHAT)
+                    slowest = max(slowest, time.perf_counter() - started)
+                    assert reply.status_code == 200
+                queued = len(export._queue)
+                dropped = export.dropped
+        finally:
+            stuck.set()
+    assert slowest < 1.0  # the webhook's POST hangs for 10 s: no request waited for it
+    assert queued <= 5 and dropped >= 30 - 5 - 2  # beyond the queue (and one batch out): dropped
+
+
 async def test_request_lines_go_to_an_otlp_collector_with_the_trace_ids(
     collector: tuple[OtlpReceiver, ThreadedServer],
 ) -> None:

@@ -5,6 +5,7 @@ tokens and cost, limit and budget rejections, in-flight calls and queue depths."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,51 @@ def test_a_scripted_run_shows_in_every_metric(
         for name in ("relaygate_cache_hits_total", "relaygate_guardrail_hits_total",
                      "relaygate_background_runs_total", "relaygate_requests_total"):
             assert f"# TYPE {name} counter" in text, name
+
+
+def test_in_flight_calls_cache_and_guard_hits_and_background_runs_by_state(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'relaygate.db'}"
+    asyncio.run(upgrade(url))
+    config = {
+        "storage": {"database_url": url}, "ledger": {"enabled": False},
+        "providers": {"mock": {"type": "mock"},
+                      "slow": {"type": "mock", "stream_delay_ms": 60}},
+        "models": [{"name": "mock", "provider": "mock"},
+                   {"name": "slow", "provider": "slow", "model": "mock"}],
+        "keys": [{"tenant": "acme", "key": OPEN}],
+        "cache": {"enabled": True},
+        "guardrails": {"topics": {"type": "keywords", "keywords": ["project falcon"],
+                                  "action": "flag"}},
+        "guardrail_policy": {"default": ["topics"]},
+    }
+    with in_process_gateway(tmp_path, config) as gateway:
+        base = gateway.base_url
+        sdk = openai.OpenAI(base_url=f"{base}/v1", api_key=OPEN, max_retries=0)
+        stream = sdk.chat.completions.create(model="slow", messages=HELLO, stream=True)
+        next(iter(stream))  # the first chunk is in; the upstream call is still under way
+        assert metric(base, "relaygate_in_flight_calls") == 1
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+        assert metric(base, "relaygate_in_flight_calls") == 0
+
+        for _ in range(2):
+            sdk.chat.completions.create(model="mock", messages=HELLO, temperature=0)
+        assert metric(base, "relaygate_cache_hits_total", model="mock") == 1
+        sdk.chat.completions.create(model="mock", messages=[
+            {"role": "user", "content": "tell me about project falcon"}])
+        assert metric(base, "relaygate_guardrail_hits_total", guard="topics", action="flag",
+                      tenant="acme") == 1
+
+        queued = sdk.responses.create(model="mock", input="hello", background=True)
+        for _ in range(200):
+            if sdk.responses.retrieve(queued.id).status == "completed":
+                break
+            time.sleep(0.02)
+        deadline = time.monotonic() + 5
+        while (metric(base, "relaygate_background_runs_total", state="completed") < 1
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        assert metric(base, "relaygate_background_runs_total", state="completed") == 1
+        assert metric(base, "relaygate_background_runs_total", state="failed") == 0
+        assert metric(base, "relaygate_background_runs_running") == 0

@@ -1,6 +1,7 @@
 """Traces of agent work, end to end on a real port with the real OTLP/HTTP exporter: a
 Responses call whose hosted tool runs in the gateway's loop, a session turn with a sandboxed
-tool, a background Response linked to the request that queued it."""
+tool, a tool imported from a remote MCP server (its call a client span whose `traceparent`
+the server receives), a background Response linked to the request that queued it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import openai
 import pytest
 
 from relaygate.store.schema import upgrade
+from tests.agents.mcp.remote import TOKEN, RemoteMcpApp
 from tests.realtime.wsclient import Participant
 from tests.support.otlp_receiver import OtlpReceiver, Span, children, traces_config
 from tests.support.routing_gateway import in_process_gateway
@@ -25,11 +27,22 @@ HEADERS = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture(scope="module")
-def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpReceiver, str]]:
+def remote_mcp() -> Iterator[tuple[RemoteMcpApp, ThreadedServer]]:
+    app = RemoteMcpApp()
+    with ThreadedServer(app) as server:
+        yield app, server
+
+
+@pytest.fixture(scope="module")
+def traced(
+    tmp_path_factory: pytest.TempPathFactory, remote_mcp: tuple[RemoteMcpApp, ThreadedServer],
+) -> Iterator[tuple[OtlpReceiver, str]]:
     receiver = OtlpReceiver()
     tmp = tmp_path_factory.mktemp("traced")
     url = f"sqlite+aiosqlite:///{tmp / 'relaygate.db'}"
     asyncio.run(upgrade(url))
+    docs = {"name": "docs", "url": f"{remote_mcp[1].base_url}/mcp",
+            "headers": {"Authorization": f"Bearer {TOKEN}"}}
     with ThreadedServer(receiver.app) as collector:
         config = {
             "storage": {"database_url": url},
@@ -37,7 +50,8 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpRecei
             "models": [{"name": "mock", "provider": "mock"}],
             "keys": [{"tenant": "acme", "key": KEY}],
             "tools": {"sandbox": {"allow_unsandboxed": True},
-                      "tenants": {"acme": {"allow": ["bash"]}}},
+                      "tenants": {"acme": {"allow": ["bash", "docs_*"]}},
+                      "mcp_servers": {"acme": [docs]}},
             "ledger": {"enabled": False},
             "telemetry": traces_config(collector.base_url),
         }
@@ -46,7 +60,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpRecei
 
 
 def _root(receiver: OtlpReceiver, name: str, since: int) -> Span:
-    spans = receiver.wait_for(name)
+    spans = receiver.wait_for(name, count=since + 1)
     assert len(spans) > since, f"no {name!r} span"
     return spans[-1]
 
@@ -119,6 +133,38 @@ def test_a_session_turn_with_a_sandboxed_tool_traces_the_turn_tool_and_sandbox(
     assert all(_named(children(spans, step), "chat ") for step in steps)
     (server,) = receiver.wait_for(f"POST /api/sessions/{session_id}/messages")
     assert turn.parent_id == server.span_id
+
+
+def test_an_mcp_tool_call_is_a_client_span_whose_traceparent_the_server_gets(
+    traced: tuple[OtlpReceiver, str], remote_mcp: tuple[RemoteMcpApp, ThreadedServer],
+) -> None:
+    receiver, base_url = traced
+    remote, _ = remote_mcp
+    with httpx.Client(base_url=base_url, headers=HEADERS, timeout=30) as api:
+        created = api.post("/api/sessions", json={"model": "mock", "tools": ["docs_search"]})
+        assert created.status_code == 200, created.text
+        session_id = created.json()["session_id"]
+        before = len(receiver.wait_for("relaygate.session.turn", timeout=0))
+        remote.traceparents.clear()
+        reply = api.post(f"/api/sessions/{session_id}/messages",
+                         json={"message": "search the docs for billing"})
+        assert reply.status_code == 200, reply.text
+    turn = _root(receiver, "relaygate.session.turn", before)
+    spans = _tree(receiver, turn, 7)
+    (tool,) = _named(spans, "execute_tool docs_search")
+    assert tool.attributes["relaygate.tool.source"] != "builtin"
+    (mcp_call,) = children(spans, tool)
+    assert mcp_call.name == "tools/call search" and mcp_call.kind == 3
+    assert mcp_call.attributes["mcp.method.name"] == "tools/call"
+    assert mcp_call.attributes["gen_ai.tool.name"] == "search"
+    assert mcp_call.status != 2
+    # every request of that MCP session continued the call's span, in the turn's trace
+    assert remote.traceparents
+    for traceparent in remote.traceparents:
+        assert traceparent is not None
+        version, trace_id, parent_id, flags = traceparent.split("-")
+        assert (version, trace_id, parent_id) == ("00", turn.trace_id, mcp_call.span_id)
+        assert int(flags, 16) & 1  # sampled
 
 
 def test_a_background_response_is_its_own_trace_linked_to_the_request(

@@ -92,6 +92,35 @@ def test_a_chat_call_that_falls_back_is_one_tree_continuing_the_client_trace(
                                      f"00-{CLIENT_TRACE}-{served.span_id}-01"]
 
 
+def test_captured_content_is_the_masked_input_and_only_when_asked(
+    tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
+    faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    spans, server = receiver
+    upstream, _ = faulty
+    upstream.faults.clear()
+    email = "Write to jane.doe@example.com please"
+    masked = {**_config(faulty, server.base_url),
+              "guardrails": {"pii": {"type": "pii", "on": ["input"], "action": "mask"}},
+              "guardrail_policy": {"default": ["pii"]}}
+    with in_process_gateway(tmp_path, masked) as gateway:
+        client(gateway.base_url).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": email}])
+    (attempt,) = [span for span in spans.wait_for("chat ")
+                  if "EMAIL" in span.attributes.get("gen_ai.input.messages", "")]
+    assert "jane.doe@example.com" not in attempt.attributes["gen_ai.input.messages"]
+    assert "<EMAIL_1>" in attempt.attributes["gen_ai.input.messages"]
+    plain = {**_config(faulty, server.base_url),
+             "telemetry": traces_config(server.base_url)}  # capture_content: false
+    spans.clear()
+    with in_process_gateway(tmp_path, plain) as gateway:
+        client(gateway.base_url).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": email}])
+    (attempt,) = spans.wait_for("chat ")
+    assert "gen_ai.input.messages" not in attempt.attributes
+    assert all("jane.doe" not in str(span.attributes) for span in spans.wait_for(""))
+
+
 def test_tracing_off_sends_no_traceparent_and_logs_no_trace_id(
     tmp_path: Path, faulty: tuple[FaultyUpstream, ThreadedServer],
 ) -> None:

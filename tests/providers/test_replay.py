@@ -36,7 +36,7 @@ def _config(upstream: str, cassettes: Path, mode: str, **replay: Any) -> dict[st
             "tape": {"type": "replay", "of": "real", "mode": mode, "dir": str(cassettes),
                      **replay},
             "mock-tape": {"type": "replay", "of": "mock", "mode": mode,
-                          "dir": str(cassettes / "mock")},
+                          "dir": str(cassettes / "mock"), **replay},
         },
         "models": [
             {"name": "gpt-4o-mini", "provider": "tape"},
@@ -143,6 +143,10 @@ def test_auto_records_what_is_missing_and_replays_with_recorded_timing(tmp_path:
         assert again == words and "".join(words) == text
         assert replayed > 0.6 * live and live > 0.2
         assert len(list((cassettes / "mock").glob("chat-*.json"))) == 1
+    fast = _config("http://127.0.0.1:9/v1", cassettes, "replay", timing="fast")
+    with in_process_gateway(tmp_path, fast) as gateway:
+        quick, hurried = _timed_stream(_chat(gateway.base_url), text)  # as fast as it can
+    assert quick == words and hurried < 0.5 * live
 
 
 def test_a_gemini_provider_recorded_through_its_own_front(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ class OtlpReceiver:
     def __init__(self) -> None:
         self.spans: list[Span] = []
         self.logs: list[dict[str, Any]] = []
+        self.trace_headers: list[dict[str, str]] = []  # each /v1/traces request's headers
         self._lock = threading.Lock()
         self.app = Starlette(routes=[
             Route("/v1/traces", self.traces, methods=["POST"]),
@@ -72,6 +73,8 @@ class OtlpReceiver:
     async def traces(self, request: Request) -> Response:
         message = ExportTraceServiceRequest()
         message.ParseFromString(await self._body(request))
+        with self._lock:
+            self.trace_headers.append(dict(request.headers))
         spans = []
         for resource in message.resource_spans:
             resource_attributes = {a.key: _value(a.value) for a in resource.resource.attributes}
@@ -110,6 +113,7 @@ class OtlpReceiver:
         with self._lock:
             self.spans.clear()
             self.logs.clear()
+            self.trace_headers.clear()
 
     def wait_for(self, name_prefix: str, count: int = 1, timeout: float = 10.0) -> list[Span]:
         """The spans whose names start with `name_prefix`, once `count` have arrived."""

@@ -72,6 +72,7 @@ class RemoteMcpApp:
         self.server: Server[Any] = Server("docs", on_list_tools=list_tools, on_call_tool=_call)
         self.manager = StreamableHTTPSessionManager(self.server, stateless=True, json_response=True)
         self.requests = 0
+        self.traceparents: list[str | None] = []  # each authorized request's, in order
         self._started: asyncio.Event | None = None
         self._runner: asyncio.Task[None] | None = None
 
@@ -89,6 +90,8 @@ class RemoteMcpApp:
             await send({"type": "http.response.body", "body": b"unauthorized"})
             return
         self.requests += 1
+        traceparent = headers.get(b"traceparent")
+        self.traceparents.append(traceparent.decode() if traceparent is not None else None)
         if self._started is None:
             self._started = asyncio.Event()
             self._runner = asyncio.create_task(self._run(self._started))

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.spec import AgentChanges, AgentSpec, NamedAgent
+from relaygate.fronts.admin.audit import audited
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.common import read_json_object
 from relaygate.translate.validation import validate_wire
@@ -38,7 +39,10 @@ async def create_agent(request: Request) -> JSONResponse:
     body = validate_wire(NamedAgent, raw)
     spec = body.spec()
     await catalog.create(body.name, spec)
-    return JSONResponse(agent_json(body.name, spec, catalog), status_code=201)
+    view = agent_json(body.name, spec, catalog)
+    await audited(request.app.state.gateway, request, "agent.created", f"agent:{body.name}",
+                  None, view)
+    return JSONResponse(view, status_code=201)
 
 
 async def list_agents(request: Request) -> JSONResponse:
@@ -65,11 +69,18 @@ async def update_agent(request: Request) -> JSONResponse:
         {**current.model_dump(), **changes.model_dump(include=changes.model_fields_set)}
     )
     await catalog.replace(name, spec)
-    return JSONResponse(agent_json(name, spec, catalog))
+    view = agent_json(name, spec, catalog)
+    await audited(request.app.state.gateway, request, "agent.updated", f"agent:{name}",
+                  agent_json(name, current, catalog), view)
+    return JSONResponse(view)
 
 
 async def delete_agent(request: Request) -> JSONResponse:
     catalog = await _catalog(request)
     name = request.path_params["name"]
+    stored = await catalog.store.get(name)  # None: delete answers the 404
     await catalog.delete(name)
+    before = agent_json(name, AgentSpec.model_validate(stored), catalog) if stored else None
+    await audited(request.app.state.gateway, request, "agent.deleted", f"agent:{name}",
+                  before, None)
     return JSONResponse({"name": name, "object": "agent.deleted", "deleted": True})

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from relaygate.agents.named.spec import NAME_PATTERN
 from relaygate.agents.workflows.spec import WorkflowSpec, check_workflow
 from relaygate.errors import Conflict, InvalidRequest, NotFound
+from relaygate.fronts.admin.audit import audited
 from relaygate.fronts.admin.auth import require_admin
 from relaygate.fronts.common import read_json_object
 from relaygate.services import Gateway
@@ -49,7 +50,9 @@ async def create_workflow(request: Request) -> JSONResponse:
     ):
         raise Conflict(f"A workflow named {name!r} exists already.", param="name",
                        code="workflow_exists")
-    return JSONResponse(_json(name, spec, False), status_code=201)
+    view = _json(name, spec, False)
+    await audited(gateway, request, "workflow.created", f"workflow:{name}", None, view)
+    return JSONResponse(view, status_code=201)
 
 
 async def list_workflows(request: Request) -> JSONResponse:
@@ -73,9 +76,12 @@ async def get_workflow(request: Request) -> JSONResponse:
 
 
 async def delete_workflow(request: Request) -> JSONResponse:
-    _, store = await _store(request)
+    gateway, store = await _store(request)
     name = request.path_params["name"]
-    if not await store.delete(name):
+    stored = await store.get(name)
+    if stored is None or not await store.delete(name):
         raise NotFound(f"No workflow named {name!r} in the admin API.",
                        code="workflow_not_found")
+    await audited(gateway, request, "workflow.deleted", f"workflow:{name}",
+                  _json(name, WorkflowSpec.model_validate(stored), False), None)
     return JSONResponse({"name": name, "object": "workflow.deleted", "deleted": True})

@@ -28,7 +28,7 @@ from relaygate.errors import GatewayError
 from relaygate.observability.settings import ResolvedTraces, TraceExporter
 from relaygate.observability.tracing.current import Attributes, SpanHandle
 from relaygate.observability.tracing.propagation import OUTGOING_TRACE
-from relaygate.pipeline.call import Answer, Call
+from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next, Step
 from relaygate.pipeline.outcome import Outcome, Sink
 from relaygate.routing.registry import Route
@@ -38,6 +38,9 @@ _KINDS = {
     "consumer": SpanKind.CONSUMER, "producer": SpanKind.PRODUCER,
 }
 CONTENT_CHARS = 16_384  # captured content on a span is cut here
+# `gen_ai.operation.name` (and the span name's first word) of an attempt, by endpoint
+_OPERATIONS = {Endpoint.EMBEDDINGS: "embeddings", Endpoint.IMAGES: "generate_content",
+               Endpoint.GEMINI: "generate_content", Endpoint.MODERATIONS: "moderation"}
 
 
 def build_exporter(settings: ResolvedTraces) -> SpanExporter:
@@ -175,8 +178,9 @@ class Tracing:
             self.propagator.inject(carrier)
             OUTGOING_TRACE.set(carrier)
             return _ignore
+        operation = _OPERATIONS.get(call.endpoint, "chat")
         attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "chat",
+            "gen_ai.operation.name": operation,
             "gen_ai.provider.name": provider_system(route),
             "gen_ai.system": provider_system(route),
             "gen_ai.request.model": call.model,
@@ -190,7 +194,7 @@ class Tracing:
             attributes["gen_ai.conversation.id"] = call.session_id
         if self.capture_content:
             attributes["gen_ai.input.messages"] = _content(call)
-        span = self.tracer.start_span(f"chat {route.upstream_model}", kind=SpanKind.CLIENT,
+        span = self.tracer.start_span(f"{operation} {route.upstream_model}", kind=SpanKind.CLIENT,
                                       attributes=attributes)
         carrier = {}
         self.propagator.inject(carrier, trace.set_span_in_context(span))
