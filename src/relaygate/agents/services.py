@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from relaygate.agents.mcp.on_demand import McpExportOnDemand
 from relaygate.agents.messages import Mailbox
 from relaygate.agents.named.catalog import AgentCatalog
+from relaygate.agents.named.delegation import Delegates
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
@@ -77,6 +78,7 @@ async def start_agent_services(
     leases = RunLeases(database, event_log, settings.responses.lease_seconds)
     await leases.start()
     catalog = AgentCatalog(settings.agents, database)
+    sessions.turns.delegates = Delegates(settings.delegation, settings.a2a, catalog, sessions)
     workflows = WorkflowRunner(settings.workflows, database,
                                Leaves(catalog, sessions, tools, pipeline, bus), event_log,
                                settings.responses.lease_seconds)
