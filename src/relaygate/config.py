@@ -208,7 +208,7 @@ class DelegationSettings(_Strict):
 class A2ARemoteSettings(_Strict):
     """A remote A2A agent a local agent may call as the tool `a2a:<alias>`."""
 
-    url: str  # the agent's JSON-RPC endpoint (its card's interface URL)
+    url: str  # the agent's base URL: its card is at <url>/.well-known/agent-card.json
     headers: dict[str, str] = Field(default_factory=dict)  # e.g. Authorization
     description: str | None = None  # the tool's description (default: the alias)
     timeout_seconds: float = Field(default=120.0, gt=0)
