@@ -32,3 +32,7 @@ class A2AOnDemand:
                     server_class = cast("type[A2AServer]", module.A2AServer)
                     self._server = server_class(self._catalog, self._sessions)
         return self._server
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()

@@ -8,11 +8,14 @@ tenant's task id is "not found"). Both JSON-RPC method sets are answered: A2A 1.
 
 from __future__ import annotations
 
+import asyncio
+
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
 from a2a.server.tasks import InMemoryTaskStore
+from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, VERSION_HEADER
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -63,8 +66,24 @@ class A2AServer:
             request_handler=self.handler, context_builder=CallerContext(),
             enable_v0_3_compat=True,
         )
+        self._background: set[asyncio.Task[None]] = set()  # mailbox hand-offs waiting
 
     async def handle(self, request: Request, origin: Origin, name: str) -> Response:
         """Answer one JSON-RPC request for agent `name` on behalf of `origin`."""
         request.scope[SCOPE_KEY] = (origin, name)
         return await self.dispatcher.handle_requests(request)
+
+    def call_context(self, origin: Origin, name: str) -> ServerCallContext:
+        """A call context for a call made here, not over HTTP (the mailbox's hand-off)."""
+        return ServerCallContext(state={ORIGIN: origin, AGENT: name,
+                                        "headers": {VERSION_HEADER: PROTOCOL_VERSION_CURRENT}})
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keep a background task until it ends (cancelled on close)."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)

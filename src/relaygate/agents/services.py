@@ -45,6 +45,7 @@ class AgentServices:
     a2a: A2AOnDemand  # the named agents as A2A agents (the SDK loaded on first use)
 
     async def close(self) -> None:
+        await self.a2a.close()
         await self.workflows.close()
         await self.leases.close()
         await self.mcp_export.close()
