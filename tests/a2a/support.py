@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 from a2a.client import Client, ClientConfig, create_client
 
-from relaygate.app import create_app
-from relaygate.config import Settings
-from relaygate.store.schema import upgrade
-from tests.support.servers import ThreadedServer
+from tests.support.threaded_gateway import serve
+
+__all__ = ["TEAM_A", "TEAM_B", "a2a_client", "bearer", "gateway_config", "serve"]
 
 TEAM_A = "sk-a2a-team-a-key-0123456789"
 TEAM_B = "sk-a2a-team-b-key-0123456789"
@@ -34,15 +32,6 @@ def gateway_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
         "keys": [{"key": TEAM_A, "tenant": "team-a"}, {"key": TEAM_B, "tenant": "team-b"}],
         **extra,
     }
-
-
-@contextmanager
-def serve(config: dict[str, Any]) -> Iterator[str]:
-    """The gateway on a real port (migrated first, as `relaygate serve` does); its base URL."""
-    settings = Settings.model_validate(config)
-    asyncio.run(upgrade(settings.storage.database_url))
-    with ThreadedServer(create_app(settings), lifespan="on") as server:
-        yield server.base_url
 
 
 @asynccontextmanager

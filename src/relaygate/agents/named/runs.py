@@ -39,7 +39,9 @@ async def prepare_run(
     )
     row = await sessions.create(principal.tenant, created, principal=principal,
                                 session_id=_run_id())
-    return await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
+    prepared = await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
+    prepared.max_steps = spec.max_steps  # the agent's own limit on its loop
+    return prepared
 
 
 def _run_id() -> str:

@@ -121,6 +121,7 @@ class PreparedTurn:
     plan: RoutePlan
     new_tools: list[Any] | None = None  # the session's tools from this turn on, if changed
     metadata: dict[str, str] = field(default_factory=dict)
+    max_steps: int | None = None  # the agent loop's, when not `tools.loop.max_steps`
 
 
 class TurnRunner:
@@ -391,7 +392,8 @@ class TurnRunner:
             session_id=session_id,
             turn=turn,
             toolbox=toolbox,
-            loop=self.loop,
+            loop=self.loop if prepared.max_steps is None
+            else self.loop.model_copy(update={"max_steps": prepared.max_steps}),
         )
         user_content = [encode_part(part) for part in prepared.parts]
         await emit(
