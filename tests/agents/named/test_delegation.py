@@ -76,6 +76,10 @@ async def test_a_delegation_chain_stops_at_the_depth_limit(tmp_path: Path) -> No
         own, total = lead["usage"], lead["total_usage"]
         assert total["output_tokens"] == (own["output_tokens"] + middle["usage"]["output_tokens"]
                                           + worker["usage"]["output_tokens"])
+        # ... and the key's: every child's model calls are in its ledger
+        ledger = (await client.get("/v1/usage", headers=USER)).json()["total"]
+        assert ledger["output_tokens"] == total["output_tokens"]
+        assert ledger["input_tokens"] == total["input_tokens"]
         # the child runs belong to the caller's tenant only
         hidden = await client.get(f"/v1/agents/runs/{middle['id']}", headers=OTHER)
         assert hidden.status_code == 404
