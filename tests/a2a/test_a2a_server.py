@@ -71,6 +71,9 @@ async def test_send_then_get_the_task(gateway: str) -> None:
     async with a2a_client(f"{gateway}/a2a/helper", TEAM_B, streaming=False) as other:
         with pytest.raises(TaskNotFoundError):  # another tenant's task
             await other.get_task(GetTaskRequest(id=task.id))
+    async with a2a_client(f"{gateway}/a2a/slowpoke", TEAM_A, streaming=False) as elsewhere:
+        with pytest.raises(TaskNotFoundError):  # another agent's task
+            await elsewhere.get_task(GetTaskRequest(id=task.id))
 
 
 @pytest.mark.asyncio

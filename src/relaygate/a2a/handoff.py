@@ -1,9 +1,9 @@
 """The mailbox hands a message to an A2A task: `POST /v1/agents/messages` with `a2a: true`
-sends its content to the named agent `to_agent` as an A2A task (through the same request
-handler as `/a2a/{name}`, so `tasks/get` and `tasks/cancel` there see it; the message itself is acknowledged: the
-task took it), and when the
-task ends its answer arrives in `from_agent`'s mailbox as a reply from `to_agent` (same
-conversation, metadata `{a2a_task_id, in_reply_to, state}`)."""
+sends its content to the named agent `to_agent` as an A2A task, through the same request
+handler as `/a2a/{name}` (so `tasks/get` and `tasks/cancel` there see it). The message is
+acknowledged (the task took it); when the task ends, its answer arrives in `from_agent`'s
+mailbox as a reply from `to_agent` (same conversation, metadata `{a2a_task_id,
+in_reply_to, state}`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """`A2AServer`: the a2a-sdk's JSON-RPC dispatcher and request handler over one executor
 that runs named agents. One handler serves every agent: the route has authenticated the
 caller and found the agent, and puts both in the call context (`CallerContext`). Tasks
-are kept in the SDK's in-memory task store, owned by the caller's tenant (another
-tenant's task id is "not found"). Both JSON-RPC method sets are answered: A2A 1.0's
-(`SendMessage`, `SendStreamingMessage`, `GetTask`, `CancelTask`) and 0.3's
-(`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`)."""
+are kept in the SDK's in-memory task store, owned by the caller's tenant and the agent
+(another tenant's task id, or one asked of another agent, is "not found"). Both JSON-RPC
+method sets are answered: A2A 1.0's (`SendMessage`, `SendStreamingMessage`, `GetTask`,
+`CancelTask`) and 0.3's (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ from relaygate.pipeline.call import Origin
 SCOPE_KEY = "relaygate.a2a"  # request.scope: (origin, agent name), set by the route
 
 
-def tenant_of(context: ServerCallContext) -> str:
-    """The owner of a task: the caller's tenant."""
+def owner_of(context: ServerCallContext) -> str:
+    """The owner of a task: the caller's tenant and the agent (`<agent>@<tenant>`; an agent
+    name has no `@`), so a task is found only through the agent that ran it."""
     origin: Origin = context.state[ORIGIN]
-    return origin.principal.tenant
+    return f"{context.state[AGENT]}@{origin.principal.tenant}"
 
 
 class CallerContext(DefaultServerCallContextBuilder):
@@ -59,7 +60,7 @@ class A2AServer:
         card = agent_card("http://localhost", "agent", AgentSpec(model="any"))  # capabilities
         self.handler = DefaultRequestHandler(
             agent_executor=NamedAgentExecutor(catalog, sessions),
-            task_store=InMemoryTaskStore(owner_resolver=tenant_of),
+            task_store=InMemoryTaskStore(owner_resolver=owner_of),
             agent_card=card,
         )
         self.dispatcher = JsonRpcDispatcher(

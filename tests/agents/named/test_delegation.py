@@ -14,6 +14,7 @@ from tests.support.in_process import in_process
 
 USER = {"Authorization": "Bearer sk-user-key-for-delegation"}
 OTHER = {"Authorization": "Bearer sk-other-key-for-delegation"}
+ADMIN_KEY = "admin-key-for-delegation-tests-0123"
 
 
 def _config(tmp_path: Path) -> dict[str, object]:
@@ -23,6 +24,7 @@ def _config(tmp_path: Path) -> dict[str, object]:
         "models": [{"name": "mock", "provider": "mock"}],
         "keys": [{"key": USER["Authorization"][7:], "tenant": "team-a"},
                  {"key": OTHER["Authorization"][7:], "tenant": "team-b"}],
+        "admin": {"key": ADMIN_KEY},
         "delegation": {"max_depth": 2},
         "agents": {
             "lead": {"model": "mock", "tools": ["agent:middle"]},
@@ -110,3 +112,7 @@ async def test_a_malformed_delegate_is_a_400(tmp_path: Path) -> None:
                                       json={"model": "mock", "tools": ["a2a:nowhere"]})
         assert remote.status_code == 404
         assert remote.json()["error"]["code"] == "a2a_remote_not_found"
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        agent = await gw.client.post("/admin/agents", headers=admin, json={"name": "odd", "model": "mock",
+                                           "tools": ["agent:no such"]})
+        assert agent.status_code == 400 and "agent:no such" in agent.text

@@ -14,9 +14,8 @@ from typing import Any
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
 from relaygate.agents.named.runs import prepare_run
-from relaygate.agents.named.spec import NAME_PATTERN
+from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX, NAME_PATTERN
 from relaygate.agents.sessions.service import SessionService
-from relaygate.agents.sessions.tool_choice import A2A_PREFIX, AGENT_PREFIX
 from relaygate.agents.tools.base import Tool, ToolContext
 from relaygate.config import A2ASettings, DelegationSettings
 from relaygate.errors import GatewayError, InvalidRequest, NotFound

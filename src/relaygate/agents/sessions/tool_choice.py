@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX
 from relaygate.translate.openai_chat import wire
 from relaygate.types import ToolSpec
 
@@ -27,8 +28,6 @@ def function_tools(tools: list[Any]) -> list[ToolSpec]:
     return specs
 
 
-AGENT_PREFIX = "agent:"  # a local named agent
-A2A_PREFIX = "a2a:"  # a remote A2A agent (`a2a.remotes.<alias>`)
 
 
 def is_delegate(entry: str) -> bool:
