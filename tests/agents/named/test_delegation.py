@@ -4,12 +4,14 @@ and a cycle is refused — both as tool errors the calling model reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.databases import BACKENDS, database_url
 from tests.support.in_process import in_process
 
 USER = {"Authorization": "Bearer sk-user-key-for-delegation"}
@@ -17,9 +19,9 @@ OTHER = {"Authorization": "Bearer sk-other-key-for-delegation"}
 ADMIN_KEY = "admin-key-for-delegation-tests-0123"
 
 
-def _config(tmp_path: Path) -> dict[str, object]:
+def _config(tmp_path: Path, url: str | None = None) -> dict[str, object]:
     return {
-        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "storage": {"database_url": url or f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
         "providers": {"mock": {"type": "mock"}},
         "models": [{"name": "mock", "provider": "mock"}],
         "keys": [{"key": USER["Authorization"][7:], "tenant": "team-a"},
@@ -49,9 +51,15 @@ async def _run(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
     return body
 
 
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.mark.asyncio
-async def test_a_delegation_chain_stops_at_the_depth_limit(tmp_path: Path) -> None:
-    async with in_process(_config(tmp_path)) as gw:
+async def test_a_delegation_chain_stops_at_the_depth_limit(tmp_path: Path, store_url: str) -> None:
+    async with in_process(_config(tmp_path, store_url)) as gw:
         client = gw.client
         started = await client.post(
             "/v1/agents/lead/runs", headers=USER,
