@@ -198,6 +198,26 @@ class ToolLoopSettings(_Strict):
     time_budget_seconds: float = 120.0
 
 
+class DelegationSettings(_Strict):
+    """Agents calling agents (`agent:<name>`, `a2a:<alias>` tools): how deep a chain may go."""
+
+    max_depth: int = Field(default=3, ge=0, le=16)  # a run started directly is depth 0
+    timeout_seconds: float = Field(default=120.0, gt=0)  # one delegated run, at most
+
+
+class A2ARemoteSettings(_Strict):
+    """A remote A2A agent a local agent may call as the tool `a2a:<alias>`."""
+
+    url: str  # the agent's base URL: its card is at <url>/.well-known/agent-card.json
+    headers: dict[str, str] = Field(default_factory=dict)  # e.g. Authorization
+    description: str | None = None  # the tool's description (default: the alias)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+
+
+class A2ASettings(_Strict):
+    remotes: dict[str, A2ARemoteSettings] = Field(default_factory=dict)  # by alias
+
+
 class ToolsSettings(_Strict):
     default_policy: ToolPolicySettings = Field(default_factory=ToolPolicySettings)
     tenants: dict[str, ToolPolicySettings] = Field(default_factory=dict)
@@ -301,6 +321,8 @@ class Settings(_Strict):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     agents: dict[str, AgentSpec] = Field(default_factory=dict)  # named agents
     workflows: dict[str, WorkflowSpec] = Field(default_factory=dict)  # checked at start
+    delegation: DelegationSettings = Field(default_factory=DelegationSettings)
+    a2a: A2ASettings = Field(default_factory=A2ASettings)  # remote A2A agents as delegates
 
 
 def default_settings() -> Settings:

@@ -1,6 +1,6 @@
 """The agent services: storage, sessions, tools, realtime chat, agent messages, MCP export,
-and the leases of background responses (whose first sweep ends the runs a stopped
-instance left behind).
+named agents (with delegation and A2A), workflows, and the leases of background responses
+(whose first sweep ends the runs a stopped instance left behind).
 
 They are started on the first request that needs one (`Gateway.agents()`), not at start-up:
 SQLAlchemy, jsonschema and the sandbox cost a gateway used only as a relay ~35 MiB."""
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from relaygate.a2a.on_demand import A2AOnDemand
 from relaygate.agents.mcp.on_demand import McpExportOnDemand
 from relaygate.agents.messages import Mailbox
 from relaygate.agents.named.catalog import AgentCatalog
+from relaygate.agents.named.delegation import Delegates
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.setup import start_tools
@@ -40,8 +42,10 @@ class AgentServices:
     leases: RunLeases  # background responses: this process's runs, others' orphans
     agents: AgentCatalog  # named agents: the YAML's and the admin API's
     workflows: WorkflowRunner  # durable workflow runs under leases
+    a2a: A2AOnDemand  # the named agents as A2A agents (the SDK loaded on first use)
 
     async def close(self) -> None:
+        await self.a2a.close()
         await self.workflows.close()
         await self.leases.close()
         await self.mcp_export.close()
@@ -77,6 +81,7 @@ async def start_agent_services(
     leases = RunLeases(database, event_log, settings.responses.lease_seconds)
     await leases.start()
     catalog = AgentCatalog(settings.agents, database)
+    sessions.turns.delegates = Delegates(settings.delegation, settings.a2a, catalog, sessions)
     workflows = WorkflowRunner(settings.workflows, database,
                                Leaves(catalog, sessions, tools, pipeline, bus), event_log,
                                settings.responses.lease_seconds)
@@ -91,4 +96,5 @@ async def start_agent_services(
         leases=leases,
         agents=catalog,
         workflows=workflows,
+        a2a=A2AOnDemand(catalog, sessions),
     )

@@ -1,6 +1,9 @@
 """Agent-to-agent messages over HTTP.
 
-    POST /v1/agents/messages                    send {from_agent, to_agent, content, ...}
+    POST /v1/agents/messages                    send {from_agent, to_agent, content, ...};
+                                                with `a2a: true` also hand it to the named
+                                                agent `to_agent` as an A2A task (its answer
+                                                comes back to from_agent's mailbox)
     GET  /v1/agents/{agent_id}/messages         unacknowledged messages after ?after=,
                                                 ?wait=N holds the call until one arrives
     GET  /v1/agents/{agent_id}/messages/stream  the same as Server-Sent Events (id = sequence)
@@ -20,12 +23,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from relaygate.agents.messages import AgentMessage, Mailbox
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
+from relaygate.lazy_import import import_module
+from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.streaming.sse import event_frame
 
 MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
 AGENT_ID_MAX = 200
 MAX_SEQUENCE = 2**63 - 1  # the column is a 64-bit integer
+HANDOFF = "relaygate.a2a.handoff"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -66,16 +72,25 @@ async def _mailbox(request: Request) -> tuple[Mailbox, str]:
 
 
 async def send_message(request: Request) -> Response:
-    mailbox, tenant = await _mailbox(request)
-    _, body = await read_json_object(request, gateway_of(request))
+    gateway = gateway_of(request)
+    context = context_of(request)
+    principal = await authenticate(request, gateway, context)
+    services = await gateway.agents()
+    mailbox, tenant = services.mailbox, principal.tenant
+    _, body = await read_json_object(request, gateway)
     if "content" not in body or body["content"] is None:
         raise InvalidRequest("Missing required parameter: 'content'.", param="content")
+    as_task = body.get("a2a", False)
+    if not isinstance(as_task, bool):
+        raise InvalidRequest("'a2a' must be a boolean.", param="a2a")
     conversation_id = body.get("conversation_id")
     if conversation_id is not None:
         conversation_id = _agent_id(conversation_id, "conversation_id")
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequest("'metadata' must be an object.", param="metadata")
+    if as_task:  # the recipient must be a named agent this tenant may run (404 otherwise)
+        await services.agents.get(_agent_id(body.get("to_agent"), "to_agent"), tenant)
     message = await mailbox.send(
         tenant,
         _agent_id(body.get("from_agent"), "from_agent"),
@@ -84,7 +99,13 @@ async def send_message(request: Request) -> Response:
         conversation_id=conversation_id,
         metadata=metadata,
     )
-    return JSONResponse(message.to_json(), status_code=201)
+    shown = message.to_json()
+    if as_task:
+        handoff = await import_module(HANDOFF)  # the a2a-sdk, loaded when first used
+        origin = Origin(principal, context.request_id, Endpoint.SESSION, context)
+        shown["task"] = await handoff.hand_to_task(await services.a2a.server(), mailbox, origin,
+                                                   message)
+    return JSONResponse(shown, status_code=201)
 
 
 async def _client_gone(request: Request) -> None:

@@ -1,5 +1,5 @@
-"""The routes of the agent fronts: Responses, sessions, tools, MCP, realtime chat and agent
-messages.
+"""The routes of the agent fronts: Responses, sessions, tools, MCP, realtime chat, agent
+messages, named agents and workflows, and A2A.
 
 Their modules bring in storage, tools and the sandbox, so each is imported on the first
 request to one of its paths (in a thread, so the loop keeps serving): a gateway used only
@@ -25,6 +25,7 @@ WS_CHAT = "relaygate.fronts.ws_chat"
 TOOLS = "relaygate.fronts.tools"
 RUNS = "relaygate.fronts.agent_runs"
 WORKFLOW_RUNS = "relaygate.fronts.workflow_runs"
+A2A = "relaygate.fronts.a2a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,9 @@ def agent_routes() -> list[BaseRoute]:
               Lazy(WORKFLOW_RUNS, "approve_step")),
         _post("/v1/workflows/runs/{id}/steps/{step}/retry", Lazy(WORKFLOW_RUNS, "retry_step")),
         _get("/v1/workflows/runs/{id}/events", Lazy(WORKFLOW_RUNS, "run_events")),
+        _get("/.well-known/agent-card.json", Lazy(A2A, "directory")),
+        _get("/a2a/{name}/.well-known/agent-card.json", Lazy(A2A, "card")),
+        _post("/a2a/{name}", Lazy(A2A, "rpc")),
         _get(agent, Lazy(MESSAGES, "list_messages")),
         _get(f"{agent}/stream", Lazy(MESSAGES, "stream_messages")),
         _post(f"{agent}/ack", Lazy(MESSAGES, "acknowledge")),

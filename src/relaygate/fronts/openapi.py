@@ -115,6 +115,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/v1/agents/{agent_id}/messages/ack"): Operation(
         "Acknowledge messages", f"{SCHEMAS}:AcknowledgeMessages"
     ),
+    ("GET", "/.well-known/agent-card.json"): Operation("A2A: the directory of your agents"),
+    ("GET", "/a2a/{name}/.well-known/agent-card.json"): Operation("A2A: one agent's card"),
+    ("POST", "/a2a/{name}"): Operation("A2A JSON-RPC (message/send, message/stream, tasks/...)"),
     ("POST", "/admin/keys"): Operation(
         "Create a key (admin; the secret is shown once)", f"{ADMIN}:KeyBody", status="201"
     ),

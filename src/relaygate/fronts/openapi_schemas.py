@@ -67,6 +67,8 @@ class SendAgentMessage(BaseModel):
     content: Any = Field(description="any JSON value but null")
     conversation_id: str | None = Field(default=None, min_length=1, max_length=200)
     metadata: dict[str, Any] | None = None
+    a2a: bool = Field(default=False, description="also hand it to the named agent `to_agent` "
+                      "as an A2A task; its answer comes back to from_agent's mailbox")
 
 
 class AcknowledgeMessages(BaseModel):

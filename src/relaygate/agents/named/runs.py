@@ -1,26 +1,30 @@
 """Running a named agent: every run is a session (created for it, tagged with the agent's
 name), and its input is that session's first turn, so history, usage and cost are where
-sessions keep them and its events stream (and resume) as a session's do."""
+sessions keep them and its events stream (and resume) as a session's do. A delegated run
+(`agent:<name>` tool) records its parent run and chain in the same metadata."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
+from relaygate.agents.named.lineage import AGENT_METADATA, PARENT_METADATA, Lineage
 from relaygate.agents.sessions.render import content_json, session_json
 from relaygate.agents.sessions.requests import CreateSession, PostMessage
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.sessions.turns import PreparedTurn
 from relaygate.errors import NotFound
 from relaygate.pipeline.call import Origin
+from relaygate.store.sessions import SessionRow
 
-AGENT_METADATA = "agent"  # the session metadata key naming the agent of a run
+CHILDREN_LIMIT = 100  # delegated runs read per parent when summing usage
 
 
 async def prepare_run(
     catalog: AgentCatalog, sessions: SessionService, origin: Origin, name: str,
-    content: str | list[Any], *, stream: bool,
+    content: str | list[Any], *, stream: bool, lineage: Lineage | None = None,
 ) -> PreparedTurn:
     """A new session for one run of agent `name`, and its first turn, checked."""
     principal = origin.principal
@@ -31,11 +35,13 @@ async def prepare_run(
         tools=list(spec.tools),
         ttl_seconds=spec.ttl_seconds,
         max_output_tokens=spec.max_output_tokens,
-        metadata={AGENT_METADATA: name},
+        metadata={AGENT_METADATA: name, **(lineage.metadata() if lineage else {})},
     )
     row = await sessions.create(principal.tenant, created, principal=principal,
                                 session_id=_run_id())
-    return await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
+    prepared = await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
+    prepared.max_steps = spec.max_steps  # the agent's own limit on its loop
+    return prepared
 
 
 def _run_id() -> str:
@@ -43,7 +49,8 @@ def _run_id() -> str:
 
 
 async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[str, Any]:
-    """A run as the API shows it: its status, output (the last assistant message) and usage."""
+    """A run as the API shows it: its status, output (the last assistant message), usage,
+    and the runs it delegated to (their usage summed, all the way down, in `total_usage`)."""
     row = await sessions.get(tenant, run_id, touch=False)
     agent = row.metadata_.get(AGENT_METADATA)
     if agent is None:
@@ -51,6 +58,8 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
     messages, _ = await sessions.history(tenant, run_id, after=0, limit=1000, descending=False)
     replies = [item for item in messages if item.role == "assistant"]
     session = session_json(row)
+    children = await _children(sessions, tenant, run_id)
+    lineage = Lineage.of(row.metadata_)
     return {
         "id": row.id,
         "object": "agent.run",
@@ -59,6 +68,33 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
         "status": "completed" if replies else "in_progress",
         "output": content_json(replies[-1].content) if replies else None,
         "usage": session["usage"],
+        "total_usage": await _total_usage(sessions, tenant, row, children),
+        "parent_run": lineage.parent_run,
+        "depth": lineage.depth,
+        "children": [child.id for child in children],
         "created_at": session["created_at"],
         "events": f"/api/sessions/{row.id}/stream",
     }
+
+
+async def _children(sessions: SessionService, tenant: str, run_id: str) -> list[SessionRow]:
+    rows = await sessions.repository.page(tenant, time.time(), CHILDREN_LIMIT, None, False,
+                                          {PARENT_METADATA: run_id})
+    return rows[:CHILDREN_LIMIT]
+
+
+async def _total_usage(
+    sessions: SessionService, tenant: str, row: SessionRow, children: list[SessionRow],
+) -> dict[str, Any]:
+    """This run's tokens and cost plus those of every run below it."""
+    total: dict[str, Any] = {"input_tokens": row.input_tokens,
+                             "output_tokens": row.output_tokens, "cost_usd": row.cost_usd}
+    pending = list(children)
+    while pending:
+        child = pending.pop()
+        total["input_tokens"] += child.input_tokens
+        total["output_tokens"] += child.output_tokens
+        if child.cost_usd is not None:
+            total["cost_usd"] = (total["cost_usd"] or 0.0) + child.cost_usd
+        pending.extend(await _children(sessions, tenant, child.id))
+    return total

@@ -7,6 +7,19 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+AGENT_PREFIX = "agent:"  # a tool entry naming a local named agent (delegation)
+A2A_PREFIX = "a2a:"  # a tool entry naming a remote A2A agent (`a2a.remotes.<alias>`)
+
+
+def check_delegates(tools: list[str] | None) -> list[str] | None:
+    """`agent:<name>` and `a2a:<alias>` entries must name something a name can be."""
+    for entry in tools or []:
+        if entry.startswith((AGENT_PREFIX, A2A_PREFIX)):
+            kind, _, target = entry.partition(":")
+            if not NAME_PATTERN.match(target):
+                raise ValueError(f"{entry!r}: {kind}:<name>, 1-64 letters, digits, '_', '.', "
+                                 "'-', starting with a letter or digit")
+    return tools
 
 
 class AgentSpec(BaseModel):
@@ -22,6 +35,12 @@ class AgentSpec(BaseModel):
     max_output_tokens: int | None = Field(default=None, ge=1)
     ttl_seconds: int | None = Field(default=None, ge=1)
     tenant: str | None = None  # only this tenant may run it; None: every tenant
+
+    @field_validator("tools")
+    @classmethod
+    def _valid_delegates(cls, value: list[str]) -> list[str]:
+        check_delegates(value)
+        return value
 
 
 class NamedAgent(AgentSpec):
@@ -53,3 +72,8 @@ class AgentChanges(BaseModel):
     max_output_tokens: int | None = Field(default=None, ge=1)
     ttl_seconds: int | None = Field(default=None, ge=1)
     tenant: str | None = None
+
+    @field_validator("tools")
+    @classmethod
+    def _valid_delegates(cls, value: list[str] | None) -> list[str] | None:
+        return check_delegates(value)

@@ -1,10 +1,12 @@
-"""A session's tools as stored: gateway tool names (run by the gateway's agent loop) and
-OpenAI function tools (returned to the client) in one list (pure)."""
+"""A session's tools as stored: gateway tool names (run by the gateway's agent loop),
+delegates (`agent:<name>`, `a2a:<alias>`: another agent, run for the model) and OpenAI
+function tools (returned to the client) in one list (pure)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX
 from relaygate.translate.openai_chat import wire
 from relaygate.types import ToolSpec
 
@@ -26,8 +28,19 @@ def function_tools(tools: list[Any]) -> list[ToolSpec]:
     return specs
 
 
+
+
+def is_delegate(entry: str) -> bool:
+    return entry.startswith((AGENT_PREFIX, A2A_PREFIX))
+
+
 def gateway_tool_names(tools: list[Any]) -> list[str]:
-    return [tool for tool in tools if isinstance(tool, str)]
+    return [tool for tool in tools if isinstance(tool, str) and not is_delegate(tool)]
+
+
+def delegate_entries(tools: list[Any]) -> list[str]:
+    """The `agent:<name>` and `a2a:<alias>` entries of a session's tools."""
+    return [tool for tool in tools if isinstance(tool, str) and is_delegate(tool)]
 
 
 def tool_list(tools: list[str | wire.Tool]) -> list[Any]:

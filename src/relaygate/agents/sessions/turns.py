@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,8 +40,14 @@ from relaygate.agents.sessions.outcome import (
 from relaygate.agents.sessions.repository import SessionRepository, TurnCommit
 from relaygate.agents.sessions.requests import PostMessage
 from relaygate.agents.sessions.template import is_template, render_system
-from relaygate.agents.sessions.tool_choice import function_tools, gateway_tool_names, tool_list
+from relaygate.agents.sessions.tool_choice import (
+    delegate_entries,
+    function_tools,
+    gateway_tool_names,
+    tool_list,
+)
 from relaygate.agents.sessions.turn import Produced, TurnInputs, TurnOutput, run_turn
+from relaygate.agents.tools.base import Tool
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.tools.toolbox import Toolbox, build_toolbox
 from relaygate.config import SessionSettings, ToolLoopSettings
@@ -68,6 +74,15 @@ Listener = Callable[[str, SessionEvent, dict[str, Any]], Awaitable[None]]
 Emit = Callable[[SessionEvent, dict[str, Any]], Awaitable[None]]
 
 HISTORY_PAGE = 64  # history rows read per query when building the active context
+
+
+class DelegateTools(Protocol):
+    """The `agent:<name>` / `a2a:<alias>` entries of a session as tools (named/delegation.py)."""
+
+    def check(self, entries: list[str]) -> None: ...
+
+    async def tools(self, entries: list[str], origin: Origin, parent: SessionRow) -> list[Tool]:
+        ...
 
 
 class SessionGate(asyncio.Lock):
@@ -106,6 +121,7 @@ class PreparedTurn:
     plan: RoutePlan
     new_tools: list[Any] | None = None  # the session's tools from this turn on, if changed
     metadata: dict[str, str] = field(default_factory=dict)
+    max_steps: int | None = None  # the agent loop's, when not `tools.loop.max_steps`
 
 
 class TurnRunner:
@@ -128,6 +144,7 @@ class TurnRunner:
         self.loop = loop
         self._locks: weakref.WeakValueDictionary[str, SessionGate] = weakref.WeakValueDictionary()
         self._running: set[asyncio.Task[TurnResult]] = set()
+        self.delegates: DelegateTools | None = None  # set once the named agents are loaded
 
     def lock(self, session_id: str) -> SessionGate:
         """The lock every change to one session's history takes."""
@@ -145,7 +162,14 @@ class TurnRunner:
     def toolbox(
         self, principal: Principal, tools: list[Any], session_id: str | None
     ) -> Toolbox | None:
-        """The gateway tools a session named (404 unknown, 403 denied), or None."""
+        """The gateway tools a session named (404 unknown, 403 denied), or None; its
+        delegate entries are checked (400 malformed) but become tools only in a turn."""
+        delegates = delegate_entries(tools)
+        if delegates:
+            if self.delegates is None:
+                raise InvalidRequest("Delegate tools (agent:<name>, a2a:<alias>) are not "
+                                     "available here.", param="tools", code="invalid_delegate")
+            self.delegates.check(delegates)
         names = gateway_tool_names(tools)
         if not names or self.tools is None:
             return None
@@ -323,6 +347,20 @@ class TurnRunner:
         ]
         return plan, messages
 
+    async def _turn_toolbox(
+        self, prepared: PreparedTurn, tools: list[Any], row: SessionRow
+    ) -> Toolbox | None:
+        """The turn's gateway tools plus its delegates (bound to the turn's origin)."""
+        toolbox = self.toolbox(prepared.principal, tools, row.id)
+        entries = delegate_entries(tools)
+        if not entries or self.delegates is None or self.tools is None:
+            return toolbox
+        if toolbox is None:
+            toolbox = build_toolbox(self.tools, prepared.principal, [], row.id)
+        for tool in await self.delegates.tools(entries, prepared.origin, row):
+            toolbox.tools[tool.name] = tool
+        return toolbox
+
     async def _locked_turn(self, prepared: PreparedTurn, emit: Emit) -> TurnResult:
         session_id, tenant = prepared.session_id, prepared.principal.tenant
         route = prepared.plan.first
@@ -343,7 +381,7 @@ class TurnRunner:
             include_usage=True,
         )
         turn = row.turn_count + 1
-        toolbox = self.toolbox(prepared.principal, checked.tools, session_id)
+        toolbox = await self._turn_toolbox(prepared, checked.tools, row)
         if toolbox is not None:  # tools read the context variables too
             variables = checked.variables
             if variables is None:
@@ -354,7 +392,8 @@ class TurnRunner:
             session_id=session_id,
             turn=turn,
             toolbox=toolbox,
-            loop=self.loop,
+            loop=self.loop if prepared.max_steps is None
+            else self.loop.model_copy(update={"max_steps": prepared.max_steps}),
         )
         user_content = [encode_part(part) for part in prepared.parts]
         await emit(

@@ -1,0 +1,38 @@
+"""Load the a2a-sdk only when A2A is used: the server behind `/a2a/...` is built on its
+first authenticated request (importing the SDK costs tens of MiB)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, cast
+
+from relaygate.lazy_import import import_module
+
+if TYPE_CHECKING:
+    from relaygate.a2a.server import A2AServer
+    from relaygate.agents.named.catalog import AgentCatalog
+    from relaygate.agents.sessions.service import SessionService
+
+SERVER = "relaygate.a2a.server"
+
+
+class A2AOnDemand:
+    def __init__(self, catalog: AgentCatalog, sessions: SessionService) -> None:
+        self._catalog = catalog
+        self._sessions = sessions
+        self._server: A2AServer | None = None
+        self._lock = asyncio.Lock()
+
+    async def server(self) -> A2AServer:
+        """The A2A server, built (and the SDK imported) the first time."""
+        if self._server is None:
+            async with self._lock:
+                if self._server is None:
+                    module = await import_module(SERVER)
+                    server_class = cast("type[A2AServer]", module.A2AServer)
+                    self._server = server_class(self._catalog, self._sessions)
+        return self._server
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()

@@ -1,0 +1,90 @@
+"""`A2AServer`: the a2a-sdk's JSON-RPC dispatcher and request handler over one executor
+that runs named agents. One handler serves every agent: the route has authenticated the
+caller and found the agent, and puts both in the call context (`CallerContext`). Tasks
+are kept in the SDK's in-memory task store, owned by the caller's tenant and the agent
+(another tenant's task id, or one asked of another agent, is "not found"). Both JSON-RPC
+method sets are answered: A2A 1.0's (`SendMessage`, `SendStreamingMessage`, `GetTask`,
+`CancelTask`) and 0.3's (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from a2a.server.context import ServerCallContext
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes.common import DefaultServerCallContextBuilder
+from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
+from a2a.server.tasks import InMemoryTaskStore
+from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, VERSION_HEADER
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaygate.a2a.cards import agent_card
+from relaygate.a2a.executor import AGENT, ORIGIN, NamedAgentExecutor
+from relaygate.agents.named.catalog import AgentCatalog
+from relaygate.agents.named.spec import AgentSpec
+from relaygate.agents.sessions.service import SessionService
+from relaygate.pipeline.call import Origin
+
+SCOPE_KEY = "relaygate.a2a"  # request.scope: (origin, agent name), set by the route
+
+
+def owner_of(context: ServerCallContext) -> str:
+    """The owner of a task: the caller's tenant and the agent (`<agent>@<tenant>`; an agent
+    name has no `@`), so a task is found only through the agent that ran it."""
+    origin: Origin = context.state[ORIGIN]
+    return f"{context.state[AGENT]}@{origin.principal.tenant}"
+
+
+class CallerContext(DefaultServerCallContextBuilder):
+    """The SDK's call context, carrying the caller and the agent the route found."""
+
+    def build(self, request: Request) -> ServerCallContext:
+        context = super().build(request)
+        origin, name = request.scope[SCOPE_KEY]
+        context.state[ORIGIN] = origin
+        context.state[AGENT] = name
+        headers = context.state.get("headers", {})  # the SDK reads A2A-Version there
+        context.state["headers"] = {name: value for name, value in headers.items()
+                                    if not _secret(name)}  # the caller's key stays out
+        return context
+
+
+def _secret(header: str) -> bool:
+    name = header.lower()
+    return name in ("authorization", "cookie") or "key" in name or "token" in name
+
+
+class A2AServer:
+    def __init__(self, catalog: AgentCatalog, sessions: SessionService) -> None:
+        card = agent_card("http://localhost", "agent", AgentSpec(model="any"))  # capabilities
+        self.handler = DefaultRequestHandler(
+            agent_executor=NamedAgentExecutor(catalog, sessions),
+            task_store=InMemoryTaskStore(owner_resolver=owner_of),
+            agent_card=card,
+        )
+        self.dispatcher = JsonRpcDispatcher(
+            request_handler=self.handler, context_builder=CallerContext(),
+            enable_v0_3_compat=True,
+        )
+        self._background: set[asyncio.Task[None]] = set()  # mailbox hand-offs waiting
+
+    async def handle(self, request: Request, origin: Origin, name: str) -> Response:
+        """Answer one JSON-RPC request for agent `name` on behalf of `origin`."""
+        request.scope[SCOPE_KEY] = (origin, name)
+        return await self.dispatcher.handle_requests(request)
+
+    def call_context(self, origin: Origin, name: str) -> ServerCallContext:
+        """A call context for a call made here, not over HTTP (the mailbox's hand-off)."""
+        return ServerCallContext(state={ORIGIN: origin, AGENT: name,
+                                        "headers": {VERSION_HEADER: PROTOCOL_VERSION_CURRENT}})
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keep a background task until it ends (cancelled on close)."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)

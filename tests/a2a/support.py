@@ -1,0 +1,43 @@
+"""A gateway serving named agents over A2A on a real socket, and a2a-sdk clients for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from a2a.client import Client, ClientConfig, create_client
+
+from tests.support.threaded_gateway import serve
+
+__all__ = ["TEAM_A", "TEAM_B", "a2a_client", "bearer", "gateway_config", "serve"]
+
+TEAM_A = "sk-a2a-team-a-key-0123456789"
+TEAM_B = "sk-a2a-team-b-key-0123456789"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def gateway_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "storage": {"database_url": f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"},
+        "providers": {"mock": {"type": "mock"},
+                      "slowmock": {"type": "mock", "stream_delay_ms": 150}},
+        "models": [{"name": "mock", "provider": "mock"},
+                   {"name": "slow", "provider": "slowmock"}],
+        "keys": [{"key": TEAM_A, "tenant": "team-a"}, {"key": TEAM_B, "tenant": "team-b"}],
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def a2a_client(url: str, key: str, *, streaming: bool) -> AsyncIterator[Client]:
+    """An a2a-sdk client for the agent at `url` (its card read from there, with the key)."""
+    async with httpx.AsyncClient(headers=bearer(key), timeout=30) as http:
+        client = await create_client(url, ClientConfig(streaming=streaming, httpx_client=http))
+        async with client:
+            yield client
