@@ -30,19 +30,23 @@ _B64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 _PRIOR = (r"(?:all |any |the |every |your |my )*(?:previous|prior|above|earlier|preceding"
           r"|initial|original|system|old|existing)")
 _RULES = (r"(?:instructions?|prompts?|rules|directions|guidelines|directives|context|orders"
-          r"|guidance|programming|policies|constraints)")
+          r"|guidance|programming|policies|constraints|(?:(?<=your )|(?<=previous )|(?<=prior ))training)")
 _AI = r"(?:ai|assistant|model|llm|chatbot|bot|agent|persona|character|version)"
 _LIMITS = (r"(?:restrictions|limits|limitations|filters|rules|guidelines|ethics|morals|moral"
            r" compass|censorship|constraints|confines|policies)(?! on\b)")
 _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
     # instruction override
-    (0.8, re.compile(rf"\b(?:ignore|ignores|disregard|forget|skip|override|bypass|drop|abandon"
-                     rf"|set aside|overwrite)\b[\w\s,']{{0,20}}?{_PRIOR}?\s*{_RULES}")),
+    (0.8, re.compile(rf"\b(?:ignore|ignores|disregard|forget|skip|override|overrides|bypass"
+                     rf"|drop|abandon|set aside|overwrite|overlook)\b[\w\s,']{{0,20}}?{_PRIOR}?\s*{_RULES}")),
     (0.7, re.compile(r"\b(?:ignore|disregard|forget) (?:everything|all(?: of)? that|what)"
                      r" (?:you were|you've been|i|above|before|was said)")),
     (0.6, re.compile(r"\b(?:new|updated|real|actual|true) (?:system )?instructions?\s*(?::|are\b"
                      rf"|(?:for|to) (?:the |any )?{_AI}\b)")),
     (0.5, re.compile(r"\b(?:from now on|henceforth),? (?:you (?:will|must|are)|ignore|answer)")),
+    (0.5, re.compile(r"\b(?:ignore|disregard|forget|overlook)\b[\w\s']{0,15}?\b(?:the user\b"
+                     r"|(?:the user's|their|your) (?:question|request|task|input))")),
+    (0.5, re.compile(r"\b(?:higher|top|highest)[- ]priority (?:instruction|directive|command"
+                     r"|task)")),
     (0.6, re.compile(r"\bdo not follow (?:your|the|any) (?:rules|instructions|guidelines)")),
     (0.6, re.compile(r"\b(?:your|previous|prior|earlier|the content|the safety|all) (?:\w+ )?"
                      r"(?:policy|policies|rules|guidelines|restrictions|instructions|directives"
@@ -54,15 +58,24 @@ _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
     (0.8, re.compile(r"\b(?:ignorez|ignora|ignoriere|vergiss|oubliez|olvida)\b.{0,30}"
                      r"\b(?:instructions|instrucciones|anweisungen|istruzioni)\b")),
     # addressed to the model from inside a document or a tool's output
+    (0.5, re.compile(r"\b(?:ai|assistant|language model|llm|model|agents?|bot)\b[\w\s]{0,30}?"
+                     r"[:,] ?(?:do not|don't|ignore|disregard|forget|instead|stop|you must"
+                     r"|the user wants)|\b(?:the )?(?:assistant|ai|model) (?:must|should|will)"
+                     r" now\b")),
     (0.5, re.compile(rf"\b(?:note|message|attention|instructions?|important)\W{{0,3}}(?:to|for)"
                      rf" (?:the |any )?{_AI}\b|^\W*(?:attention|important)\W+(?:the )?{_AI}\b"
                      rf"|\[hidden\W")),
     # system prompt exfiltration
-    (0.8, re.compile(r"\b(?:reveal|show|print|repeat|output|tell me|display|leak|dump|share"
-                     r"|give me|write out|what (?:is|are|was|were))\b[\w\s']{0,20}?"
-                     r"(?:system prompt|(?:hidden|secret|developer|system|initial) (?:prompt|"
-                     r"instructions|message|rules|text)|your (?:initial|original|first) (?:prompt|"
-                     r"instructions)|your (?:\w+ )?(?:instructions|configuration|system message))")),
+    (0.8, re.compile(r"(?<!never )(?<!not )(?<!n't )\b(?:reveal|show|print|printing|repeat"
+                     r"|output|tell me|display|leak|dump|share|give me|write out|reproduce|copy"
+                     r"|paste|recite|spell out|what (?:is|are|was|were))\b[\w\s']{0,20}?"
+                     r"(?<!my )(?:system prompt|(?:hidden|secret|developer|system|initial) (?:prompt|"
+                     r"instructions|message|rules|text|preamble)|your (?:initial|original|first)"
+                     r" (?:prompt|instructions)|your (?:\w+ )?(?:instructions|configuration"
+                     r"|system message|rules|preamble))")),
+    (0.6, re.compile(r"\b(?:text|words|content|everything) (?:that )?(?:comes|came|is|appears)"
+                     r" (?:before|above)\b.{0,30}\b(?:your context|this conversation|this chat"
+                     r"|my message)")),
     (0.7, re.compile(r"\brepeat (?:the |all )?(?:text|words|everything) (?:above|before)")),
     (0.5, re.compile(r"\b(?:verbatim|word for word)\b.{0,40}\b(?:prompt|instructions)"
                      r"|\b(?:prompt|instructions|system message)\b.{0,40}\b(?:verbatim"
@@ -84,8 +97,10 @@ _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
     (0.6, re.compile(rf"\b(?:you|{_AI})\b[\w\s,'-]{{0,40}}?\b(?:zero|no|without(?: any)?"
                      rf"|free (?:of|from)|freed from|broken free of|no longer bound by|not bound by)"
                      rf"\b[\w\s-]{{0,25}}?{_LIMITS}")),
-    (0.6, re.compile(r"\bpretend (?:that )?(?:there are no|you have no|you don't have)"
-                     r" (?:rules|restrictions|guidelines|filters)")),
+    (0.6, re.compile(r"\bpretend (?:that )?(?:(?:there are no|you have no|you don't have)"
+                     r" (?:rules|restrictions|guidelines|filters)|the (?:safety |content )?"
+                     r"(?:policy|policies|rules|guidelines|filters?) (?:doesn't|don't|does not"
+                     r"|do not) exist)")),
     (0.5, re.compile(r"\b(?:stay in character|never break character|no longer an ai)\b")),
     (0.5, re.compile(rf"\b(?:unfiltered|uncensored|unrestricted|unaligned)"
                      rf" (?:{_AI}|mode|responses?|answers?|reply)\b")),
@@ -93,7 +108,8 @@ _SIGNALS: list[tuple[float, re.Pattern[str]]] = [
                      r"[\w\s']{0,20}(?:rules|policies|guidelines|content polic)")),
     # delimiters and chat templates
     (0.6, re.compile(r"<\|?(?:im_start|im_end|system|endoftext|eot_id|start_header_id)\|?>"
-                     r"|\[/?inst\]|<</?sys>>|</?system>|\bend of (?:system )?prompt\b")),
+                     r"|\[/?inst\]|<</?sys>>|</?system>|\bend of (?:system )?prompt\b"
+                     r"|\[(?:system|assistant)\]\(#")),
     (0.5, re.compile(r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,})\s*(?:new )?(?:system|admin|developer)\b")),
     (0.4, re.compile(r"\b(?:begin|start) (?:new|admin|system) (?:instructions|session|prompt)")),
     (0.5, re.compile(r"\b(?:admin|developer|sudo|root|system) (?:override|mode|access) "

@@ -253,7 +253,8 @@ def fresh_rows(positive: list[str], negative: list[str]) -> list[dict[str, Any]]
 FRESH = {
     "secrets": (fresh.SECRETS_POSITIVE, fresh.SECRETS_NEGATIVE),
     "pii": (fresh.PII_POSITIVE, fresh.PII_NEGATIVE),
-    "injection": (fresh.INJECTION_ATTACK, fresh.INJECTION_BENIGN),
+    "injection": (fresh.INJECTION_ATTACK + fresh.INJECTION_ATTACK_2,
+                  fresh.INJECTION_BENIGN + fresh.INJECTION_BENIGN_2),
 }
 
 
