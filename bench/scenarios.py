@@ -21,10 +21,14 @@ table gives each one's c=50 RPS and c=1 p50 against the set's first scenario.
   key (never reached: the cost of counting), in process or in Redis;
 - `… rpm only`: the same with only `rpm` (no token count, so the body is not decoded).
 
-`guardrails` (issue 16: ≥ 70 % and ≤ +0.5 ms), a 1 KB prompt with nothing to find:
+`guardrails` (issue 16: ≥ 70 % and ≤ +0.5 ms; an output stream guard ≤ +1 ms to the first
+token), a 1 KB prompt with nothing to find:
 - `1 KB prompt, no guard`;
 - `1 KB prompt, pii + secrets on input`: both guards, `action: block`, on every call (the
-  call is decoded and scanned, the bytes still relayed).
+  call is decoded and scanned, the bytes still relayed);
+- `1 KB prompt, secrets on output`: a streamed answer through the rolling window (the call
+  translated). The second table gives the median time to the first `data:` line of a
+  streamed call (sequential, bench/probes.py) for the first and this one.
 
 `routing` (issue 15: ≤ 3 % for a single-deployment group, ≤ 5 % for two weighted):
 - `plain route`: one deployment, nothing under `routing:`;
@@ -64,6 +68,7 @@ from typing import Any
 import httpx
 from loadgen import NONCE, LoadResult, ensure_wrk, run_wrk, write_script
 from otlp_sink import start_sink
+from probes import stream_ttfb_ms
 from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
 
 ADMIN_KEY = "bench-admin-key-0123456789"
@@ -81,12 +86,14 @@ class Scenario:
     body: dict[str, Any] | None = None  # default: the chat call on MESSAGES
     messages: list[dict[str, str]] | None = None  # default: run.MESSAGES
     varying: bool = False  # each request's body differs (NONCE in `body`): cache misses
+    stream_ttfb: bool = False  # also the median time to a streamed call's first byte
 
 
 @dataclass
 class Figures:
     c1: list[LoadResult] = field(default_factory=list)
     c50: list[LoadResult] = field(default_factory=list)
+    ttfb_ms: list[float] = field(default_factory=list)
 
 
 def control(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
@@ -176,9 +183,15 @@ def guardrails(upstream: int, redis_url: str, workdir: Path) -> list[Scenario]:
                        "secrets": {"type": "secrets", "on": ["input"], "action": "block"}},
         "guardrail_policy": {"default": ["pii", "secrets"]},
     }
+    output = {
+        "guardrails": {"out": {"type": "secrets", "on": ["output"], "action": "block"}},
+        "guardrail_policy": {"default": ["out"]},
+    }
     return [
-        Scenario("1 KB prompt, no guard", keys, messages=messages),
+        Scenario("1 KB prompt, no guard", keys, messages=messages, stream_ttfb=True),
         Scenario("1 KB prompt, pii + secrets on input", {**keys, **guards}, messages=messages),
+        Scenario("1 KB prompt, secrets on output", {**keys, **output}, messages=messages,
+                 stream_ttfb=True),
     ]
 
 
@@ -246,6 +259,10 @@ def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds:
         run_wrk(wrk, url, script, 50, 1, CLIENT_CPU)  # warm-up
         figures = Figures([run_wrk(wrk, url, script, 1, seconds, CLIENT_CPU)],
                           [run_wrk(wrk, url, script, 50, seconds, CLIENT_CPU)])
+        if scenario.stream_ttfb:
+            stream_body = {"model": "bench", "messages": scenario.messages or MESSAGES,
+                           "stream": True}
+            figures.ttfb_ms.append(stream_ttfb_ms(port, json.dumps(stream_body).encode()))
         for load in (*figures.c1, *figures.c50):
             if load.errors:
                 print(f"bench: {scenario.name}: {load.errors} failed requests", flush=True)
@@ -265,6 +282,13 @@ def report(results: dict[str, Figures]) -> str:
         p50 = min(run.p50_ms for run in figures.c1)
         lines.append(f"| {name} | {rps:,.0f} | {rps / base_rps * 100:.1f} % | {p50:.3f} | "
                      f"{p50 - base_p50:+.3f} |")
+    streamed = {name: min(figures.ttfb_ms) for name, figures in results.items()
+                if figures.ttfb_ms}
+    if streamed:
+        base_ttfb = next(iter(streamed.values()))
+        lines += ["", "| scenario | stream TTFB p50 (ms) | added (ms) |", "|---|---|---|"]
+        lines += [f"| {name} | {ttfb:.3f} | {ttfb - base_ttfb:+.3f} |"
+                  for name, ttfb in streamed.items()]
     return "\n".join(lines)
 
 
@@ -281,6 +305,7 @@ def run_set(wrk: str, name: str, upstream_port: int, redis_url: str, repeat: int
                 total = results.setdefault(scenario.name, Figures())
                 total.c1 += figures.c1
                 total.c50 += figures.c50
+                total.ttfb_ms += figures.ttfb_ms
     return results
 
 

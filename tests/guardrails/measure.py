@@ -1,12 +1,14 @@
 """Precision and recall of the built-in guards on the labelled corpus.
 
-    PYTHONPATH=src python -m tests.guardrails.measure
+    PYTHONPATH=src python -m tests.guardrails.measure [--split dev|heldout]
 
-A sample with `chunks` is fed to the stream's rolling window chunk by chunk (an output
+Figures for each split (corpus/generate.py: `dev`, which the detectors were tuned on, and
+`heldout`, which they may not be) and for both. A sample with `chunks` is fed to the stream's rolling window chunk by chunk (an output
 guard that blocks), so a value split across chunks must still be caught."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ class Score:
     fp: int = 0
     tn: int = 0
     fn: int = 0
+    chunked: int = 0  # samples fed to the stream window in chunks
     missed: list[str] | None = None
     false: list[str] | None = None
 
@@ -57,13 +60,17 @@ def _hit(guard: Guard, row: dict[str, object]) -> bool:
     return False
 
 
-def score(kind: str) -> Score:
+def score(kind: str, split: str | None = None) -> Score:
+    """The guard's figures on the corpus of `kind` (one split, or all of it)."""
     guard = Guard(kind, settings := GuardSettings.model_validate(
         {"type": kind, "on": ["input", "output"]}), build_detector(settings))
     result = Score(missed=[], false=[])
     for line in (CORPUS / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if split is not None and row["split"] != split:
+            continue
         hit, label = _hit(guard, row), row["label"] == 1
+        result.chunked += isinstance(row.get("chunks"), list)
         if hit and label:
             result.tp += 1
         elif hit:
@@ -78,15 +85,24 @@ def score(kind: str) -> Score:
 
 
 def main() -> None:
-    print(f"{'type':<10} {'pos':>4} {'neg':>4} {'precision':>9} {'recall':>7} {'FPR':>6}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["dev", "heldout"], action="append")
+    parser.add_argument("--show", type=int, default=8, help="misses and false hits listed")
+    args = parser.parse_args()
+    splits: list[str | None] = args.split or ["dev", "heldout", None]
+    print(f"{'type':<10} {'split':<8} {'pos':>4} {'neg':>4} {'precision':>9} {'recall':>7} "
+          f"{'FPR':>6}")
     for kind in ("secrets", "pii", "injection"):
-        s = score(kind)
-        print(f"{kind:<10} {s.tp + s.fn:>4} {s.fp + s.tn:>4} {s.precision:>9.3f} "
-              f"{s.recall:>7.3f} {s.fpr:>6.3f}")
-        for text in (s.missed or [])[:8]:
-            print("   missed:", repr(text[:100]))
-        for text in (s.false or [])[:8]:
-            print("   false: ", repr(text[:100]))
+        for split in splits:
+            s = score(kind, split)
+            print(f"{kind:<10} {split or 'all':<8} {s.tp + s.fn:>4} {s.fp + s.tn:>4} "
+                  f"{s.precision:>9.3f} {s.recall:>7.3f} {s.fpr:>6.3f}")
+            if split is None and len(splits) > 1:
+                continue  # its misses are listed under their split
+            for text in (s.missed or [])[:args.show]:
+                print("   missed:", repr(text[:100]))
+            for text in (s.false or [])[:args.show]:
+                print("   false: ", repr(text[:100]))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-"""The corpus figures stay at the issue's targets (`python -m tests.guardrails.measure`
-prints them): secrets recall ≥ 0.98 at precision ≥ 0.95, PII recall ≥ 0.95 at precision
-≥ 0.9, injection recall ≥ 0.8 at a false positive rate ≤ 5 %."""
+"""The corpus figures (`python -m tests.guardrails.measure` prints them).
+
+On the `dev` split, which the detectors were tuned on, they stay at the issue's targets:
+secrets recall ≥ 0.98 at precision ≥ 0.95, PII recall ≥ 0.95 at precision ≥ 0.9, injection
+recall ≥ 0.8 at a false positive rate ≤ 5 %. On `heldout` (text nobody tuned them for) they
+stay at least where they were measured (docs/guardrails.md), injection below its target."""
 
 from __future__ import annotations
 
@@ -10,21 +13,34 @@ from tests.guardrails.measure import score
 
 
 def test_secrets() -> None:
-    figures = score("secrets")
+    figures = score("secrets", "dev")
     assert figures.tp + figures.fn >= 200 and figures.fp + figures.tn >= 200
     assert figures.recall >= 0.98 and figures.precision >= 0.95
+    held_out = score("secrets", "heldout")
+    assert held_out.recall >= 0.95 and held_out.precision >= 0.95
 
 
 def test_pii() -> None:
-    figures = score("pii")
+    figures = score("pii", "dev")
     assert figures.tp + figures.fn >= 200 and figures.fp + figures.tn >= 200
     assert figures.recall >= 0.95 and figures.precision >= 0.9
+    held_out = score("pii", "heldout")
+    assert held_out.recall >= 0.95 and held_out.precision >= 0.9
 
 
 def test_injection() -> None:
-    figures = score("injection")
+    figures = score("injection", "dev")
     assert figures.tp + figures.fn >= 200 and figures.fp + figures.tn >= 200
     assert figures.recall >= 0.8 and figures.fpr <= 0.05
+    held_out = score("injection", "heldout")
+    # measured 0.59 at an FPR of 0.088: the targets (0.8, 0.05) are not met on held-out text
+    assert held_out.recall >= 0.55 and held_out.fpr <= 0.1
+
+
+def test_every_split_holds_samples_fed_as_stream_chunks() -> None:
+    for kind in ("secrets", "pii"):
+        for split in ("dev", "heldout"):
+            assert score(kind, split).chunked > 0
 
 
 def test_the_settings_name_every_kind_the_detectors_find() -> None:

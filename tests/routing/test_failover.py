@@ -4,6 +4,7 @@ upstream (tests/support/faulty_upstream.py) and the fake Anthropic."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from tests.support.faulty_upstream import Fault
 from tests.support.routing_gateway import HELLO, Upstreams, client, in_process_gateway
-from tests.support.servers import free_port
+from tests.support.servers import free_port, unanswered_port
 
 FAST_RETRIES = {"backoff_seconds": 0.001, "max_backoff_seconds": 0.01}
 
@@ -350,4 +351,30 @@ def test_a_deployment_refusing_connections_is_failed_over(
             assert reply.headers["x-relaygate-deployment"] == "b"
         metrics = httpx.get(f"{gateway.base_url}/metrics").text
     assert 'relaygate_deployment_failures_total{class="connection",deployment="a",model="gpt"}' \
+        in metrics
+
+
+def test_a_deployments_own_connect_timeout_fails_it_over_before_the_providers(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    config = two_deployments(upstreams, default={"strategy": "round_robin",
+                                                 "retries": FAST_RETRIES})
+    with unanswered_port() as port:
+        with pytest.raises(TimeoutError), socket.create_connection(("127.0.0.1", port), 0.1):
+            pass  # the port really does not answer
+        provider = config["providers"]["a"]
+        provider["base_url"] = f"http://127.0.0.1:{port}/v1"
+        provider["timeout"] = {"connect": 30, "read": 30}  # the provider's: far too long
+        config["models"][0]["timeout"] = {"connect": 0.2, "first_byte": 30}
+        with in_process_gateway(tmp_path, config) as gateway:
+            sdk = client(gateway.base_url)
+            started = time.monotonic()
+            replies = [sdk.chat.completions.with_raw_response.create(model="gpt", messages=HELLO)
+                       for _ in range(2)]
+            elapsed = time.monotonic() - started
+            metrics = httpx.get(f"{gateway.base_url}/metrics").text
+    assert [reply.headers["x-relaygate-deployment"] for reply in replies] == ["b", "b"]
+    assert sorted(reply.headers["x-relaygate-attempts"] for reply in replies) == ["1", "2"]
+    assert elapsed < 3  # one 0.2 s connect timeout, not the provider's 30 s
+    assert 'relaygate_deployment_failures_total{class="timeout",deployment="a",model="gpt"} 1.0' \
         in metrics

@@ -28,6 +28,18 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port whose connects hang: a listener that never accepts, its one-deep queue filled
+    (the kernel then drops new SYNs, so a connect waits until its own timeout)."""
+    with socket.socket() as listener, socket.socket() as filler:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port: int = listener.getsockname()[1]
+        filler.connect(("127.0.0.1", port))
+        yield port
+
+
 def wait_until_ready(
     url: str, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:

@@ -22,13 +22,24 @@ from relaygate.guardrails.findings import Finding, spans_of, without_overlaps
 from relaygate.guardrails.settings import SECRET_KINDS
 
 _ASSIGNED_NAME = (r"(?i)(?<![\w-])([\w.-]*?(?:secret|token|passw(?:or)?d|passwd|pwd|api[_-]?key"
-                  r"|apikey|access[_-]?key|auth[_-]?key|credentials?|private[_-]?key)[\w.-]*)"
+                  r"|apikey|access[_-]?key|auth[_-]?key|credentials?|private[_-]?key"
+                  r"|(?:account|service|client|signing|encryption|master)[_-]?key)[\w.-]*)"
                   r"[\"']?\s*(?:=|:=|:|=>)\s*([\"']?)([^\s\"'`,;(){}\[\]<>]{8,200})\2")
-_NOT_SECRET_NAME = re.compile(r"(?i)hash|digest|checksum|sha\d*|md5|_id$|^id$|url|name|field"
-                              r"|type|length|len$|file|path|prompt|_?count|max|min|policy")
+# words of a name that say its value is not the secret itself (`password_hash`, `token_count`),
+# matched as whole words: `AccountKey` holds "count", `admin_password` "min", `SHARED_SECRET` "sha"
+_NOT_SECRET_WORDS = frozenset({
+    "hash", "hashed", "digest", "checksum", "sha", "md5", "id", "url", "uri", "name", "field",
+    "type", "length", "len", "file", "filename", "path", "prompt", "count", "max", "min",
+    "policy",
+})
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_WORD = re.compile(r"[a-z]+")
 _PLACEHOLDER = re.compile(r"(?i)^(?:x+|\*+|\.+|<[^>]*>|\$\{?\w+\}?|%\w+%|\{\{.*\}\}|null|none"
                           r"|true|false|undefined|changeme|password\d*|secret|redacted|example"
-                          r"|your[_-]?\w+|os\.environ.*|env\..*|process\.env.*|self\..*)$")
+                          r"|your[_-]?[\w-]+|[\w-]+[_-]here|os\.environ.*|env\..*|process\.env.*"
+                          r"|self\..*)$")
+# code, `request.headers`, `settings.API_KEY`: words without digits (`SG.Ab1Cd2.Xy9` is a key)
+_ATTRIBUTE = re.compile(r"^[A-Za-z_]+(?:\.[A-Za-z_]+)+$")
 
 _PATTERNS: dict[str, list[tuple[re.Pattern[str], int]]] = {
     "AWS_ACCESS_KEY": [(re.compile(r"(?<![A-Z0-9])" + AWSKeyDetector.denylist[0].pattern
@@ -94,6 +105,13 @@ def _present(lowered: str) -> set[str]:
     return present
 
 
+def _names_no_secret(name: str) -> bool:
+    """Whether one of the name's words (snake, kebab, dotted or camel case) says its value
+    is something about a secret, not the secret."""
+    return any(word in _NOT_SECRET_WORDS
+               for word in _WORD.findall(_CAMEL.sub(r"\1_\2", name).lower()))
+
+
 def shannon_entropy(value: str) -> float:
     """Bits per character (detect-secrets' measure for high-entropy strings)."""
     counts = Counter(value)
@@ -102,7 +120,7 @@ def shannon_entropy(value: str) -> float:
 
 
 def _looks_random(value: str) -> bool:
-    if _PLACEHOLDER.match(value):
+    if _PLACEHOLDER.match(value) or _ATTRIBUTE.match(value):
         return False
     classes = sum((any(c.islower() for c in value), any(c.isupper() for c in value),
                    any(c.isdigit() for c in value), any(not c.isalnum() for c in value)))
@@ -136,6 +154,6 @@ class SecretsDetector:
         if self._entropy and "HIGH_ENTROPY" in present:
             for match in self._assigned.finditer(text):
                 name, value = match.group(1), match.group(3)
-                if _NOT_SECRET_NAME.search(name) is None and _looks_random(value):
+                if not _names_no_secret(name) and _looks_random(value):
                     found.append(Finding(*match.span(3), "HIGH_ENTROPY"))
         return without_overlaps(found)

@@ -1,6 +1,7 @@
-"""Per-attempt timeouts: time to the first byte (a whole reply, or a stream's first item),
-the total, and a stream's idle gap. A deployment sets them (`timeout:`), a request may
-lower them (`x-relaygate-timeout: <seconds>`). Exceeding one is an UpstreamTimeout (504)."""
+"""Per-attempt timeouts: a new connection, time to the first byte (a whole reply, or a
+stream's first item), the total, and a stream's idle gap. A deployment sets them
+(`timeout:`), a request may lower them (`x-relaygate-timeout: <seconds>`). Exceeding one is
+an UpstreamTimeout (504)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Deadlines:
+    connect: float | None = None  # None: the provider's `timeout.connect`
     first_byte: float | None = None
     total: float | None = None
     stream_idle: float | None = None
@@ -36,10 +38,14 @@ def deadlines_for(settings: TimeoutsSettings | None, requested: float | None) ->
     """A deployment's timeouts, each lowered to the request's `requested` seconds; None: none."""
     if settings is None and requested is None:
         return None
-    first_byte = settings.first_byte if settings is not None else None
-    total = settings.total if settings is not None else None
-    idle = settings.stream_idle if settings is not None else None
-    return Deadlines(_least(first_byte, requested), _least(total, requested), idle)
+    if settings is None:
+        return Deadlines(requested, requested, requested, None)
+    return Deadlines(
+        _least(settings.connect, requested),
+        _least(settings.first_byte, requested),
+        _least(settings.total, requested),
+        settings.stream_idle,
+    )
 
 
 async def within(awaitable: Awaitable[T], seconds: float | None, provider: str) -> T:

@@ -20,6 +20,7 @@ from relaygate.pipeline.deadlines import Deadlines, paced, within
 from relaygate.pipeline.outcome import Attempt, Sink, Sinks
 from relaygate.providers.anthropic import AnthropicProvider
 from relaygate.providers.base import Provider, RawRelay, RawReply, WireFormat
+from relaygate.providers.upstream_pool import connect_timeout
 from relaygate.relay.anthropic import AnthropicRelay
 from relaygate.relay.base import RelayFormat, relay_stream
 from relaygate.relay.gemini import GeminiRelay
@@ -74,13 +75,15 @@ class Dispatch:
         deadlines: Deadlines | None = None,
     ) -> Answer:
         """One upstream call of a routed plan: relayed or translated, whichever `route`'s
-        provider allows; `observer` hears its outcome first."""
-        if call.task is not None:
-            return await self._task(call, route, number, observer, deadlines)
-        relay = self._relay_for(call, route.provider)
-        if relay is not None:
-            return await self._relay(call, route, relay, number, observer, deadlines)
-        return await self._translate(call, route, number, observer, deadlines)
+        provider allows; `observer` hears its outcome first. A stream's connection is made
+        before its first item is returned, so inside the deployment's connect timeout."""
+        with connect_timeout(deadlines.connect if deadlines is not None else None):
+            if call.task is not None:
+                return await self._task(call, route, number, observer, deadlines)
+            relay = self._relay_for(call, route.provider)
+            if relay is not None:
+                return await self._relay(call, route, relay, number, observer, deadlines)
+            return await self._translate(call, route, number, observer, deadlines)
 
     def _relay_for(self, call: Call, provider: Provider) -> RelayFormat | None:
         # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs

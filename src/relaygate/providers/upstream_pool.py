@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -12,6 +14,23 @@ from urllib.parse import urlsplit
 from relaygate.providers.upstream_connection import UpstreamConnection
 
 KEEPALIVE_SECONDS = 30.0  # an idle connection older than this is closed, not reused
+
+CONNECT_SECONDS: ContextVar[float | None] = ContextVar("relaygate_connect_seconds", default=None)
+"""One attempt's own connect timeout (its deployment's `timeout.connect`, maybe lowered by the
+request), set by the dispatch around that upstream call; None: the provider's."""
+
+
+@contextmanager
+def connect_timeout(seconds: float | None) -> Iterator[None]:
+    """New connections made inside take at most `seconds` (None: the provider's limit)."""
+    if seconds is None:
+        yield
+        return
+    token = CONNECT_SECONDS.set(seconds)
+    try:
+        yield
+    finally:
+        CONNECT_SECONDS.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +133,8 @@ class ConnectionPool:
     async def _connect(self, target: Target) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
         tls = _tls() if target.scheme == "https" else None
-        async with asyncio.timeout(self._connect_timeout):
+        limit = CONNECT_SECONDS.get()
+        async with asyncio.timeout(self._connect_timeout if limit is None else limit):
             _, connection = await loop.create_connection(
                 UpstreamConnection,
                 target.host,

@@ -80,8 +80,9 @@ class GroupSettings(_Strict):
 
 
 class TimeoutsSettings(_Strict):
-    """A deployment's timeouts in seconds (the provider's `timeout.connect` sets connect)."""
+    """A deployment's timeouts in seconds; `connect` unset: the provider's `timeout.connect`."""
 
+    connect: float | None = Field(default=None, gt=0)  # a new connection to the upstream
     first_byte: float | None = Field(default=None, gt=0)  # the whole reply, or a stream's first item
     total: float | None = Field(default=None, gt=0)
     stream_idle: float | None = Field(default=None, gt=0)  # no chunk for this long ends a stream

@@ -5,11 +5,14 @@ random strings in the right shape, numbers are synthetic (Luhn/IBAN checksums co
     python -m tests.guardrails.corpus.generate    # rewrites the .jsonl files
 
 Each line: {"text", "label" (1: the guard should act), "kind", "chunks" (when the sample is
-a stream split across chunks)}."""
+a stream split across chunks), "split"}. The generated and `handwritten.py` samples are the
+`dev` split (the detectors were tuned on them); `fresh.py`'s go half to `dev`, half to
+`heldout` (by a hash of the text), which no detector change may be tuned on."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 import string
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from stdnum import iban, luhn
+from tests.guardrails.corpus import fresh
 from tests.guardrails.corpus.handwritten import INJECTION, NEGATIVE, POSITIVE
 
 HERE = Path(__file__).parent
@@ -38,8 +42,8 @@ def wrap(secret: str) -> str:
     ]).format(secret)
 
 
-def split(text: str) -> list[str]:
-    cuts = sorted(R.sample(range(1, len(text)), min(len(text) - 1, R.randint(2, 6))))
+def split(text: str, rng: random.Random = R) -> list[str]:
+    cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, rng.randint(2, 6))))
     return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
 
 
@@ -228,11 +232,37 @@ def injection_corpus() -> list[dict[str, Any]]:
     return rows
 
 
+def split_of(text: str) -> str:
+    """`dev` or `heldout`, fixed by the text (so regenerating keeps every sample's split)."""
+    return "heldout" if hashlib.sha256(text.encode()).digest()[0] % 2 else "dev"
+
+
+def fresh_rows(positive: list[str], negative: list[str]) -> list[dict[str, Any]]:
+    """`fresh.py`'s samples; every third one of each split also fed as stream chunks."""
+    rows = []
+    for label, texts in ((1, positive), (0, negative)):
+        for index, text in enumerate(texts):
+            row: dict[str, Any] = {"text": text, "label": label, "kind": "fresh",
+                                   "split": split_of(text)}
+            if index % 3 == 0:
+                row["chunks"] = split(text, random.Random(text))  # not R: the rest stays
+            rows.append(row)
+    return rows
+
+
+FRESH = {
+    "secrets": (fresh.SECRETS_POSITIVE, fresh.SECRETS_NEGATIVE),
+    "pii": (fresh.PII_POSITIVE, fresh.PII_NEGATIVE),
+    "injection": (fresh.INJECTION_ATTACK + fresh.INJECTION_ATTACK_2,
+                  fresh.INJECTION_BENIGN + fresh.INJECTION_BENIGN_2),
+}
+
+
 def main() -> None:
     for name, rows in (("secrets", secrets_corpus()), ("pii", pii_corpus()),
                        ("injection", injection_corpus())):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as out:
-            for row in rows:
+            for row in [*({"split": "dev", **row} for row in rows), *fresh_rows(*FRESH[name])]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
