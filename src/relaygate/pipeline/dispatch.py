@@ -113,7 +113,8 @@ class Dispatch:
         self, call: Call, route: Route, relay: RelayFormat, number: int = 1,
         observer: Sink | None = None, deadlines: Deadlines | None = None,
     ) -> Answer:
-        relay.validate(call)
+        if call.model_call is None:  # else decoding the body has validated it already
+            relay.validate(call)
         provider: RawRelay = route.provider  # type: ignore[assignment]
         body = relay.request(call, route)
         attempt = self._attempt(call, route, True, number, observer)
