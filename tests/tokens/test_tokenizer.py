@@ -3,6 +3,7 @@ tiktoken") prints next to the API's own `prompt_tokens` for the same requests.""
 
 from __future__ import annotations
 
+import bpe_openai
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +142,11 @@ def test_the_ceiling_is_never_below_the_exact_count(
     messages = [Message(Role.USER if n % 2 else Role.SYSTEM, [TextPart(t)]) for n, t in
                 enumerate(texts)]
     assert prompt_token_ceiling(messages, tools) >= count_prompt(messages, tools, model)
+
+
+def test_counts_equal_the_encodings_token_lists() -> None:
+    """The native count path gives what `encode_ordinary` gives, lone surrogates included."""
+    for model in ("gpt-4o", "gpt-4"):
+        encoding = bpe_openai.get_encoding(encoding_name_for(model))
+        for text in ("hello world", "x\ud800y", "日本語のテキスト😀", "  spaces\n\nand 12345"):
+            assert count_text(text, model) == len(encoding.encode_ordinary(text))

@@ -54,7 +54,26 @@ def preload(model: str = "gpt-4o") -> None:
 def count_text(text: str, model: str = "gpt-4o") -> int:
     if not text:
         return 0
-    return len(_encoding(encoding_name_for(model)).encode_ordinary(text))
+    return _counter(model)(text)
+
+
+@lru_cache(maxsize=64)
+def _counter(model: str) -> Callable[[str], int]:
+    """`model`'s token count of a text: the Rust tokenizer's own `count` (no token list is
+    built), which bpe-openai's `encode_ordinary` wraps."""
+    encoding = _encoding(encoding_name_for(model))
+    native: Callable[[str], int] | None = getattr(getattr(encoding, "_backend", None),
+                                                  "count", None)
+    if native is None:  # another bpe-openai: through its public API
+        return lambda text: len(encoding.encode_ordinary(text))
+
+    def count(text: str) -> int:
+        try:
+            return native(text)
+        except UnicodeEncodeError:  # lone surrogates: counted as encode_ordinary counts them
+            return len(encoding.encode_ordinary(text))
+
+    return count
 
 
 def truncate_to_tokens(text: str, limit: int, model: str = "gpt-4o") -> str:
