@@ -38,9 +38,11 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
     ("override_foreign", 0.8, re.compile(r"\b(?:ignorez|ignora|ignoriere|vergiss|oubliez|olvida)\b.{0,30}"
                      r"\b(?:instructions|instrucciones|anweisungen|istruzioni)\b")),
     # addressed to the model from inside a document or a tool's output
-    ("addressed_to_ai", 0.5, re.compile(r"\b(?:ai|assistant|language model|llm|model|agents?|bot)\b[\w\s]{0,30}?"
-                     r"[:,] ?(?:do not|don't|ignore|disregard|forget|instead|stop|you must"
-                     r"|the user wants)|\b(?:the )?(?:assistant|ai|model) (?:must|should|will)"
+    ("addressed_to_ai", 0.5, re.compile(r"\b(?:ai|ais|assistants?|language models?|llms?|models?|agents?|bots?|chatbots?)\b"
+                     r"[\w\s]{0,30}?[:,] ?(?:do not|don't|ignore|disregard|forget|instead|stop"
+                     r"|you must|the user wants|now (?:call|send|delete|reveal|say|tell|run)"
+                     r"|(?:when|whenever|if) you (?:read|summari[sz]e|see|process)|mark|reply only"
+                     r"|always|also (?:send|reveal|say|tell))|\b(?:the )?(?:assistant|ai|model) (?:must|should|will)"
                      r" now\b")),
     ("note_to_ai", 0.5, re.compile(rf"\b(?:note|message|attention|instructions?|important)\W{{0,3}}(?:to|for)"
                      rf" (?:the |any )?{_AI}\b|^\W*(?:attention|important)\W+(?:the )?{_AI}\b"
@@ -68,7 +70,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
                      r"|evil confidant|aim mode|dan mode)\b"
                      r"|\b(?:developer|god|dan|jailbreak) mode (?:enabled|activated|is on|on)\b"
                      r"|\b(?:enable|enter|switch to|activate) (?:developer|god|dan|jailbreak"
-                     r"|unrestricted) mode\b(?! (?:on|in|for) )"
+                     r"|unrestricted|unfiltered|sudo|root|admin|evil) mode\b(?! (?:on|in|for) )"
                      r"|\b(?:you are|you're|act as|be|become) (?:now )?(?:dan|stan|jailbroken)\b")),
     ("without_limits", 0.7, re.compile(r"\b(?:you are|you're|act as|pretend (?:to be|you are)|roleplay as|become)"
                      r" (?:now )?(?:an? )?(?:ai|assistant|model|chatbot|character|entity)?\s?"
@@ -85,12 +87,15 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
     ("unfiltered", 0.5, re.compile(rf"\b(?:unfiltered|uncensored|unrestricted|unaligned)"
                      rf" (?:{_AI}|mode|responses?|answers?|reply)\b")),
     ("ignores_rules", 0.5, re.compile(r"\bwho (?:ignores|breaks|doesn't follow|does not follow|never follows)\b"
-                     r"[\w\s']{0,20}(?:rules|policies|guidelines|content polic)")),
+                     r"[\w\s']{0,20}(?:rules|policies|guidelines|content polic)"
+                     r"|\b(?:does not|doesn't|don't|do not|never) care (?:about|for) (?:the |any |your )?"
+                     r"(?:rules|policies|guidelines|restrictions|safety|ethics)")),
     # delimiters and chat templates
     ("template", 0.6, re.compile(r"<\|?(?:im_start|im_end|system|endoftext|eot_id|start_header_id)\|?>"
                      r"|\[/?inst\]|<</?sys>>|</?system>|\bend of (?:system )?prompt\b"
                      r"|\[(?:system|assistant)\]\(#")),
-    ("heading_system", 0.5, re.compile(r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,})\s*(?:new )?(?:system|admin|developer)\b")),
+    ("heading_system", 0.5, re.compile(r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,})\s*(?:(?:begin|start|end) )?(?:new )?"
+                     r"(?:system|admin|developer)\b")),
     ("begin_new", 0.4, re.compile(r"\b(?:begin|start) (?:new|admin|system) (?:instructions|session|prompt)")),
     ("admin_override", 0.5, re.compile(r"\b(?:admin|developer|sudo|root|system) (?:override|mode|access) "
                      r"(?:enabled|activated|granted|on)\b|\bsystem override\b")),
@@ -111,7 +116,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
         r"|filters|commands)\b[\w\s']{0,25}?\b(?:are|is|were|have been|has been)? ?(?:gone"
         r"|obsolete|over|null|void|lifted|outdated|invalid|a mistake|no longer (?:valid|apply"
         r"|applies|count)|(?:don't|do not|doesn't|does not) (?:apply|count|matter)(?: anymore)?"
-        r"|off|switched off|turned off|disabled|suspended)\b")),
+        r"|off|switched off|turned off|disabled|suspended|optional)\b")),
     ("everything_before", 0.5, re.compile(
         r"\b(?:everything|anything|all) (?:before|above|prior to) (?:this|here|my)\b[\w\s]{0,12}"
         r"\b(?:is|are|was)\b[\w\s]{0,10}\b(?:obsolete|void|cancell?ed|irrelevant|a test|fake"
@@ -123,14 +128,22 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
     ("exfiltrate_more", 0.7, re.compile(
         r"(?<!never )(?<!not )(?<!n't )\b(?:print|paste|give|list|write|display|quote|put|spell|translate|encode|summari[sz]e"
         r"|repeat|copy|echo|dump|output|reveal|show|leak|tell|read|send|disclose|share|expose"
-        r"|remind)\b[\w\s',]{0,30}?\b(?:(?:your|the) (?:\w+ )?(?:system|hidden|secret|initial"
-        r"|original|developer|confidential|internal|starting|first|pre-?) ?(?:prompt|instructions"
-        r"|preamble|message|rules|configuration|directives|guidelines)|(?:your|the) prompt\b"
-        r"|internal prompts?|(?:system|developer|hidden) (?:prompt|instructions|message))")),
+        r"|remind)\b[\w\s',]{0,30}?\b(?:(?:your|the) (?:\w+ )?(?:system|hidden|secret|developer"
+        r"|confidential|internal|configuration|setup) ?(?:prompt|instructions|preamble|message"
+        r"|rules|configuration|directives|guidelines)|your (?:\w+ )?(?:initial|original|starting"
+        r"|first|pre-?) ?(?:prompt|instructions|preamble|message|rules|configuration)"
+        r"|(?:your|the) prompt\b|internal prompts?|(?:system|developer|hidden) (?:prompt"
+        r"|instructions|message))"
+        r"|(?<!never )(?<!not )(?<!n't )\b(?:output|print|paste|dump|leak|recite|reveal|disclose"
+        r"|summari[sz]e|copy)\b (?:all (?:of )?)?your (?:own )?(?:prompt|instructions|guidelines"
+        r"|directives|rules|configuration|setup|set-up)\b")),
     ("prompt_that_configures", 0.6, re.compile(
         r"\b(?:prompt|text|message|instructions|rules)\b (?:you (?:started with|were (?:given"
         r"|initiali[sz]ed with|configured with|set up with)|got from your (?:developer|creator"
-        r"|operator)s?|received from)|that (?:configures?|set up|initiali[sz]ed) you)")),
+        r"|operator)s?|received from|(?:operate|run|work|act) (?:under|by))|that (?:configures?"
+        r"|set up|initiali[sz]ed) you)|\b(?:prompt|instructions|rules|directives|guidelines)\b"
+        r" (?:were you|have you been|did you (?:get|receive)) (?:given|initiali[sz]ed|configured"
+        r"|set up|programmed|told)?")),
     ("prompt_contents", 0.6, re.compile(
         r"\bwhat(?:'s| is| does| do| are)? (?:in |inside )?(?:your|the) (?:hidden |secret |system"
         r" |initial )(?:prompt|instructions|preamble|message|rules)")),
@@ -147,6 +160,19 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
         r" (?:guidelines|rules|compass)|as if you had no (?:safety |content )?(?:guidelines|rules"
         r"|restrictions|filters)|(?:have|has) no (?:safety|content) (?:rules|policy|guidelines)"
         r"|without (?:your|its|any) (?:usual )?(?:restrictions|filters|guidelines|safety))")),
+    ("rules_never_existed", 0.7, re.compile(
+        r"\b(?:pretend|imagine|act as if|as if|as though)\b[\w\s,']{0,15}?\b(?:the |your |all )?"
+        r"(?:rules|guidelines|restrictions|policies|policy|filters|guardrails|safety (?:rules|policy))"
+        r" (?:never existed|don't exist|do not exist|doesn't exist|does not exist|were gone"
+        r"|had been (?:deleted|removed|lifted))")),
+    ("no_refusal", 0.6, re.compile(
+        r"\b(?:no refusals|never refuses?|without refusing|doesn't refuse|does not refuse"
+        r"|can't refuse|cannot refuse|never says? no|never declines?)\b")),
+    ("module_removed", 0.6, re.compile(
+        r"\b(?:ethics|ethical|safety|moral|content|filter|guardrail|alignment)\w* ?(?:module"
+        r"|layer|training|filters?|settings?|subroutines?)? (?:has been |have been |had been |was"
+        r" |were |is |are )?(?:removed|deleted|stripped|disabled|turned off|switched off)\b"
+        r"|\bhad its \w+ (?:module|filters?|training) removed\b")),
     ("grandma", 0.7, re.compile(
         r"\b(?:dead|late|deceased) (?:grand(?:ma|mother|pa|father)|mother|father|dad|mom)\b")),
     # fake authority, claimed permission
@@ -168,7 +194,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
         r"\b(?:ai|assistant|model|llm|bot|agent|summari[sz]er)s?(?: systems?| models?)? (?:reading"
         r"|processing|summari[sz]ing|parsing|seeing) (?:this|these|the following)\b"
         r"|\bto the (?:bot|ai|assistant|model|agent)\s?:|\bdear (?:ai|assistant|language model"
-        r"|llm|model)\b")),
+        r"|llm|model)s?\s?[,:]")),
     ("dangerous_tool", 0.4, re.compile(
         r"\b(?:forward|send|upload|exfiltrate|transfer|post)\b[\w\s',]{0,30}?\b(?:to"
         r" \S+@\S+|api keys?|passwords?|credentials|chat history|conversation|cookies|all (?:the )?"
@@ -181,7 +207,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
         r"\b(?:affiche[zs]?|montre[zs]?|révèle[zs]?|donne[zs]?|répète[zs]?)\b.{0,30}?\b(?:prompt"
         r"|message|instructions|consignes) (?:système|systeme|cachées?|secrètes?|initiales?)")),
     ("override_de", 0.8, re.compile(
-        r"\b(?:ignorier\w*|vergiss\w*|vergessen|missachte\w*|übergehe\w*)\b.{0,40}?\b(?:anweisungen"
+        r"\b(?:ignorier\w*|vergiss\w*|vergessen|missachte\w*|übergehe\w*)\b.{0,40}?(?:anweisungen"
         r"|regeln|vorgaben|instruktionen|richtlinien|befehle)\b")),
     ("exfiltrate_de", 0.7, re.compile(
         r"\b(?:zeig\w*|gib|verrate\w*|wiederhole\w*)\b.{0,40}?\b(?:systemprompt|systemanweisungen"
@@ -251,7 +277,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "pretend_no_rules": ("pretend",),
     "stay_in_character": ("character", "no longer an ai"),
     "unfiltered": ("unfiltered", "uncensored", "unrestricted", "unaligned"),
-    "ignores_rules": ("who",),
+    "ignores_rules": ("who", "care"),
     "template": ("<", "[", "end of"),
     "heading_system": ("##", "===", "---"),
     "begin_new": ("begin", "start"),
@@ -271,6 +297,9 @@ CUES: dict[str, tuple[str, ...]] = {
     "no_safety": ("evil twin", "escaped its lab", "whose", "switched", "turned", "not bound by",
                   "no moral", "no ethical", "no safety", "no content", "as if you had no",
                   "without"),
+    "rules_never_existed": ("never existed", "exist", "were gone", "had been"),
+    "no_refusal": ("refus", "never say", "never decline"),
+    "module_removed": ("removed", "deleted", "stripped", "disabled", "turned off", "switched off"),
     "grandma": ("dead", "late", "deceased"),
     "fake_authority": ("from", "official notice", "override code", "authorization code",
                        "authorisation code"),
