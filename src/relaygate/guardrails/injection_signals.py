@@ -48,7 +48,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
                      rf" (?:the |any )?{_AI}\b|^\W*(?:attention|important)\W+(?:the )?{_AI}\b"
                      rf"|\[hidden\W")),
     # system prompt exfiltration
-    ("exfiltrate", 0.8, re.compile(r"(?<!never )(?<!not )(?<!n't )\b(?:reveal|show|print|printing|repeat"
+    ("exfiltrate", 0.8, re.compile(r"\b(?<!never )(?<!not )(?<!n't )(?:reveal|show|print|printing|repeat"
                      r"|output|tell me|display|leak|dump|share|give me|write out|reproduce|copy"
                      r"|paste|recite|spell out|what (?:is|are|was|were))\b[\w\s']{0,20}?"
                      r"(?<!my )(?:system prompt|(?:hidden|secret|developer|system|initial) (?:prompt|"
@@ -126,7 +126,7 @@ SIGNALS: list[tuple[str, float, re.Pattern[str]]] = [
         r"|instruction|orders?) (?:is|are|now)\b|\bnew (?:command|directive|rule|policy)s?:")),
     # more ways to ask for the prompt
     ("exfiltrate_more", 0.7, re.compile(
-        r"(?<!never )(?<!not )(?<!n't )\b(?:print|paste|give|list|write|display|quote|put|spell|translate|encode|summari[sz]e"
+        r"\b(?<!never )(?<!not )(?<!n't )(?:print|paste|give|list|write|display|quote|put|spell|translate|encode|summari[sz]e"
         r"|repeat|copy|echo|dump|output|reveal|show|leak|tell|read|send|disclose|share|expose"
         r"|remind)\b[\w\s',]{0,30}?\b(?:(?:your|the) (?:\w+ )?(?:system|hidden|secret|developer"
         r"|confidential|internal|configuration|setup) ?(?:prompt|instructions|preamble|message"
@@ -290,7 +290,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "everything_before": ("before", "above", "prior to"),
     "new_task": ("new", "real", "actual", "only"),
     "exfiltrate_more": ("prompt", "instruction", "preamble", "message", "rules", "configuration",
-                        "directive", "guideline"),
+                        "directive", "guideline", "setup", "set-up"),
     "prompt_that_configures": ("prompt", "text", "message", "instruction", "rules"),
     "prompt_contents": ("what",),
     "persona": ("gpt", "bot", "ai"),
