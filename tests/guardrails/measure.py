@@ -1,9 +1,10 @@
 """Precision and recall of the built-in guards on the labelled corpus.
 
-    PYTHONPATH=src python -m tests.guardrails.measure [--split dev|heldout]
+    PYTHONPATH=src python -m tests.guardrails.measure [--split dev|heldout|blind]
 
 Figures for each split (corpus/generate.py: `dev`, which the detectors were tuned on, and
-`heldout`, which they may not be) and for both. A sample with `chunks` is fed to the stream's rolling window chunk by chunk (an output
+`heldout`, which they may not be; for injection also `blind`, corpus/blind.py, written
+before its detector was reworked and never tuned on) and for all of them. A sample with `chunks` is fed to the stream's rolling window chunk by chunk (an output
 guard that blocks), so a value split across chunks must still be caught."""
 
 from __future__ import annotations
@@ -86,19 +87,21 @@ def score(kind: str, split: str | None = None) -> Score:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "heldout"], action="append")
+    parser.add_argument("--split", choices=["dev", "heldout", "blind"], action="append")
     parser.add_argument("--show", type=int, default=8, help="misses and false hits listed")
     args = parser.parse_args()
-    splits: list[str | None] = args.split or ["dev", "heldout", None]
+    splits: list[str | None] = args.split or ["dev", "heldout", "blind", None]
     print(f"{'type':<10} {'split':<8} {'pos':>4} {'neg':>4} {'precision':>9} {'recall':>7} "
           f"{'FPR':>6}")
     for kind in ("secrets", "pii", "injection"):
         for split in splits:
             s = score(kind, split)
+            if not s.tp + s.fn + s.fp + s.tn:
+                continue  # no sample of this type in the split
             print(f"{kind:<10} {split or 'all':<8} {s.tp + s.fn:>4} {s.fp + s.tn:>4} "
                   f"{s.precision:>9.3f} {s.recall:>7.3f} {s.fpr:>6.3f}")
-            if split is None and len(splits) > 1:
-                continue  # its misses are listed under their split
+            if split == "blind" or (split is None and len(splits) > 1):
+                continue  # blind misses are never listed (nobody tunes on them)
             for text in (s.missed or [])[:args.show]:
                 print("   missed:", repr(text[:100]))
             for text in (s.false or [])[:args.show]:

@@ -3,7 +3,9 @@
 On the `dev` split, which the detectors were tuned on, they stay at the issue's targets:
 secrets recall ≥ 0.98 at precision ≥ 0.95, PII recall ≥ 0.95 at precision ≥ 0.9, injection
 recall ≥ 0.8 at a false positive rate ≤ 5 %. On `heldout` (text nobody tuned them for) they
-stay at least where they were measured (docs/guardrails.md), injection below its target."""
+stay at least where they were measured (docs/guardrails.md), injection's below its target;
+on `blind` (corpus/blind.py, written before the injection scorer was reworked and never tuned
+on) injection stays at its target."""
 
 from __future__ import annotations
 
@@ -33,8 +35,12 @@ def test_injection() -> None:
     assert figures.tp + figures.fn >= 200 and figures.fp + figures.tn >= 200
     assert figures.recall >= 0.8 and figures.fpr <= 0.05
     held_out = score("injection", "heldout")
-    # measured 0.59 at an FPR of 0.088: the targets (0.8, 0.05) are not met on held-out text
-    assert held_out.recall >= 0.55 and held_out.fpr <= 0.1
+    # measured 0.769 at an FPR of 0.029 (39 attacks, 34 benign): recall is below its target
+    assert held_out.recall >= 0.74 and held_out.fpr <= 0.05
+    blind = score("injection", "blind")
+    assert blind.tp + blind.fn >= 150 and blind.fp + blind.tn >= 150
+    # measured 0.816 at an FPR of 0.019
+    assert blind.recall >= 0.8 and blind.fpr <= 0.05
 
 
 def test_every_split_holds_samples_fed_as_stream_chunks() -> None:

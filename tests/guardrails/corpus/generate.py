@@ -6,8 +6,10 @@ random strings in the right shape, numbers are synthetic (Luhn/IBAN checksums co
 
 Each line: {"text", "label" (1: the guard should act), "kind", "chunks" (when the sample is
 a stream split across chunks), "split"}. The generated and `handwritten.py` samples are the
-`dev` split (the detectors were tuned on them); `fresh.py`'s go half to `dev`, half to
-`heldout` (by a hash of the text), which no detector change may be tuned on."""
+`dev` split (the detectors were tuned on them; `dev_injection.py` too); `fresh.py`'s go half to `dev`, half to
+`heldout` (by a hash of the text), which no detector change may be tuned on. `blind.py`'s
+injection samples are the `blind` split: written before the injection detector was reworked,
+never looked at while tuning it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stdnum import iban, luhn
-from tests.guardrails.corpus import fresh
+from tests.guardrails.corpus import blind, dev_injection, fresh
 from tests.guardrails.corpus.handwritten import INJECTION, NEGATIVE, POSITIVE
 
 HERE = Path(__file__).parent
@@ -229,6 +231,8 @@ def injection_corpus() -> list[dict[str, Any]]:
     for index in range(240):
         rows.append({"text": R.choice(["", "Hey, ", "Please: "]) + benign[index % len(benign)],
                      "label": 0, "kind": "benign"})
+    rows += [{"text": text, "label": 1, "kind": "handwritten"} for text in dev_injection.ATTACKS]
+    rows += [{"text": text, "label": 0, "kind": "handwritten"} for text in dev_injection.BENIGN]
     return rows
 
 
@@ -258,11 +262,19 @@ FRESH = {
 }
 
 
+def blind_rows() -> list[dict[str, Any]]:
+    """`blind.py`'s injection samples, all in the `blind` split."""
+    return [{"text": text, "label": label, "kind": "blind", "split": "blind"}
+            for label, texts in ((1, blind.INJECTION_ATTACK), (0, blind.INJECTION_BENIGN))
+            for text in texts]
+
+
 def main() -> None:
     for name, rows in (("secrets", secrets_corpus()), ("pii", pii_corpus()),
                        ("injection", injection_corpus())):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as out:
-            for row in [*({"split": "dev", **row} for row in rows), *fresh_rows(*FRESH[name])]:
+            for row in [*({"split": "dev", **row} for row in rows), *fresh_rows(*FRESH[name]),
+                        *(blind_rows() if name == "injection" else [])]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
