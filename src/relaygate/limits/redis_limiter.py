@@ -1,6 +1,7 @@
 """The Redis limiter: every instance on one Redis shares each limit (loaded only when
-`storage.redis_url` is set). One script call per check and one per finish; slots are
-leases that expire unless this instance renews them, so a crashed instance's come back."""
+`storage.redis_url` is set). One script call per check and one per finish, the calls of
+one event-loop turn sent as one pipeline (`script_batch.py`); slots are leases that expire
+unless this instance renews them, so a crashed instance's come back."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from redis.exceptions import RedisError
 from relaygate.limits import scripts
 from relaygate.limits.errors import StoreFailed
 from relaygate.limits.meters import ALLOWED, WINDOWS, Kind, Meter, Verdict
+from relaygate.limits.script_batch import ScriptBatch
 from relaygate.observability.logging import get_logger
 
 _log = get_logger("relaygate.limits")
@@ -24,8 +26,8 @@ class RedisLimiter:
         self._prefix = prefix
         self._lease_ms = max(int(lease_seconds * 1000), 1)
         self._renew_every = lease_seconds / 3
-        self._check = redis.register_script(scripts.CHECK)
-        self._finish = redis.register_script(scripts.FINISH)
+        self._check = ScriptBatch(redis, redis.register_script(scripts.CHECK))
+        self._finish = ScriptBatch(redis, redis.register_script(scripts.FINISH))
         self._renew = redis.register_script(scripts.RENEW)
         self._held: dict[str, list[str]] = {}  # lease id → the slot sets it holds a place in
         self._renewing: asyncio.Task[None] | None = None
@@ -48,7 +50,7 @@ class RedisLimiter:
                 args += ["w", meter.limit, meter.cost, int(shape.bucket_seconds * 1000),
                          shape.buckets]
         try:
-            reply = await self._check(keys=keys, args=args)
+            reply = await self._check(keys, args)
         except _FAILURES as error:
             raise StoreFailed(str(error)) from error
         refused, retry_ms = int(reply[0]), int(reply[1])
@@ -81,7 +83,7 @@ class RedisLimiter:
 
     async def _send_finish(self, keys: list[str], args: list[str | int]) -> None:
         try:
-            await self._finish(keys=keys, args=args)
+            await self._finish(keys, args)
         except _FAILURES as error:  # the slots expire with their lease
             _log.warning("rate limit settle failed", error=str(error))
 
