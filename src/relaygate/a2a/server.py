@@ -1,30 +1,37 @@
 """`A2AServer`: the a2a-sdk's JSON-RPC dispatcher and request handler over one executor
 that runs named agents. One handler serves every agent: the route has authenticated the
 caller and found the agent, and puts both in the call context (`CallerContext`). Tasks
-are kept in the SDK's in-memory task store, owned by the caller's tenant and the agent
-(another tenant's task id, or one asked of another agent, is "not found"). Both JSON-RPC
+are kept in the database (task_store.py: the SDK's versioned task store on our tables), so
+any instance reads or cancels a task wherever it runs; each is owned by the caller's tenant
+and the agent (another tenant's task id, or one asked of another agent, is "not found").
+With a shared bus (Redis) a task's events also reach the other instances (event_stream.py),
+so `tasks/resubscribe` works anywhere; without one, only on the instance running it. Both JSON-RPC
 method sets are answered: A2A 1.0's (`SendMessage`, `SendStreamingMessage`, `GetTask`,
 `CancelTask`) and 0.3's (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`)."""
 
 from __future__ import annotations
 
 import asyncio
+import warnings
 
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
-from a2a.server.tasks import InMemoryTaskStore
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, VERSION_HEADER
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.a2a.cards import agent_card
 from relaygate.a2a.executor import AGENT, ORIGIN, NamedAgentExecutor
+from relaygate.a2a.task_store import DatabaseTasks
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.spec import AgentSpec
 from relaygate.agents.sessions.service import SessionService
 from relaygate.pipeline.call import Origin
+from relaygate.store.a2a_tasks import A2ATaskStore
+from relaygate.store.db import Database
+from relaygate.streaming.bus import Bus
 
 SCOPE_KEY = "relaygate.a2a"  # request.scope: (origin, agent name), set by the route
 
@@ -56,13 +63,22 @@ def _secret(header: str) -> bool:
 
 
 class A2AServer:
-    def __init__(self, catalog: AgentCatalog, sessions: SessionService) -> None:
+    def __init__(self, catalog: AgentCatalog, sessions: SessionService, database: Database,
+                 shared_bus: Bus | None) -> None:
         card = agent_card("http://localhost", "agent", AgentSpec(model="any"))  # capabilities
-        self.handler = DefaultRequestHandler(
-            agent_executor=NamedAgentExecutor(catalog, sessions),
-            task_store=InMemoryTaskStore(owner_resolver=owner_of),
-            agent_card=card,
-        )
+        events = None
+        if shared_bus is not None:
+            from relaygate.a2a.event_stream import BusEvents
+
+            events = BusEvents(shared_bus)
+        with warnings.catch_warnings():  # without a shared bus: no cross-instance streaming
+            warnings.filterwarnings("ignore", message=".*without an event_stream.*")
+            self.handler = DefaultRequestHandler(
+                agent_executor=NamedAgentExecutor(catalog, sessions),
+                task_store=DatabaseTasks(A2ATaskStore(database), owner_of),
+                agent_card=card,
+                event_stream=events,
+            )
         self.dispatcher = JsonRpcDispatcher(
             request_handler=self.handler, context_builder=CallerContext(),
             enable_v0_3_compat=True,
