@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,14 +21,16 @@ from a2a.types.a2a_pb2 import (
     Role,
     SendMessageConfiguration,
     SendMessageRequest,
+    SubscribeToTaskRequest,
     Task,
     TaskState,
 )
-from a2a.utils.errors import TaskNotFoundError
+from a2a.utils.errors import A2AError, TaskNotFoundError
 
 from tests.a2a.support import TEAM_A, TEAM_B, a2a_client, bearer, gateway_config
+from tests.conftest import REDIS_URL
 from tests.support.databases import database_url
-from tests.support.servers import GatewayProcess, run_gateway
+from tests.support.servers import run_gateway
 
 AGENTS = {"helper": {"model": "mock"}, "slowpoke": {"model": "slow"}}
 
@@ -41,11 +42,7 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         config = gateway_config(folder, agents=AGENTS)
         config["storage"] = {"database_url": url}
         with run_gateway(folder, config) as first, run_gateway(folder, config) as second:
-            yield _url(first), _url(second)
-
-
-def _url(process: GatewayProcess) -> str:
-    return process.base_url
+            yield first.base_url, second.base_url
 
 
 def _request(text: str, *, return_immediately: bool = False) -> SendMessageRequest:
@@ -101,3 +98,49 @@ async def test_a_task_is_cancelled_from_another_instance(instances: tuple[str, s
         runs = (await http.get("/api/sessions", params={"metadata[agent]": "slowpoke"})).json()
     assert [run["message_count"] for run in runs["data"]] == [0]  # its turn was cancelled,
     # not finished: nothing appended
+
+
+@pytest.fixture(scope="module")
+def shared_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two gateways on one PostgreSQL and one Redis: task events cross instances too."""
+    folder = tmp_path_factory.mktemp("a2a-shared")
+    with database_url("postgres", folder) as url:
+        config = gateway_config(folder, agents=AGENTS)
+        config["storage"] = {"database_url": url, "redis_url": REDIS_URL}
+        with run_gateway(folder, config) as first, run_gateway(folder, config) as second:
+            yield first.base_url, second.base_url
+
+
+@pytest.mark.asyncio
+async def test_a_task_streams_to_another_instance_over_redis(
+    shared_instances: tuple[str, str],
+) -> None:
+    first, second = shared_instances
+    task = await _send(first, "slowpoke", " ".join(["word"] * 12), return_immediately=True)
+    async with a2a_client(f"{second}/a2a/slowpoke", TEAM_A, streaming=True) as client:
+        events = [event async for event in client.subscribe(SubscribeToTaskRequest(id=task.id))]
+    chunks = [get_artifact_text(event.artifact_update.artifact, "") for event in events
+              if event.HasField("artifact_update")]
+    states = [event.status_update.status.state for event in events
+              if event.HasField("status_update")]
+    assert chunks, events  # the reply's chunks, streamed from the instance running it
+    assert states[-1] == TaskState.TASK_STATE_COMPLETED
+    done = await _get(second, "slowpoke", task.id)
+    assert "word word" in get_artifact_text(done.artifacts[0], "")
+
+
+@pytest.mark.asyncio
+async def test_without_redis_a_resubscription_elsewhere_is_refused(
+    instances: tuple[str, str],
+) -> None:
+    first, second = instances
+    task = await _send(first, "slowpoke", " ".join(["word"] * 12), return_immediately=True)
+    async with a2a_client(f"{second}/a2a/slowpoke", TEAM_A, streaming=True) as client:
+        with pytest.raises(A2AError, match="not running on this gateway instance"):
+            async for _ in client.subscribe(SubscribeToTaskRequest(id=task.id)):
+                pass
+    async with a2a_client(f"{first}/a2a/slowpoke", TEAM_A, streaming=True) as client:
+        events = [event async for event in client.subscribe(SubscribeToTaskRequest(id=task.id))]
+    states = [event.status_update.status.state for event in events
+              if event.HasField("status_update")]
+    assert states[-1] == TaskState.TASK_STATE_COMPLETED  # where it runs, it streams

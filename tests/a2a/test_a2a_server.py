@@ -23,7 +23,8 @@ from a2a.types.a2a_pb2 import (
 )
 from a2a.utils.errors import TaskNotFoundError
 
-from tests.a2a.support import TEAM_A, TEAM_B, a2a_client, bearer, gateway_config, serve
+from tests.a2a.support import TEAM_A, TEAM_B, a2a_client, bearer, serve_on
+from tests.support.databases import BACKENDS
 
 AGENTS = {
     "helper": {"model": "mock", "description": "Answers sums."},
@@ -32,9 +33,11 @@ AGENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve(gateway_config(tmp_path_factory.mktemp("a2a"), agents=AGENTS)) as base_url:
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The gateway on SQLite and on PostgreSQL (the tasks are in the database)."""
+    with serve_on(request.param, tmp_path_factory.mktemp("a2a"), AGENTS) as base_url:
         yield base_url
 
 

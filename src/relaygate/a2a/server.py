@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from collections.abc import AsyncGenerator
 
 from a2a.server.context import ServerCallContext
+from a2a.server.events import Event
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes.common import DefaultServerCallContextBuilder
 from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
+from a2a.types.a2a_pb2 import GetTaskRequest, SubscribeToTaskRequest
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, VERSION_HEADER
+from a2a.utils.errors import UnsupportedOperationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relaygate.a2a.cards import agent_card
 from relaygate.a2a.executor import AGENT, ORIGIN, NamedAgentExecutor
-from relaygate.a2a.task_store import DatabaseTasks
+from relaygate.a2a.task_store import TERMINAL, DatabaseTasks
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.spec import AgentSpec
 from relaygate.agents.sessions.service import SessionService
@@ -62,23 +66,42 @@ def _secret(header: str) -> bool:
     return name in ("authorization", "cookie") or "key" in name or "token" in name
 
 
+class SingleInstanceHandler(DefaultRequestHandler):
+    """Without a shared bus a task's events reach only the instance running it: there, a
+    resubscription is served as usual; elsewhere it is refused at once (the SDK would wait
+    on events that never come), and `tasks/get` still reads the task."""
+
+    async def on_subscribe_to_task(self, params: SubscribeToTaskRequest,
+                                   context: ServerCallContext) -> AsyncGenerator[Event, None]:
+        store = self.task_store
+        if isinstance(store, DatabaseTasks) and params.id not in store.here:
+            task = await self.on_get_task(GetTaskRequest(id=params.id), context)  # or 404
+            if task is not None and task.status.state not in TERMINAL:  # else: the SDK's
+                raise UnsupportedOperationError(
+                    message=f"Task {params.id} is not running on this gateway instance: its "
+                    "events stream only where it runs unless the gateways share Redis "
+                    "(storage.redis_url). tasks/get reads it here.")
+        async for event in super().on_subscribe_to_task(params, context):
+            yield event
+
+
 class A2AServer:
     def __init__(self, catalog: AgentCatalog, sessions: SessionService, database: Database,
                  shared_bus: Bus | None) -> None:
         card = agent_card("http://localhost", "agent", AgentSpec(model="any"))  # capabilities
-        events = None
+        tasks = DatabaseTasks(A2ATaskStore(database), owner_of)
+        executor = NamedAgentExecutor(catalog, sessions)
         if shared_bus is not None:
             from relaygate.a2a.event_stream import BusEvents
 
-            events = BusEvents(shared_bus)
-        with warnings.catch_warnings():  # without a shared bus: no cross-instance streaming
-            warnings.filterwarnings("ignore", message=".*without an event_stream.*")
-            self.handler = DefaultRequestHandler(
-                agent_executor=NamedAgentExecutor(catalog, sessions),
-                task_store=DatabaseTasks(A2ATaskStore(database), owner_of),
-                agent_card=card,
-                event_stream=events,
-            )
+            self.handler = DefaultRequestHandler(agent_executor=executor, task_store=tasks,
+                                                 agent_card=card,
+                                                 event_stream=BusEvents(shared_bus))
+        else:
+            with warnings.catch_warnings():  # no shared bus: events stay on this instance
+                warnings.filterwarnings("ignore", message=".*without an event_stream.*")
+                self.handler = SingleInstanceHandler(agent_executor=executor,
+                                                     task_store=tasks, agent_card=card)
         self.dispatcher = JsonRpcDispatcher(
             request_handler=self.handler, context_builder=CallerContext(),
             enable_v0_3_compat=True,

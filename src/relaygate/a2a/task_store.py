@@ -39,6 +39,7 @@ class DatabaseTasks(VersionedTaskStore):
     def __init__(self, store: A2ATaskStore, owner_of: Callable[[ServerCallContext], str]) -> None:
         self._store = store
         self._owner_of = owner_of
+        self.here: set[str] = set()  # tasks this instance writes and that have not ended
 
     async def save(self, task: Task, *, event: Event | None, prev: Task | None,
                    prev_version: TaskVersion, context: ServerCallContext) -> TaskVersion:
@@ -53,7 +54,12 @@ class DatabaseTasks(VersionedTaskStore):
             version = await self._store.update(owner, task.id, state, data,
                                                expected_version=_version(prev_version))
         if version is None:
+            self.here.discard(task.id)  # moved on elsewhere (a cancel): not ours to stream
             raise ConcurrentTaskModificationError(task.id)
+        if task.status.state in TERMINAL:
+            self.here.discard(task.id)
+        else:
+            self.here.add(task.id)
         return TaskVersion(version)
 
     async def get(self, task_id: str, context: ServerCallContext) -> StoredTask | None:
