@@ -30,7 +30,9 @@ def gateway_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
         "providers": {"mock": {"type": "mock"},
                       "slowmock": {"type": "mock", "stream_delay_ms": 150}},
         "models": [{"name": "mock", "provider": "mock"},
-                   {"name": "slow", "provider": "slowmock"}],
+                   {"name": "slow", "provider": "slowmock"},
+                   {"name": "priced", "provider": "mock", "model": "mock",
+                    "request_price_usd": 0.01}],
         "keys": [{"key": TEAM_A, "tenant": "team-a"}, {"key": TEAM_B, "tenant": "team-b"}],
         **extra,
     }

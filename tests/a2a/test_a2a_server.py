@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from a2a.helpers.proto_helpers import get_artifact_text
+from a2a.helpers.proto_helpers import get_artifact_text, get_message_text
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
     GetTaskRequest,
@@ -30,6 +30,7 @@ AGENTS = {
     "helper": {"model": "mock", "description": "Answers sums."},
     "slowpoke": {"model": "slow"},
     "secret": {"model": "mock", "tenant": "team-b"},
+    "thrifty": {"model": "priced", "tools": ["calculator"], "budget": {"max_usd": 0.005}},
 }
 
 
@@ -77,6 +78,16 @@ async def test_send_then_get_the_task(gateway: str) -> None:
     async with a2a_client(f"{gateway}/a2a/slowpoke", TEAM_A, streaming=False) as elsewhere:
         with pytest.raises(TaskNotFoundError):  # another agent's task
             await elsewhere.get_task(GetTaskRequest(id=task.id))
+
+
+@pytest.mark.asyncio
+async def test_a_run_stopped_by_the_agents_budget_fails_its_task(gateway: str) -> None:
+    async with a2a_client(f"{gateway}/a2a/thrifty", TEAM_A, streaming=False) as client:
+        events = [event async for event in client.send_message(_request("What is 2 + 3?"))]
+    task = await _last_task(events)
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    why = get_message_text(task.status.message)
+    assert why.startswith("failed_max_cost:") and "budget.max_usd" in why
 
 
 @pytest.mark.asyncio
@@ -147,7 +158,8 @@ async def test_keys_are_required_and_tenants_see_their_own(gateway: str) -> None
 
         team_a = (await http.get("/.well-known/agent-card.json", headers=bearer(TEAM_A))).json()
         team_b = (await http.get("/.well-known/agent-card.json", headers=bearer(TEAM_B))).json()
-    assert [skill["id"] for skill in team_a["skills"]] == ["helper", "slowpoke"]
-    assert [skill["id"] for skill in team_b["skills"]] == ["helper", "secret", "slowpoke"]
+    assert [skill["id"] for skill in team_a["skills"]] == ["helper", "slowpoke", "thrifty"]
+    assert [skill["id"] for skill in team_b["skills"]] == [
+        "helper", "secret", "slowpoke", "thrifty"]
     assert [item["url"] for item in team_a["supportedInterfaces"]] == [
-        f"{gateway}/a2a/helper", f"{gateway}/a2a/slowpoke"]
+        f"{gateway}/a2a/helper", f"{gateway}/a2a/slowpoke", f"{gateway}/a2a/thrifty"]

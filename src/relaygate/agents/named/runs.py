@@ -61,6 +61,19 @@ LIMIT_STOPS = {"max_steps": "failed_max_steps", "time_budget": "failed_max_time"
 # (as a workflow run's limits end it)
 
 
+LIMIT_WHY = {"max_steps": "its step limit (max_steps)",
+             "time_budget": "its time limit (max_seconds)",
+             "max_cost": "its cost limit (budget.max_usd)"}
+
+
+def stop_reason_of(metadata: dict[str, Any]) -> str | None:
+    """The agent loop's stop reason, from the metadata of a turn's last message."""
+    turn = metadata.get("turn")
+    loop = turn.get("agent_loop") if isinstance(turn, dict) else None
+    reason = loop.get("stop_reason") if isinstance(loop, dict) else None
+    return reason if isinstance(reason, str) else None
+
+
 def _status(answered: bool, stop_reason: str | None) -> str:
     if not answered:
         return "in_progress"
@@ -81,8 +94,7 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
         raise NotFound(f"No agent run with id {run_id!r}.", param="id", code="run_not_found")
     messages, _ = await sessions.history(tenant, run_id, after=0, limit=1000, descending=False)
     replies = [item for item in messages if item.role == "assistant"]
-    loop = (messages[-1].metadata_.get("turn") or {}).get("agent_loop") if replies else None
-    stop_reason = loop.get("stop_reason") if isinstance(loop, dict) else None
+    stop_reason = stop_reason_of(messages[-1].metadata_) if replies else None
     session = session_json(row)
     children = await _children(sessions, tenant, run_id)
     lineage = Lineage.of(row.metadata_)
