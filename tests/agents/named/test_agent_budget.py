@@ -72,3 +72,19 @@ async def test_delegated_runs_count_toward_the_parents_budget(tmp_path: Path) ->
         refused = await _tool_results(gw.client, broke["id"])
         assert len(refused) == 1 and "run_cost_limit_reached" in refused[0]
         assert "cost limit" in refused[0]
+
+
+@pytest.mark.asyncio
+async def test_an_agents_max_seconds_bounds_its_run(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    config["providers"]["slowmock"] = {"type": "mock", "stream_delay_ms": 300}
+    config["models"].append({"name": "slow", "provider": "slowmock", "model": "mock"})
+    # step 1 (the calculator call) streams in ~0.6 s, the answer would take ~1.2 s more
+    config["agents"]["hasty"] = {"model": "slow", "tools": ["calculator"], "max_seconds": 1.2}
+    async with in_process(config) as gw:
+        streamed = await gw.client.post("/v1/agents/hasty/runs", headers=USER,
+                                        json={"input": "What is 2 + 3?", "stream": True})
+        assert streamed.status_code == 200, streamed.text
+        run_id = streamed.headers["X-Relaygate-Run-Id"]
+        run = (await gw.client.get(f"/v1/agents/runs/{run_id}", headers=USER)).json()
+        assert (run["status"], run["stop_reason"]) == ("failed_max_time", "time_budget")
