@@ -39,10 +39,10 @@ def gateway_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def serve_on(backend: str, folder: Path, agents: dict[str, Any]) -> Iterator[str]:
+def serve_on(backend: str, folder: Path, agents: dict[str, Any], **extra: Any) -> Iterator[str]:
     """A gateway serving `agents` on a fresh database of `backend` (sqlite, postgres)."""
     with database_url(backend, folder) as url:
-        config = gateway_config(folder, agents=agents)
+        config = gateway_config(folder, agents=agents, **extra)
         config["storage"] = {"database_url": url}
         with serve(config) as base_url:
             yield base_url

@@ -3,8 +3,10 @@ stream, tasks/get and tasks/cancel, the 0.3 method names, the keys, the director
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -163,3 +165,26 @@ async def test_keys_are_required_and_tenants_see_their_own(gateway: str) -> None
         "helper", "secret", "slowpoke", "thrifty"]
     assert [item["url"] for item in team_a["supportedInterfaces"]] == [
         f"{gateway}/a2a/helper", f"{gateway}/a2a/slowpoke", f"{gateway}/a2a/thrifty"]
+
+
+@pytest.fixture
+def short_lived(tmp_path: Path) -> Iterator[str]:
+    """A gateway keeping ended tasks for one second."""
+    with serve_on("sqlite", tmp_path, AGENTS, a2a={"task_ttl_seconds": 1}) as base_url:
+        yield base_url
+
+
+@pytest.mark.asyncio
+async def test_ended_tasks_are_deleted_after_their_ttl(short_lived: str) -> None:
+    async with a2a_client(f"{short_lived}/a2a/helper", TEAM_A, streaming=False) as client:
+        events = [event async for event in client.send_message(_request("What is 1 + 1?"))]
+        task = await _last_task(events)
+        assert (await client.get_task(GetTaskRequest(id=task.id))).id == task.id
+        for _ in range(50):  # swept within a few seconds
+            await asyncio.sleep(0.1)
+            try:
+                await client.get_task(GetTaskRequest(id=task.id))
+            except TaskNotFoundError:
+                break
+        else:
+            raise AssertionError("the ended task was not deleted")

@@ -20,7 +20,8 @@ SERVER = "relaygate.a2a.server"
 
 class A2AOnDemand:
     def __init__(self, catalog: AgentCatalog, sessions: SessionService, database: Database,
-                 shared_bus: Bus | None) -> None:
+                 shared_bus: Bus | None, *, task_ttl_seconds: float) -> None:
+        self._task_ttl = task_ttl_seconds
         self._catalog = catalog
         self._sessions = sessions
         self._database = database
@@ -36,7 +37,8 @@ class A2AOnDemand:
                     module = await import_module(SERVER)
                     server_class = cast("type[A2AServer]", module.A2AServer)
                     self._server = server_class(self._catalog, self._sessions,
-                                                self._database, self._shared_bus)
+                                                self._database, self._shared_bus,
+                                                task_ttl_seconds=self._task_ttl)
         return self._server
 
     async def close(self) -> None:

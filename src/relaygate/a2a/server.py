@@ -23,6 +23,7 @@ from a2a.server.routes.jsonrpc_dispatcher import JsonRpcDispatcher
 from a2a.types.a2a_pb2 import GetTaskRequest, SubscribeToTaskRequest
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, VERSION_HEADER
 from a2a.utils.errors import UnsupportedOperationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,6 +33,7 @@ from relaygate.a2a.task_store import TERMINAL, DatabaseTasks
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.spec import AgentSpec
 from relaygate.agents.sessions.service import SessionService
+from relaygate.agents.sweeper import Sweeper
 from relaygate.pipeline.call import Origin
 from relaygate.store.a2a_tasks import A2ATaskStore
 from relaygate.store.db import Database
@@ -87,7 +89,7 @@ class SingleInstanceHandler(DefaultRequestHandler):
 
 class A2AServer:
     def __init__(self, catalog: AgentCatalog, sessions: SessionService, database: Database,
-                 shared_bus: Bus | None) -> None:
+                 shared_bus: Bus | None, *, task_ttl_seconds: float) -> None:
         card = agent_card("http://localhost", "agent", AgentSpec(model="any"))  # capabilities
         tasks = DatabaseTasks(A2ATaskStore(database), owner_of)
         executor = NamedAgentExecutor(catalog, sessions)
@@ -107,6 +109,11 @@ class A2AServer:
             enable_v0_3_compat=True,
         )
         self._background: set[asyncio.Task[None]] = set()  # mailbox hand-offs waiting
+        # ended tasks are deleted `a2a.task_ttl_seconds` after their last change
+        self._sweeper = Sweeper("ended a2a tasks", lambda: tasks.sweep(task_ttl_seconds),
+                                max(1.0, min(task_ttl_seconds / 4, 3600.0)),
+                                recoverable=(OSError, SQLAlchemyError))
+        self._sweeper.start()
 
     async def handle(self, request: Request, origin: Origin, name: str) -> Response:
         """Answer one JSON-RPC request for agent `name` on behalf of `origin`."""
@@ -124,6 +131,7 @@ class A2AServer:
         task.add_done_callback(self._background.discard)
 
     async def close(self) -> None:
+        await self._sweeper.stop()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

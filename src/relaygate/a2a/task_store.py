@@ -8,6 +8,7 @@ agent (the run's turn is cancelled, nothing is appended). Tasks are owned by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +93,11 @@ class DatabaseTasks(VersionedTaskStore):
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
         await self._store.delete(self._owner_of(context), task_id)
+
+    async def sweep(self, ttl_seconds: float) -> int:
+        """Delete the tasks that ended more than `ttl_seconds` ago (any owner)."""
+        return await self._store.delete_ended([int(state) for state in TERMINAL],
+                                              time.time() - ttl_seconds)
 
 
 def _json(task: Task) -> dict[str, Any]:

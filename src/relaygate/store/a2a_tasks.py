@@ -106,6 +106,15 @@ class A2ATaskStore:
                 .offset(query.offset).limit(query.limit))
             return [dict(task) for task in rows.scalars()], int(total or 0)
 
+    async def delete_ended(self, states: Collection[int], before: float) -> int:
+        """Delete the tasks in one of `states` (the terminal ones) last written before
+        `before`; how many."""
+        async with self._database.session() as session, session.begin():
+            result = await session.execute(
+                delete(A2ATaskRow).where(A2ATaskRow.state.in_(list(states)),
+                                         A2ATaskRow.updated_at < before))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def delete(self, owner: str, task_id: str) -> None:
         async with self._database.session() as session, session.begin():
             await session.execute(delete(A2ATaskRow).where(A2ATaskRow.owner == owner,
