@@ -4,9 +4,9 @@ caller and found the agent, and puts both in the call context (`CallerContext`).
 are kept in the database (task_store.py: the SDK's versioned task store on our tables), so
 any instance reads or cancels a task wherever it runs; each is owned by the caller's tenant
 and the agent (another tenant's task id, or one asked of another agent, is "not found").
-With a shared bus (Redis) a task's events also reach the other instances (event_stream.py),
-so `tasks/resubscribe` works anywhere; without one, only on the instance running it. Both JSON-RPC
-method sets are answered: A2A 1.0's (`SendMessage`, `SendStreamingMessage`, `GetTask`,
+With a shared bus (Redis) a task's events also reach the other instances
+(event_stream.py), so `tasks/resubscribe` works anywhere; without one, only on the instance
+running it. Both JSON-RPC method sets are answered: A2A 1.0's (`SendMessage`, `SendStreamingMessage`, `GetTask`,
 `CancelTask`) and 0.3's (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`)."""
 
 from __future__ import annotations
