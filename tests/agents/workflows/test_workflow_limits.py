@@ -109,3 +109,31 @@ async def test_max_steps_and_max_seconds_stop_a_run(tmp_path: Path) -> None:
         assert slow["steps"]["gate"]["status"] == "failed"
         assert "time limit" in slow["steps"]["gate"]["error"]
         assert "after" not in slow["steps"]
+
+
+@pytest.mark.asyncio
+async def test_cancelling_a_run_cancels_its_running_steps() -> None:
+    """The engine on its own, with a leaf runner that waits until cancelled."""
+    from relaygate.agents.workflows.engine import StepState, WorkflowRun, run_workflow
+    from relaygate.agents.workflows.spec import WorkflowSpec
+    from relaygate.pipeline.run_cost import RunCost
+
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def leaf(kind: str, fields: dict[str, Any], item: Any, cost: RunCost) -> Any:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            stopped.set()
+
+    async def on_step(step_id: str, state: StepState) -> None:
+        pass
+
+    spec = WorkflowSpec.model_validate({"steps": [{"id": "gate", "type": "wait"}]})
+    run = asyncio.create_task(run_workflow(WorkflowRun(spec, {}), leaf, on_step))
+    await asyncio.wait_for(started.wait(), 5)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert stopped.is_set()  # the step did not go on in the background

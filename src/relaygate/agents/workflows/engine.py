@@ -136,6 +136,10 @@ async def _wave(run: WorkflowRun, ready: list[StepSpec], run_step: RunStep, on_s
     try:
         finished, _ = await asyncio.wait({wave, reached}, timeout=max(
             deadline - time.monotonic(), 0.001), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the run was cancelled: so are its running steps
+        wave.cancel()
+        await asyncio.gather(wave, return_exceptions=True)
+        raise
     finally:
         reached.cancel()
     if wave in finished:
