@@ -216,6 +216,9 @@ class A2ARemoteSettings(_Strict):
 
 class A2ASettings(_Strict):
     remotes: dict[str, A2ARemoteSettings] = Field(default_factory=dict)  # by alias
+    # an ended task (completed, failed, cancelled, rejected) is deleted this long after its
+    # last change (its run, a session, keeps its own TTL)
+    task_ttl_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
 
 
 class ToolsSettings(_Strict):

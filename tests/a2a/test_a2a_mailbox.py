@@ -9,13 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.a2a.support import TEAM_A, bearer, gateway_config, serve
+from tests.a2a.support import TEAM_A, bearer, serve_on
+from tests.support.databases import BACKENDS
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     agents = {"helper": {"model": "mock"}}
-    with serve(gateway_config(tmp_path_factory.mktemp("mail"), agents=agents)) as base_url:
+    with serve_on(request.param, tmp_path_factory.mktemp("mail"), agents) as base_url:
         yield base_url
 
 

@@ -3,12 +3,14 @@ stream, tasks/get and tasks/cancel, the 0.3 method names, the keys, the director
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from a2a.helpers.proto_helpers import get_artifact_text
+from a2a.helpers.proto_helpers import get_artifact_text, get_message_text
 from a2a.types.a2a_pb2 import (
     CancelTaskRequest,
     GetTaskRequest,
@@ -23,18 +25,22 @@ from a2a.types.a2a_pb2 import (
 )
 from a2a.utils.errors import TaskNotFoundError
 
-from tests.a2a.support import TEAM_A, TEAM_B, a2a_client, bearer, gateway_config, serve
+from tests.a2a.support import TEAM_A, TEAM_B, a2a_client, bearer, serve_on
+from tests.support.databases import BACKENDS
 
 AGENTS = {
     "helper": {"model": "mock", "description": "Answers sums."},
     "slowpoke": {"model": "slow"},
     "secret": {"model": "mock", "tenant": "team-b"},
+    "thrifty": {"model": "priced", "tools": ["calculator"], "budget": {"max_usd": 0.005}},
 }
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve(gateway_config(tmp_path_factory.mktemp("a2a"), agents=AGENTS)) as base_url:
+@pytest.fixture(scope="module", params=BACKENDS)
+def gateway(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The gateway on SQLite and on PostgreSQL (the tasks are in the database)."""
+    with serve_on(request.param, tmp_path_factory.mktemp("a2a"), AGENTS) as base_url:
         yield base_url
 
 
@@ -74,6 +80,16 @@ async def test_send_then_get_the_task(gateway: str) -> None:
     async with a2a_client(f"{gateway}/a2a/slowpoke", TEAM_A, streaming=False) as elsewhere:
         with pytest.raises(TaskNotFoundError):  # another agent's task
             await elsewhere.get_task(GetTaskRequest(id=task.id))
+
+
+@pytest.mark.asyncio
+async def test_a_run_stopped_by_the_agents_budget_fails_its_task(gateway: str) -> None:
+    async with a2a_client(f"{gateway}/a2a/thrifty", TEAM_A, streaming=False) as client:
+        events = [event async for event in client.send_message(_request("What is 2 + 3?"))]
+    task = await _last_task(events)
+    assert task.status.state == TaskState.TASK_STATE_FAILED
+    why = get_message_text(task.status.message)
+    assert why.startswith("failed_max_cost:") and "budget.max_usd" in why
 
 
 @pytest.mark.asyncio
@@ -144,7 +160,31 @@ async def test_keys_are_required_and_tenants_see_their_own(gateway: str) -> None
 
         team_a = (await http.get("/.well-known/agent-card.json", headers=bearer(TEAM_A))).json()
         team_b = (await http.get("/.well-known/agent-card.json", headers=bearer(TEAM_B))).json()
-    assert [skill["id"] for skill in team_a["skills"]] == ["helper", "slowpoke"]
-    assert [skill["id"] for skill in team_b["skills"]] == ["helper", "secret", "slowpoke"]
+    assert [skill["id"] for skill in team_a["skills"]] == ["helper", "slowpoke", "thrifty"]
+    assert [skill["id"] for skill in team_b["skills"]] == [
+        "helper", "secret", "slowpoke", "thrifty"]
     assert [item["url"] for item in team_a["supportedInterfaces"]] == [
-        f"{gateway}/a2a/helper", f"{gateway}/a2a/slowpoke"]
+        f"{gateway}/a2a/helper", f"{gateway}/a2a/slowpoke", f"{gateway}/a2a/thrifty"]
+
+
+@pytest.fixture
+def short_lived(tmp_path: Path) -> Iterator[str]:
+    """A gateway keeping ended tasks for one second."""
+    with serve_on("sqlite", tmp_path, AGENTS, a2a={"task_ttl_seconds": 1}) as base_url:
+        yield base_url
+
+
+@pytest.mark.asyncio
+async def test_ended_tasks_are_deleted_after_their_ttl(short_lived: str) -> None:
+    async with a2a_client(f"{short_lived}/a2a/helper", TEAM_A, streaming=False) as client:
+        events = [event async for event in client.send_message(_request("What is 1 + 1?"))]
+        task = await _last_task(events)
+        assert (await client.get_task(GetTaskRequest(id=task.id))).id == task.id
+        for _ in range(50):  # swept within a few seconds
+            await asyncio.sleep(0.1)
+            try:
+                await client.get_task(GetTaskRequest(id=task.id))
+            except TaskNotFoundError:
+                break
+        else:
+            raise AssertionError("the ended task was not deleted")

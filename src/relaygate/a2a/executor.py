@@ -1,6 +1,8 @@
 """`NamedAgentExecutor`: an A2A task is one run of a named agent (a session, as every run
 is). The run streams: each chunk of the reply is an artifact update, then the task
-completes (or fails, with the gateway's error as its status message). A cancelled task
+completes (or fails, with the gateway's error as its status message, or with
+`failed_max_cost` / `failed_max_steps` / `failed_max_time` when the agent's own limit
+stopped its run — what it produced stays the task's artifact). A cancelled task
 cancels its run's turn (nothing is appended)."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from a2a.types.a2a_pb2 import TaskState
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
-from relaygate.agents.named.runs import prepare_run
+from relaygate.agents.named.runs import LIMIT_STOPS, LIMIT_WHY, prepare_run, stop_reason_of
 from relaygate.agents.sessions.events import SessionEvent
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import GatewayError
@@ -63,6 +65,12 @@ class NamedAgentExecutor(AgentExecutor):
             return
         await chunks.finish(_text(result.messages[-1].content),
                             {"relaygate_run_id": prepared.session_id})
+        stopped = stop_reason_of(result.messages[-1].metadata_)
+        if stopped in LIMIT_STOPS:  # the run's own limit ended it: the task failed
+            await updater.failed(updater.new_agent_message([new_text_part(
+                f"{LIMIT_STOPS[stopped]}: the run of agent {name!r} stopped at "
+                f"{LIMIT_WHY[stopped]} (run {prepared.session_id}).")]))
+            return
         await updater.complete()
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:

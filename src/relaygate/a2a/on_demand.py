@@ -12,14 +12,20 @@ if TYPE_CHECKING:
     from relaygate.a2a.server import A2AServer
     from relaygate.agents.named.catalog import AgentCatalog
     from relaygate.agents.sessions.service import SessionService
+    from relaygate.store.db import Database
+    from relaygate.streaming.bus import Bus
 
 SERVER = "relaygate.a2a.server"
 
 
 class A2AOnDemand:
-    def __init__(self, catalog: AgentCatalog, sessions: SessionService) -> None:
+    def __init__(self, catalog: AgentCatalog, sessions: SessionService, database: Database,
+                 shared_bus: Bus | None, *, task_ttl_seconds: float) -> None:
+        self._task_ttl = task_ttl_seconds
         self._catalog = catalog
         self._sessions = sessions
+        self._database = database
+        self._shared_bus = shared_bus
         self._server: A2AServer | None = None
         self._lock = asyncio.Lock()
 
@@ -30,7 +36,9 @@ class A2AOnDemand:
                 if self._server is None:
                     module = await import_module(SERVER)
                     server_class = cast("type[A2AServer]", module.A2AServer)
-                    self._server = server_class(self._catalog, self._sessions)
+                    self._server = server_class(self._catalog, self._sessions,
+                                                self._database, self._shared_bus,
+                                                task_ttl_seconds=self._task_ttl)
         return self._server
 
     async def close(self) -> None:

@@ -1,5 +1,6 @@
 """The agent loop: model call → tool calls (run concurrently) → results appended → again,
-until the model answers, asks for a tool the gateway does not host, or a limit is hit.
+until the model answers, asks for a tool the gateway does not host, or a limit is hit
+(steps, time, or the run's cost: no step starts once `cost` has reached a limit).
 
     async for item in agent_loop(call, toolbox, model_step):
         ...  # canonical stream events, ToolStarted, ToolFinished, StepEnded; LoopDone last
@@ -34,6 +35,7 @@ from relaygate.agents.tools.toolbox import Toolbox
 from relaygate.observability.tracing.current import SpanHandle, span
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
+from relaygate.pipeline.run_cost import RunCost
 from relaygate.translate.events import MessageAssembler, result_to_events
 from relaygate.types import (
     Message,
@@ -55,6 +57,7 @@ class StopReason(StrEnum):
     CLIENT_TOOLS = "client_tool_calls"  # it asked for tools the client must run
     MAX_STEPS = "max_steps"
     TIME_BUDGET = "time_budget"
+    MAX_COST = "max_cost"  # the run (or one above it) reached its cost limit
 
 
 ModelStep = Callable[[ModelCall], AsyncIterator[StreamEvent]]
@@ -215,6 +218,7 @@ async def agent_loop(
     *,
     max_steps: int = DEFAULT_MAX_STEPS,
     time_budget: float = DEFAULT_TIME_BUDGET,
+    cost: RunCost | None = None,
 ) -> AsyncIterator[LoopItem]:
     """Run the loop, yielding what happens; the last item is `LoopDone` with the new
     messages (not those already in `call`) and the summed usage."""
@@ -231,6 +235,9 @@ async def agent_loop(
     while steps < limits.max_steps:
         if limits.remaining() <= 0:
             yield done(StopReason.TIME_BUDGET)
+            return
+        if steps and cost is not None and cost.exhausted() is not None:
+            yield done(StopReason.MAX_COST)
             return
         step_call = dataclasses.replace(
             call, messages=[*call.messages, *(item.message for item in produced)], tools=tools

@@ -96,5 +96,6 @@ async def start_agent_services(
         leases=leases,
         agents=catalog,
         workflows=workflows,
-        a2a=A2AOnDemand(catalog, sessions),
+        a2a=A2AOnDemand(catalog, sessions, database, shared_bus,
+                        task_ttl_seconds=settings.a2a.task_ttl_seconds),
     )

@@ -22,6 +22,7 @@ from relaygate.routing.registry import Route, RoutePlan
 if TYPE_CHECKING:
     from relaygate.pipeline.estimate import WorstCase
     from relaygate.pipeline.outcome import Outcome
+    from relaygate.pipeline.run_cost import RunCost
 from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
 
 
@@ -182,6 +183,7 @@ class Origin:
     prompt: PromptRef | None = None  # every call of the run is filled from this template
     cacheable: bool = False  # its calls may be answered by the response cache
     cache_controls: CacheControls = DEFAULT_CONTROLS
+    cost: RunCost | None = None  # the run's spend and cost limit (pipeline/run_cost.py)
 
     def call(self, model_call: ModelCall) -> Call:
         """A canonical call on behalf of this origin."""
@@ -202,5 +204,6 @@ class Origin:
             observers=[
                 *((self.context.record,) if self.context is not None else ()),
                 *self.observers,
+                *((self.cost.record,) if self.cost is not None else ()),
             ],
         )

@@ -25,7 +25,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision of each branch; tests/store/test_db.py checks it against Alembic's.
 HEADS = frozenset(
     {"0004_responses", "0005_sessions", "0007_agent_messages", "0008_response_runs",
-     "0009_access", "0018_cache_savings"}  # 0018 follows 0017, 0014_audit, 0012_prompts
+     "0009_access", "0018_cache_savings",  # 0018 follows 0017, 0014_audit, 0012_prompts
+     "0019_a2a_tasks"}
 )
 
 

@@ -78,6 +78,7 @@ async def test_a_delegation_chain_stops_at_the_depth_limit(tmp_path: Path, store
         refused = await _tool_results(client, worker["id"])
         assert len(refused) == 1 and "Delegation depth limit reached" in refused[0]
         assert "max_depth is 2" in refused[0]
+        assert '"code":"delegation_depth_exceeded"' in refused[0]  # the model reads the code
         assert "Delegation depth limit reached" in str(worker["output"])  # the model read it
 
         # each level's answer reaches its parent as the tool's result
@@ -107,6 +108,7 @@ async def test_a_cycle_is_refused(tmp_path: Path) -> None:
         assert pong["agent"] == "pong" and pong["children"] == []
         refused = await _tool_results(client, pong["id"])
         assert "Delegation cycle refused: ping → pong → ping" in refused[0]
+        assert '"code":"delegation_cycle"' in refused[0]
 
 
 @pytest.mark.asyncio

@@ -1,10 +1,16 @@
 """Running a named agent: every run is a session (created for it, tagged with the agent's
 name), and its input is that session's first turn, so history, usage and cost are where
 sessions keep them and its events stream (and resume) as a session's do. A delegated run
-(`agent:<name>` tool) records its parent run and chain in the same metadata."""
+(`agent:<name>` tool) records its parent run and chain in the same metadata.
+
+An agent's own per-run limits: `max_steps` and `max_seconds` bound its loop, `budget.max_usd`
+its cost — the run's origin carries a `RunCost` under the one it was started from (a
+workflow step's, a delegating parent's), so the run's spend, its children's included,
+counts against its own limit and every limit above it."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -17,6 +23,7 @@ from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.sessions.turns import PreparedTurn
 from relaygate.errors import NotFound
 from relaygate.pipeline.call import Origin
+from relaygate.pipeline.run_cost import RunCost, refuse_if_exhausted
 from relaygate.store.sessions import SessionRow
 
 CHILDREN_LIMIT = 100  # delegated runs read per parent when summing usage
@@ -29,6 +36,10 @@ async def prepare_run(
     """A new session for one run of agent `name`, and its first turn, checked."""
     principal = origin.principal
     spec = await catalog.get(name, principal.tenant)
+    refuse_if_exhausted(origin.cost)  # a run above this one spent its limit: nothing starts
+    if spec.budget is not None:  # this run's own limit; its spend counts above it too
+        cost = RunCost(spec.budget.max_usd, origin.cost, what=f"run of agent {name!r}")
+        origin = dataclasses.replace(origin, cost=cost)
     created = CreateSession(
         model=spec.model,
         system=spec.instructions,
@@ -40,8 +51,33 @@ async def prepare_run(
     row = await sessions.create(principal.tenant, created, principal=principal,
                                 session_id=_run_id())
     prepared = await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
-    prepared.max_steps = spec.max_steps  # the agent's own limit on its loop
+    prepared.max_steps = spec.max_steps  # the agent's own limits on its loop
+    prepared.max_seconds = spec.max_seconds
     return prepared
+
+
+LIMIT_STOPS = {"max_steps": "failed_max_steps", "time_budget": "failed_max_time",
+               "max_cost": "failed_max_cost"}  # the loop's stop reason → the run's status
+# (as a workflow run's limits end it)
+
+
+LIMIT_WHY = {"max_steps": "its step limit (max_steps)",
+             "time_budget": "its time limit (max_seconds)",
+             "max_cost": "its cost limit (budget.max_usd)"}
+
+
+def stop_reason_of(metadata: dict[str, Any]) -> str | None:
+    """The agent loop's stop reason, from the metadata of a turn's last message."""
+    turn = metadata.get("turn")
+    loop = turn.get("agent_loop") if isinstance(turn, dict) else None
+    reason = loop.get("stop_reason") if isinstance(loop, dict) else None
+    return reason if isinstance(reason, str) else None
+
+
+def _status(answered: bool, stop_reason: str | None) -> str:
+    if not answered:
+        return "in_progress"
+    return LIMIT_STOPS.get(stop_reason or "", "completed")
 
 
 def _run_id() -> str:
@@ -49,7 +85,8 @@ def _run_id() -> str:
 
 
 async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[str, Any]:
-    """A run as the API shows it: its status, output (the last assistant message), usage,
+    """A run as the API shows it: its status (`failed_max_steps`, `failed_max_time`,
+    `failed_max_cost` when one of its limits stopped its loop), output (the last assistant message), usage,
     and the runs it delegated to (their usage summed, all the way down, in `total_usage`)."""
     row = await sessions.get(tenant, run_id, touch=False)
     agent = row.metadata_.get(AGENT_METADATA)
@@ -57,6 +94,7 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
         raise NotFound(f"No agent run with id {run_id!r}.", param="id", code="run_not_found")
     messages, _ = await sessions.history(tenant, run_id, after=0, limit=1000, descending=False)
     replies = [item for item in messages if item.role == "assistant"]
+    stop_reason = stop_reason_of(messages[-1].metadata_) if replies else None
     session = session_json(row)
     children = await _children(sessions, tenant, run_id)
     lineage = Lineage.of(row.metadata_)
@@ -65,7 +103,8 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
         "object": "agent.run",
         "agent": agent,
         "session_id": row.id,
-        "status": "completed" if replies else "in_progress",
+        "status": _status(bool(replies), stop_reason),
+        "stop_reason": stop_reason,
         "output": content_json(replies[-1].content) if replies else None,
         "usage": session["usage"],
         "total_usage": await _total_usage(sessions, tenant, row, children),

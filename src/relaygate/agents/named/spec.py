@@ -22,6 +22,15 @@ def check_delegates(tools: list[str] | None) -> list[str] | None:
     return tools
 
 
+class AgentBudget(BaseModel):
+    """An agent's per-run budget: a run (with the runs it delegates to) that has spent
+    `max_usd` starts no further model step; it ends with stop reason `max_cost`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_usd: float = Field(gt=0)
+
+
 class AgentSpec(BaseModel):
     """A named agent: its model (or routing group), instructions, tools and limits."""
 
@@ -31,7 +40,9 @@ class AgentSpec(BaseModel):
     instructions: str | None = None  # the session's system prompt (may be a template)
     description: str | None = None  # shown on its A2A card
     tools: list[str] = Field(default_factory=list)  # gateway tool names
-    max_steps: int | None = Field(default=None, ge=1, le=64)
+    max_steps: int | None = Field(default=None, ge=1, le=64)  # its loop's model steps a run
+    max_seconds: float | None = Field(default=None, gt=0)  # its loop's time a run
+    budget: AgentBudget | None = None  # its cost a run
     max_output_tokens: int | None = Field(default=None, ge=1)
     ttl_seconds: int | None = Field(default=None, ge=1)
     tenant: str | None = None  # only this tenant may run it; None: every tenant
@@ -69,6 +80,8 @@ class AgentChanges(BaseModel):
     description: str | None = None
     tools: list[str] | None = None
     max_steps: int | None = Field(default=None, ge=1, le=64)
+    max_seconds: float | None = Field(default=None, gt=0)
+    budget: AgentBudget | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
     ttl_seconds: int | None = Field(default=None, ge=1)
     tenant: str | None = None

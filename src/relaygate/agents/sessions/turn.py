@@ -35,6 +35,7 @@ _FINISH = {
     StopReason.CLIENT_TOOLS: FinishReason.TOOL_CALLS,
     StopReason.MAX_STEPS: FinishReason.LENGTH,
     StopReason.TIME_BUDGET: FinishReason.LENGTH,
+    StopReason.MAX_COST: FinishReason.LENGTH,
 }
 
 
@@ -98,6 +99,7 @@ async def _run_turn(
         step,
         max_steps=inputs.loop.max_steps,
         time_budget=inputs.loop.time_budget_seconds,
+        cost=origin.cost,
     ):
         if isinstance(item, TextDelta):
             await _chunk(emit, inputs, item.text)

@@ -122,6 +122,7 @@ class PreparedTurn:
     new_tools: list[Any] | None = None  # the session's tools from this turn on, if changed
     metadata: dict[str, str] = field(default_factory=dict)
     max_steps: int | None = None  # the agent loop's, when not `tools.loop.max_steps`
+    max_seconds: float | None = None  # its time, when not `tools.loop.time_budget_seconds`
 
 
 class TurnRunner:
@@ -392,8 +393,7 @@ class TurnRunner:
             session_id=session_id,
             turn=turn,
             toolbox=toolbox,
-            loop=self.loop if prepared.max_steps is None
-            else self.loop.model_copy(update={"max_steps": prepared.max_steps}),
+            loop=_loop_settings(self.loop, prepared),
         )
         user_content = [encode_part(part) for part in prepared.parts]
         await emit(
@@ -451,6 +451,16 @@ class TurnRunner:
         )
         await emit(SessionEvent.COMPLETED, completed_payload(result))
         return result
+
+
+def _loop_settings(loop: ToolLoopSettings, prepared: PreparedTurn) -> ToolLoopSettings:
+    """The gateway's loop settings, with a named agent's own max steps and time."""
+    changes: dict[str, Any] = {}
+    if prepared.max_steps is not None:
+        changes["max_steps"] = prepared.max_steps
+    if prepared.max_seconds is not None:
+        changes["time_budget_seconds"] = prepared.max_seconds
+    return loop.model_copy(update=changes) if changes else loop
 
 
 class TurnMeter:

@@ -71,7 +71,8 @@ class Toolbox:
             return ToolOutcome(
                 call.id,
                 call.name,
-                {"error": error.message, **({"field": error.param} if error.param else {})},
+                {"error": error.message, **({"code": error.code} if error.code else {}),
+                 **({"field": error.param} if error.param else {})},
                 is_error=True,
                 error_code=error.code,
                 duration_ms=_ms(started),

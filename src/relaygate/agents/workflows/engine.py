@@ -5,7 +5,15 @@ with `input` and `steps.<id>.output`.
 Step types run here: `model` (one pipeline call), `agent` (a named agent's run, a session),
 `tool` (one gateway tool), `map` (its `step` over a list, `concurrency` at a time),
 `condition` (`if` true: the `else` steps are skipped; false: the `then` steps are),
-`wait` (an approval, up to `timeout_seconds`). Per-run limits: max steps and time.
+`wait` (an approval, up to `timeout_seconds`).
+
+Per-run limits: `max_steps` (steps started, a map counting once), `max_seconds` (the run's
+time, from this start or resume) and `max_cost_usd`: each step runs under a `RunCost` of its
+own below the run's, so every model call a step makes — its own, its agent's loop, the runs
+that agent delegates to — counts, and the step's sum is stored as its `cost_usd` (a resumed
+run starts from the stored steps' sum). Once the run has spent its limit no step starts,
+the steps still running are stopped, and the run ends `failed_max_cost` (as the others end
+it `failed_max_steps`, `failed_max_time`).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from jinja2 import Template, TemplateError
 
 from relaygate.agents.workflows.spec import StepSpec, WorkflowSpec, check_workflow
 from relaygate.errors import GatewayError
+from relaygate.pipeline.run_cost import RunCost
 from relaygate.prompts.render import environment
 
 _JINJA = environment()  # the prompt templates' sandbox: immutable, undefined names are errors
@@ -35,8 +44,10 @@ def _template(text: str) -> Template:
 def _compiled_expression(text: str) -> Callable[..., Any]:
     return _JINJA.compile_expression(text)
 
-RunStep = Callable[[str, dict[str, Any], Any], Awaitable[Any]]
-"""Runs one leaf step: (type, the step's fields rendered, the map item or None) → output."""
+RunStep = Callable[[str, dict[str, Any], Any, RunCost], Awaitable[Any]]
+"""Runs one leaf step: (type, the step's fields rendered, the map item or None, the step's
+cost, which its model calls must add to) → output."""
+OnStep = Callable[[str, "StepState"], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -44,6 +55,7 @@ class StepState:
     status: str = "pending"  # pending | running | completed | failed | skipped
     output: Any = None
     error: str | None = None
+    cost_usd: float | None = None  # its model calls' (and its agents' runs') cost
 
 
 @dataclass(slots=True)
@@ -78,9 +90,13 @@ def _render(value: Any, scope: dict[str, Any]) -> Any:
     return value
 
 
-async def run_workflow(
-    run: WorkflowRun, run_step: RunStep, on_step: Callable[[str, StepState], Awaitable[None]],
-) -> str:
+def run_cost(run: WorkflowRun) -> RunCost:
+    """The run's spend so far (its stored steps' costs) under its `max_cost_usd`."""
+    spent = sum(state.cost_usd or 0.0 for state in run.states.values())
+    return RunCost(run.spec.max_cost_usd, what="workflow run", spent_usd=spent)
+
+
+async def run_workflow(run: WorkflowRun, run_step: RunStep, on_step: OnStep) -> str:
     """Run what is left of `run` (finished steps are kept: a resumed run goes on from them);
     returns the run's final status."""
     needs = check_workflow(run.spec)
@@ -89,11 +105,14 @@ async def run_workflow(
         run.states.setdefault(step_id, StepState())
     deadline = time.monotonic() + (run.spec.max_seconds or 3600.0)
     budget = run.spec.max_steps or 1000
+    cost = run_cost(run)
     done = {"completed", "skipped"}
     while True:
         pending = [key for key, state in run.states.items() if state.status not in done]
         if not pending:
             return "completed"
+        if cost.exhausted() is not None:
+            return "failed_max_cost"
         if any(run.states[key].status == "failed" for key in pending):
             return "failed"
         ready = [key for key in pending if all(run.states[need].status in done
@@ -101,19 +120,58 @@ async def run_workflow(
         if budget < len(ready):
             return "failed_max_steps"
         budget -= len(ready)
-        try:
-            await asyncio.wait_for(
-                asyncio.gather(*(_one(run, steps[key], run_step, on_step) for key in ready)),
-                max(deadline - time.monotonic(), 0.001))
-        except TimeoutError:
-            return "failed_max_time"
+        stopped = await _wave(run, [steps[key] for key in ready], run_step, on_step, cost,
+                              deadline)
+        if stopped is not None:
+            return stopped
 
 
-async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep,
-               on_step: Callable[[str, StepState], Awaitable[None]]) -> None:
+async def _wave(run: WorkflowRun, ready: list[StepSpec], run_step: RunStep, on_step: OnStep,
+                cost: RunCost, deadline: float) -> str | None:
+    """Run the steps that are ready, together; the run's status if a limit stopped them
+    (those still running are stopped and stored as failed, with why), else None."""
+    wave: asyncio.Future[Any] = asyncio.ensure_future(
+        asyncio.gather(*(_one(run, step, run_step, on_step, cost) for step in ready)))
+    reached: asyncio.Future[Any] = asyncio.ensure_future(cost.wait_reached())
+    try:
+        finished, _ = await asyncio.wait({wave, reached}, timeout=max(
+            deadline - time.monotonic(), 0.001), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the run was cancelled: so are its running steps
+        wave.cancel()
+        await asyncio.gather(wave, return_exceptions=True)
+        raise
+    finally:
+        reached.cancel()
+    if wave in finished:
+        wave.result()
+        return None
+    wave.cancel()
+    await asyncio.gather(wave, return_exceptions=True)
+    status, why = ("failed_max_cost", f"Stopped: {cost.describe()}.") if reached in finished \
+        else ("failed_max_time", "Stopped: the run's time limit (max_seconds) ran out.")
+    for step in ready:
+        state = run.states[step.id]
+        if state.status == "running":
+            state.status, state.error = "failed", why
+            await on_step(step.id, state)
+    return status
+
+
+async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep, on_step: OnStep,
+               run_spend: RunCost) -> None:
     state = run.states[step.id]
     state.status = "running"
     await on_step(step.id, state)
+    spend = RunCost(None, run_spend, what="workflow run")  # this step's, counted in the run's
+    try:
+        await _run_one(run, step, state, run_step, on_step, spend)
+    finally:
+        state.cost_usd = spend.spent_usd or state.cost_usd
+    await on_step(step.id, state)
+
+
+async def _run_one(run: WorkflowRun, step: StepSpec, state: StepState, run_step: RunStep,
+                   on_step: OnStep, spend: RunCost) -> None:
     fields = dict(step.model_extra or {})
     scope = run.scope()
     try:
@@ -133,13 +191,13 @@ async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep,
             async def each(item: Any) -> Any:
                 async with limit:
                     rendered = _render(inner, {**scope, "item": item})
-                    return await run_step(str(inner.get("type")), rendered, item)
+                    return await run_step(str(inner.get("type")), rendered, item, spend)
 
             state.output = list(await asyncio.gather(*(each(item) for item in items)))
         elif step.type == "wait":
-            state.output = await run_step("wait", {**fields, "step_id": step.id}, None)
+            state.output = await run_step("wait", {**fields, "step_id": step.id}, None, spend)
         else:
-            state.output = await run_step(step.type.value, _render(fields, scope), None)
+            state.output = await run_step(step.type.value, _render(fields, scope), None, spend)
         if step.output_schema is not None:
             from jsonschema import Draft202012Validator
 
@@ -155,4 +213,3 @@ async def _one(run: WorkflowRun, step: StepSpec, run_step: RunStep,
         state.status, state.error = "failed", f"Step {step.id!r}: template: {error}"
     except KeyError as error:  # a condition naming a step the workflow has not
         state.status, state.error = "failed", f"Step {step.id!r}: no step {error}"
-    await on_step(step.id, state)

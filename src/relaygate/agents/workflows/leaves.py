@@ -1,10 +1,12 @@
 """The leaf steps of a workflow run, on the gateway's services: `model` (one pipeline call
 with the run's key), `agent` (a named agent's run: a session), `tool` (one gateway tool),
-`wait` (an approval on the bus, or its timeout)."""
+`wait` (an approval on the bus, or its timeout). A model or agent leaf runs under its step's
+`RunCost` (its calls add to it) and does not start once the run has spent its limit."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ from relaygate.agents.workflows.engine import RunStep
 from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
+from relaygate.pipeline.run_cost import RunCost, refuse_if_exhausted
 from relaygate.streaming.bus import Bus
 from relaygate.types import Message, ModelCall, Role, TextPart
 
@@ -51,17 +54,19 @@ class Leaves:
 def leaf_runner(services: Leaves, origin: Origin, run_id: str) -> RunStep:
     pipeline, bus = services.pipeline, services.bus
 
-    async def run(kind: str, fields: dict[str, Any], item: Any) -> Any:
+    async def run(kind: str, fields: dict[str, Any], item: Any, cost: RunCost) -> Any:
         if kind == "wait":
             return await _wait(bus, run_id, fields)
         text = str(fields.get("input", "" if item is None else item))
+        step_origin = dataclasses.replace(origin, cost=cost)
         if kind == "model":
+            refuse_if_exhausted(cost)
             call = ModelCall(model=str(fields.get("model")),
                              messages=[Message(Role.USER, [TextPart(text)])])
-            _, result = await pipeline.complete(origin.call(call))
+            _, result = await pipeline.complete(step_origin.call(call))
             return result.message.text
         if kind == "agent":
-            prepared = await prepare_run(services.agents, services.sessions, origin,
+            prepared = await prepare_run(services.agents, services.sessions, step_origin,
                                          str(fields.get("agent")), text, stream=False)
             turn = await asyncio.shield(services.sessions.start_turn(prepared))
             return _text(turn.messages[-1].content)

@@ -31,8 +31,10 @@ KEPT = ("completed", "skipped")
 
 
 def run_json(row: WorkflowRunRow) -> dict[str, Any]:
+    costs = [step["cost_usd"] for step in row.steps.values() if step.get("cost_usd") is not None]
     return {"id": row.id, "object": "workflow.run", "workflow": row.workflow,
             "status": row.status, "input": row.input, "steps": row.steps,
+            "cost_usd": sum(costs) if costs else None,
             "created_at": row.created_at, "updated_at": row.updated_at}
 
 

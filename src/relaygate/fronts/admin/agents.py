@@ -1,7 +1,8 @@
 """Named agents through the admin API (those in the config file are listed, not changed):
 
     POST   /admin/agents           {name, model, instructions?, description?, tools?,
-                                    max_steps?, max_output_tokens?, ttl_seconds?, tenant?}
+                                    max_steps?, max_seconds?, budget?: {max_usd},
+                                    max_output_tokens?, ttl_seconds?, tenant?}
     GET    /admin/agents           every agent, the config file's marked `source: config`
     GET    /admin/agents/{name}
     PATCH  /admin/agents/{name}    the fields given replace the agent's
