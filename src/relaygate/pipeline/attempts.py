@@ -27,10 +27,10 @@ from relaygate.tokens.estimate import estimate_prompt
 
 SendAttempt = Callable[[Call, Route, int, Sink | None, Deadlines | None], Awaitable[Answer]]
 
-DEPLOYMENT_HEADER = "x-relaygate-deployment"
 ATTEMPTS_HEADER = "x-relaygate-attempts"
 FALLBACK_HEADER = "x-relaygate-fallback"
-
+# x-relaygate-attempts as sent, for the counts a call usually ends with
+_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(17)]
 
 
 async def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Answer:
@@ -199,8 +199,10 @@ class _Run:
         context = self._call.context
         if context is None:
             return
-        context.add_header(DEPLOYMENT_HEADER, deployment.id)
-        context.add_header(ATTEMPTS_HEADER, str(self._number))
+        number = self._number
+        attempts = (_ATTEMPTS[number] if number < len(_ATTEMPTS)
+                    else (_ATTEMPTS[0][0], str(number).encode()))
+        context.add_encoded(deployment.header, attempts)
         if fallback is not None:
             context.add_header(FALLBACK_HEADER, fallback)
 

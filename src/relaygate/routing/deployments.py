@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from relaygate.pipeline.outcome import Outcome
     from relaygate.routing.registry import Route
 
+DEPLOYMENT_HEADER = "x-relaygate-deployment"
 LATENCY_SMOOTHING = 0.2  # weight of the newest sample in the moving average
 CLIENT_CLOSED = 499
 
@@ -35,6 +36,7 @@ class Deployment:
         "_minute_tokens",
         "breaker",
         "group",
+        "header",
         "id",
         "in_flight",
         "latency_s",
@@ -60,6 +62,8 @@ class Deployment:
         timeouts: TimeoutsSettings | None = None,
     ) -> None:
         self.id = id
+        # the response's x-relaygate-deployment when this one served, encoded once
+        self.header = (DEPLOYMENT_HEADER.encode(), id.encode("latin-1", "replace"))
         self.group = group
         self.route = route
         self.breaker = breaker
