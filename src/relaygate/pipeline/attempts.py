@@ -33,11 +33,11 @@ FALLBACK_HEADER = "x-relaygate-fallback"
 _ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(17)]
 
 
-async def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Answer:
-    """The first answer the plan gets, or the last failure (raised)."""
+def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer]:
+    """The first answer the plan gets, or the last failure (raised), to await."""
     routing = plan.routing
     assert routing is not None
-    return await _Run(call, send, routing.router.failure_listener).run(routing, plan.candidates)
+    return _Run(call, send, routing.router.failure_listener).run(routing, plan.candidates)
 
 
 class _Run:
@@ -102,9 +102,25 @@ class _Run:
                 retries += 1
                 delay = min(retry.max_backoff_seconds, retry.backoff_seconds * 2 ** (retries - 1))
                 await asyncio.sleep(random.uniform(0, delay))
+                now = time.monotonic()
             tried.add(deployment.id)
-            answer = await self._attempt(route, deployment)
-            if answer is not None:
+            # one upstream call (inline, not a coroutine of its own: the loop's hot part)
+            self._number += 1
+            deployment.started(now)
+            observed = deployment.outcomes
+            call = self._call
+            deadlines = (None if deployment.timeouts is None and call.timeout is None
+                         else deadlines_for(deployment.timeouts, call.timeout))
+            try:
+                answer = await self._send(call, route, self._number, deployment.observe,
+                                          deadlines)
+            except GatewayError as error:
+                self._failed(deployment, observed, error)
+            except BaseException:
+                if deployment.outcomes == observed:  # failed before an upstream call began
+                    deployment.abandoned()
+                raise
+            else:
                 self._served(deployment, fallback)
                 return answer
             kind = self._kind
@@ -148,29 +164,16 @@ class _Run:
             and self._soonest <= cap
         )
 
-    async def _attempt(self, route: Route, deployment: Deployment) -> Answer | None:
-        """One upstream call; None when it failed (the failure kept on self)."""
-        call = self._call
-        self._number += 1
-        deployment.started(time.monotonic())
-        observed = deployment.outcomes
-        deadlines = deadlines_for(deployment.timeouts, call.timeout)
-        try:
-            return await self._send(call, route, self._number, deployment.observe, deadlines)
-        except GatewayError as error:
-            if deployment.outcomes == observed:  # failed before an upstream call began
-                deployment.abandoned()
-            kind = classify(error)
-            self._error, self._kind = error, kind
-            if kind is FailureClass.RATE_LIMIT:
-                deployment.breaker.rate_limited(error.retry_after)
-            if self._on_failure is not None:
-                self._on_failure(deployment, kind)
-            return None
-        except BaseException:
-            if deployment.outcomes == observed:
-                deployment.abandoned()
-            raise
+    def _failed(self, deployment: Deployment, observed: int, error: GatewayError) -> None:
+        """An attempt failed: keep the failure, cool a 429 down, tell the metrics."""
+        if deployment.outcomes == observed:  # failed before an upstream call began
+            deployment.abandoned()
+        kind = classify(error)
+        self._error, self._kind = error, kind
+        if kind is FailureClass.RATE_LIMIT:
+            deployment.breaker.rate_limited(error.retry_after)
+        if self._on_failure is not None:
+            self._on_failure(deployment, kind)
 
     def _too_long(self, view: GroupView, deployment: Deployment) -> bool:
         """The input is longer than this deployment's window, and the group has somewhere
