@@ -95,8 +95,10 @@ class Deployment:
         self.in_flight -= 1
         self.outcomes += 1
         status = outcome.status
+        now = 0.0  # time.monotonic(), read once when needed
         if status < 400:
-            self.breaker.succeeded()
+            now = time.monotonic()
+            self.breaker.succeeded(now)
             sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
             self.latency_s = (sample if self.latency_s is None else
                               self.latency_s + LATENCY_SMOOTHING * (sample - self.latency_s))
@@ -106,7 +108,7 @@ class Deployment:
         else:  # 4xx: the request's fault; 429 is handled as a cooldown where it is raised
             self.breaker.released()
         if outcome.usage is not None:
-            self._roll(time.monotonic())
+            self._roll(now or time.monotonic())
             self._minute_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
         if self.on_outcome is not None:
             self.on_outcome(self, outcome)
