@@ -41,6 +41,7 @@ class Deployment:
         "in_flight",
         "latency_s",
         "limits",
+        "metered",
         "on_outcome",
         "outcomes",
         "route",
@@ -70,6 +71,8 @@ class Deployment:
         self.weight = weight
         self.tags = tags
         self.limits = limits or DeploymentLimits()
+        # this minute's requests and tokens are counted only against an rpm or tpm of its own
+        self.metered = bool(self.limits.rpm or self.limits.tpm)
         self.timeouts = timeouts
         self.in_flight = 0
         self.latency_s: float | None = None  # moving average: time to first token, or latency
@@ -87,8 +90,9 @@ class Deployment:
         """An attempt goes to this deployment."""
         self.in_flight += 1
         self.breaker.started(now)
-        self._roll(now)
-        self._minute_requests += 1
+        if self.metered:
+            self._roll(now)
+            self._minute_requests += 1
 
     def observe(self, outcome: Outcome) -> None:
         """One of this deployment's attempts ended (an outcome listener)."""
@@ -107,7 +111,7 @@ class Deployment:
             self.breaker.failed()
         else:  # 4xx: the request's fault; 429 is handled as a cooldown where it is raised
             self.breaker.released()
-        if outcome.usage is not None:
+        if outcome.usage is not None and self.metered:
             self._roll(now or time.monotonic())
             self._minute_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
         if self.on_outcome is not None:
@@ -120,6 +124,8 @@ class Deployment:
 
     def headroom(self, now: float) -> float:
         """The used share of this minute's rpm/tpm (0: idle, 1: at a limit), the `usage` strategy."""
+        if not self.metered:
+            return 0.0
         self._roll(now)
         limits = self.limits
         used = 0.0

@@ -61,8 +61,9 @@ class Weighted(Rotation):
         total = sums[-1]
         if total <= 0:
             return self._random.randrange(count)
-        # the first whose running total passes the point drawn
-        return min(bisect_right(sums, self._random.random() * total), count - 1)
+        # the first whose running total passes the point drawn (the last, if rounding passed it)
+        index = bisect_right(sums, self._random.random() * total)
+        return index if index < count else count - 1
 
 
 class RoundRobin(Rotation):
