@@ -13,6 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from relaygate.errors import GatewayError, UpstreamRejected, UpstreamUnavailable
 from relaygate.pipeline.call import Answer, Call
@@ -37,7 +38,10 @@ def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer
     """The first answer the plan gets, or the last failure (raised), to await."""
     routing = plan.routing
     assert routing is not None
-    return _Run(call, send, routing.router.failure_listener).run(routing, plan.candidates)
+    run = _Run(call, send, routing.router.failure_listener)
+    if not routing.group.has_fallbacks:  # the one stage raises the final error itself
+        return cast(Awaitable[Answer], run._stage(routing, plan.candidates, None, last=True))
+    return run.run(routing, plan.candidates)
 
 
 class _Run:
@@ -76,10 +80,12 @@ class _Run:
         return group.fallbacks
 
     async def _stage(
-        self, view: GroupView, routes: tuple[Route, ...], fallback: str | None
+        self, view: GroupView, routes: tuple[Route, ...], fallback: str | None,
+        last: bool = False,
     ) -> Answer | None:
         """Up to the group's attempts over `routes`; None when they all failed (or none could
-        be tried), with the last failure kept. A request's own error raises at once."""
+        be tried), with the last failure kept (`last`: the final error raised instead). A
+        request's own error raises at once."""
         group = view.group
         retry = group.retry
         budget = group.attempts
@@ -91,6 +97,7 @@ class _Run:
             route, deployment = self._next(view, routes, tried, skipped, now)
             if route is None or deployment is None:
                 if not self._rate_limit_wait(view, routes, skipped, now, retry.max_retry_after_seconds):
+                    self._exhausted(view, last)
                     return None
                 await asyncio.sleep(self._soonest or 0.0)
                 continue
@@ -128,10 +135,19 @@ class _Run:
                 assert self._error is not None
                 raise self._error
             if kind in (FailureClass.CONTEXT_LENGTH, FailureClass.CONTENT_POLICY):
-                return None  # to that kind's fallbacks: another deployment would say the same
-            if kind not in retry.on:
+                # to that kind's fallbacks: another deployment would say the same
+                self._exhausted(view, last)
                 return None
+            if kind not in retry.on:
+                self._exhausted(view, last)
+                return None
+        self._exhausted(view, last)
         return None
+
+    def _exhausted(self, view: GroupView, last: bool) -> None:
+        """A stage's end without an answer: None, or the final error of the last stage."""
+        if last:
+            raise self._final_error(view)
 
     def _next(
         self, view: GroupView, routes: tuple[Route, ...], tried: set[str], skipped: set[str],

@@ -62,6 +62,8 @@ class Group:
         self.fallbacks = tuple(fallbacks)
         self.context_window_fallbacks = tuple(context_window_fallbacks)
         self.content_policy_fallbacks = tuple(content_policy_fallbacks)
+        self.has_fallbacks = bool(self.fallbacks or self.context_window_fallbacks
+                                  or self.content_policy_fallbacks)
 
 
 @dataclass(frozen=True, slots=True)
