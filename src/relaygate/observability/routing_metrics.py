@@ -67,7 +67,10 @@ class RoutingMetrics:
         if status < 400:
             sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
             self.latency.observe(cells.latency, sample)
-        self._set_breaker(cells, deployment)
+        breaker = cells.breaker  # inline: once per attempt
+        if breaker is None:
+            breaker = cells.breaker = self.breaker.cell(deployment.group, deployment.id)
+        breaker[0] = float(deployment.breaker.state)
 
     def failed(self, deployment: Deployment, kind: FailureClass) -> None:
         """An attempt failed before its answer began (the attempts loop's listener)."""

@@ -13,12 +13,12 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import cast
 
 from relaygate.errors import GatewayError, UpstreamRejected, UpstreamUnavailable
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.deadlines import Deadlines, deadlines_for
 from relaygate.pipeline.outcome import Sink
+from relaygate.routing.breaker import BreakerState
 from relaygate.routing.deployments import Deployment
 from relaygate.routing.failures import classify
 from relaygate.routing.groups import FailureListener, GroupView
@@ -40,7 +40,8 @@ def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer
     assert routing is not None
     run = _Run(call, send, routing.router.failure_listener)
     if not routing.group.has_fallbacks:  # the one stage raises the final error itself
-        return cast(Awaitable[Answer], run._stage(routing, plan.candidates, None, last=True))
+        # a last stage never returns None (typing.cast is a call on the hot path)
+        return run._stage(routing, plan.candidates, None, last=True)  # type: ignore[return-value]
     return run.run(routing, plan.candidates)
 
 
@@ -101,7 +102,7 @@ class _Run:
                     return None
                 await asyncio.sleep(self._soonest or 0.0)
                 continue
-            if self._too_long(view, deployment):
+            if group.context_window_fallbacks and self._too_long(view, deployment):
                 skipped.add(deployment.id)
                 continue
             budget -= 1
@@ -155,9 +156,12 @@ class _Run:
     ) -> tuple[Route | None, Deployment | None]:
         """The first available deployment not yet tried, else the first available one."""
         again: tuple[Route | None, Deployment | None] = (None, None)
+        by_id = view.group.by_id
         for route in routes:
-            deployment = view.deployment(route)
-            if deployment.id in skipped or not deployment.available(now):
+            deployment = by_id[route.deployment]  # type: ignore[index]  # a group's routes have ids
+            breaker = deployment.breaker
+            if (breaker.state is not BreakerState.CLOSED and not breaker.available(now)) \
+                    or deployment.id in skipped:
                 continue
             if deployment.id not in tried:
                 return route, deployment

@@ -57,7 +57,12 @@ class Breaker:
     def succeeded(self, now: float | None = None) -> None:
         """A call succeeded (`now`: time.monotonic(), when the caller has it already)."""
         self._consecutive = 0
-        self._count(False, time.monotonic() if now is None else now)
+        if now is None:
+            now = time.monotonic()
+        if now >= self._window_end:  # _count(False, now), inline: once per attempt
+            self._window_end = now + self._settings.window_seconds
+            self._calls = self._failures = 0
+        self._calls += 1
         if self.state is not BreakerState.CLOSED:
             self.state = BreakerState.CLOSED
             self._probing = False

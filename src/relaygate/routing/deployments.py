@@ -89,7 +89,8 @@ class Deployment:
     def started(self, now: float) -> None:
         """An attempt goes to this deployment."""
         self.in_flight += 1
-        self.breaker.started(now)
+        if self.breaker.state is not BreakerState.CLOSED:  # maybe the half-open probe
+            self.breaker.started(now)
         if self.metered:
             self._roll(now)
             self._minute_requests += 1
