@@ -2,12 +2,16 @@
 does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
 
 Run: python bench/instructions.py [--against REF] [--requests 300] [--settings JSON]
+         [--same-settings] [--mode fast|translated] [--kind plain|stream]
 
 Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
 callgrind, counting the whole process: with a few requests of each kind, with N more
 non-streaming ones, with N more streaming ones (fast path and translated, sequential).
 The differences over N are the instructions per request (start-up cancels out; hash
-seeds are fixed). Prints them for each build, and the change.
+seeds are fixed). Prints them for each build, and the change. `--mode` and `--kind` count
+only one of each (a third or half the time); `--same-settings` gives REF's gateways the
+`--settings` too (to compare two builds of one feature); in them, `UPSTREAM_PORT` is the
+bench upstream's port (a second provider on it).
 """
 
 from __future__ import annotations
@@ -104,10 +108,16 @@ def main() -> int:
     parser.add_argument("--against", metavar="REF", help="also count this git commit's gateway")
     parser.add_argument("--requests", type=int, default=300, help="N, the requests counted")
     add_settings_option(parser)
+    parser.add_argument("--same-settings", action="store_true",
+                        help="give REF's gateways the --settings too")
+    parser.add_argument("--mode", choices=[name.split()[0] for name, _ in MODES],
+                        help="count only this mode")
+    parser.add_argument("--kind", choices=["plain", "stream"], help="count only this kind")
     args = parser.parse_args()
-    settings: dict[str, Any] = json.loads(args.settings)
     results: dict[tuple[str, str, str], float] = {}
     upstream_port = free_port()
+    # a second provider on the same upstream: "base_url": "http://127.0.0.1:UPSTREAM_PORT/v1"
+    settings: dict[str, Any] = json.loads(args.settings.replace("UPSTREAM_PORT", str(upstream_port)))
     upstream = start_upstream(upstream_port)
     try:
         with tempfile.TemporaryDirectory(prefix="relaygate-instr-") as folder, \
@@ -117,15 +127,21 @@ def main() -> int:
                 builds.insert(0, (str(args.against), ref_src))
             for build, src in builds:
                 for mode, fast_path in MODES:
+                    if args.mode is not None and not mode.startswith(args.mode):
+                        continue
                     slug = re.sub(r"\W", "-", f"{build}-{mode}")
                     print(f"instructions: {build}, {mode}…", flush=True)
                     n, base = args.requests, WARMUP
-                    extra = settings if src is None else {}
-                    runs = [_total(Path(folder), slug, upstream_port, fast_path, src, extra,
-                                   *counts)
-                            for counts in ((base, base), (base + n, base), (base, base + n))]
-                    results[(build, mode, "plain")] = (runs[1] - runs[0]) / n
-                    results[(build, mode, "stream")] = (runs[2] - runs[0]) / n
+                    extra = settings if src is None or args.same_settings else {}
+                    kinds = {"plain": (base + n, base), "stream": (base, base + n)}
+                    if args.kind is not None:
+                        kinds = {args.kind: kinds[args.kind]}
+                    zero = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
+                                  base, base)
+                    for kind, counts in kinds.items():
+                        runs = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
+                                      *counts)
+                        results[(build, mode, kind)] = (runs - zero) / n
     finally:
         stop(upstream)
     print(f"\ninstructions per request (callgrind, {args.requests} sequential requests each):")

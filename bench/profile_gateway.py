@@ -1,6 +1,7 @@
 """Profile the gateway's hot path: the app in this process under cProfile, wrk driving it.
 
-Run: python bench/profile_gateway.py [--translated] [--stream] [--seconds 5]
+Run: python bench/profile_gateway.py [--translated] [--stream] [--seconds 5] [--settings JSON]
+(`--settings`: top-level config sections added, `UPSTREAM_PORT` in them the upstream's port.)
 Prints the top functions by own time and by cumulative time.
 """
 
@@ -37,6 +38,8 @@ def main() -> int:
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--settings", default="{}", metavar="JSON",
+                        help="top-level config sections to add (UPSTREAM_PORT: the upstream's port)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
@@ -51,6 +54,7 @@ def main() -> int:
         "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/p.db"},
         "providers": {"up": {"type": "openai", "base_url": f"http://127.0.0.1:{upstream_port}/v1"}},
         "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
+        **json.loads(args.settings.replace("UPSTREAM_PORT", str(upstream_port))),
     }
     settings = parse_settings(json.dumps(config), "profile", environ={})
     log = (RESULTS / "profile-gateway.log").open("w")

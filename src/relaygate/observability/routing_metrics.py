@@ -1,10 +1,14 @@
 """Per-deployment metrics of routed groups: attempts by status, failures by class, breaker
-state, latency. On the gateway's own registry, next to the request metrics."""
+state, latency. On the gateway's own registry, next to the request metrics.
+
+Plain cells (observability/cells.py), each deployment's found once and kept: an attempt
+costs a few list additions, not prometheus_client's three `labels()` lookups and locks."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 
+from relaygate.observability.cells import CellsCollector, CounterCells, GaugeCells, HistogramCells
 from relaygate.observability.metrics import LATENCY_BUCKETS
 from relaygate.pipeline.outcome import Outcome
 from relaygate.routing.deployments import Deployment
@@ -12,39 +16,73 @@ from relaygate.routing.groups import Router
 from relaygate.routing.settings import FailureClass
 
 
+class _DeploymentCells:
+    """One deployment's cells; an attempts cell per status, made at its first use."""
+
+    __slots__ = ("attempts", "breaker", "failures", "latency")
+
+    def __init__(self, metrics: RoutingMetrics, deployment: Deployment) -> None:
+        self.attempts: dict[int, list[float]] = {}
+        self.failures: dict[FailureClass, list[float]] = {}
+        self.latency = metrics.latency.cell(deployment.group, deployment.id)
+        self.breaker: list[float] | None = None  # made at the first set, as a labelled gauge
+
+
 class RoutingMetrics:
     def __init__(self, registry: CollectorRegistry, router: Router) -> None:
-        self.attempts = Counter(
+        self.attempts = CounterCells(
             "relaygate_deployment_attempts", "Upstream attempts per deployment, by status.",
-            ["model", "deployment", "status"], registry=registry,
+            ["model", "deployment", "status"],
         )
-        self.failures = Counter(
+        self.failures = CounterCells(
             "relaygate_deployment_failures", "Failed attempts per deployment, by failure class.",
-            ["model", "deployment", "class"], registry=registry,
+            ["model", "deployment", "class"],
         )
-        self.latency = Histogram(
+        self.latency = HistogramCells(
             "relaygate_deployment_seconds", "An attempt's time to its first item (streams) or end.",
-            ["model", "deployment"], buckets=LATENCY_BUCKETS, registry=registry,
+            ["model", "deployment"], LATENCY_BUCKETS,
         )
-        self.breaker = Gauge(
+        self.breaker = GaugeCells(
             "relaygate_deployment_breaker_state",
             "Circuit breaker per deployment: 0 closed, 1 half-open, 2 open.",
-            ["model", "deployment"], registry=registry,
+            ["model", "deployment"],
         )
-        self._router = router
+        registry.register(CellsCollector([self.attempts, self.failures, self.latency,
+                                          self.breaker]))
+        self._cells = {deployment.id: _DeploymentCells(self, deployment)
+                       for deployment in router.deployments.values()}
         router.on_outcome(self.observe)
         router.failure_listener = self.failed
 
     def observe(self, deployment: Deployment, outcome: object) -> None:
         """After each attempt's outcome (a deployment's listener)."""
         assert isinstance(outcome, Outcome)
-        self.attempts.labels(deployment.group, deployment.id, str(outcome.status)).inc()
-        if outcome.status < 400:
+        cells = self._cells[deployment.id]
+        status = outcome.status
+        attempts = cells.attempts.get(status)
+        if attempts is None:
+            attempts = cells.attempts[status] = self.attempts.cell(
+                deployment.group, deployment.id, str(status))
+        attempts[0] += 1
+        if status < 400:
             sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
-            self.latency.labels(deployment.group, deployment.id).observe(sample)
-        self.breaker.labels(deployment.group, deployment.id).set(deployment.breaker.state)
+            self.latency.observe(cells.latency, sample)
+        breaker = cells.breaker  # inline: once per attempt
+        if breaker is None:
+            breaker = cells.breaker = self.breaker.cell(deployment.group, deployment.id)
+        breaker[0] = float(deployment.breaker.state)
 
     def failed(self, deployment: Deployment, kind: FailureClass) -> None:
         """An attempt failed before its answer began (the attempts loop's listener)."""
-        self.failures.labels(deployment.group, deployment.id, kind.value).inc()
-        self.breaker.labels(deployment.group, deployment.id).set(deployment.breaker.state)
+        cells = self._cells[deployment.id]
+        failures = cells.failures.get(kind)
+        if failures is None:
+            failures = cells.failures[kind] = self.failures.cell(
+                deployment.group, deployment.id, kind.value)
+        failures[0] += 1
+        self._set_breaker(cells, deployment)
+
+    def _set_breaker(self, cells: _DeploymentCells, deployment: Deployment) -> None:
+        if cells.breaker is None:
+            cells.breaker = self.breaker.cell(deployment.group, deployment.id)
+        cells.breaker[0] = float(deployment.breaker.state)

@@ -18,6 +18,7 @@ from relaygate.errors import GatewayError, UpstreamRejected, UpstreamUnavailable
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.deadlines import Deadlines, deadlines_for
 from relaygate.pipeline.outcome import Sink
+from relaygate.routing.breaker import BreakerState
 from relaygate.routing.deployments import Deployment
 from relaygate.routing.failures import classify
 from relaygate.routing.groups import FailureListener, GroupView
@@ -27,17 +28,21 @@ from relaygate.tokens.estimate import estimate_prompt
 
 SendAttempt = Callable[[Call, Route, int, Sink | None, Deadlines | None], Awaitable[Answer]]
 
-DEPLOYMENT_HEADER = "x-relaygate-deployment"
 ATTEMPTS_HEADER = "x-relaygate-attempts"
 FALLBACK_HEADER = "x-relaygate-fallback"
+# x-relaygate-attempts as sent, for the counts a call usually ends with
+_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(17)]
 
 
-
-async def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Answer:
-    """The first answer the plan gets, or the last failure (raised)."""
+def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer]:
+    """The first answer the plan gets, or the last failure (raised), to await."""
     routing = plan.routing
     assert routing is not None
-    return await _Run(call, send, routing.router.failure_listener).run(routing, plan.candidates)
+    run = _Run(call, send, routing.router.failure_listener)
+    if not routing.group.has_fallbacks:  # the one stage raises the final error itself
+        # a last stage never returns None (typing.cast is a call on the hot path)
+        return run._stage(routing, plan.candidates, None, last=True)  # type: ignore[return-value]
+    return run.run(routing, plan.candidates)
 
 
 class _Run:
@@ -76,10 +81,12 @@ class _Run:
         return group.fallbacks
 
     async def _stage(
-        self, view: GroupView, routes: tuple[Route, ...], fallback: str | None
+        self, view: GroupView, routes: tuple[Route, ...], fallback: str | None,
+        last: bool = False,
     ) -> Answer | None:
         """Up to the group's attempts over `routes`; None when they all failed (or none could
-        be tried), with the last failure kept. A request's own error raises at once."""
+        be tried), with the last failure kept (`last`: the final error raised instead). A
+        request's own error raises at once."""
         group = view.group
         retry = group.retry
         budget = group.attempts
@@ -91,10 +98,11 @@ class _Run:
             route, deployment = self._next(view, routes, tried, skipped, now)
             if route is None or deployment is None:
                 if not self._rate_limit_wait(view, routes, skipped, now, retry.max_retry_after_seconds):
+                    self._exhausted(view, last)
                     return None
                 await asyncio.sleep(self._soonest or 0.0)
                 continue
-            if self._too_long(view, deployment):
+            if group.context_window_fallbacks and self._too_long(view, deployment):
                 skipped.add(deployment.id)
                 continue
             budget -= 1
@@ -102,9 +110,25 @@ class _Run:
                 retries += 1
                 delay = min(retry.max_backoff_seconds, retry.backoff_seconds * 2 ** (retries - 1))
                 await asyncio.sleep(random.uniform(0, delay))
+                now = time.monotonic()
             tried.add(deployment.id)
-            answer = await self._attempt(route, deployment)
-            if answer is not None:
+            # one upstream call (inline, not a coroutine of its own: the loop's hot part)
+            self._number += 1
+            deployment.started(now)
+            observed = deployment.outcomes
+            call = self._call
+            deadlines = (None if deployment.timeouts is None and call.timeout is None
+                         else deadlines_for(deployment.timeouts, call.timeout))
+            try:
+                answer = await self._send(call, route, self._number, deployment.observe,
+                                          deadlines)
+            except GatewayError as error:
+                self._failed(deployment, observed, error)
+            except BaseException:
+                if deployment.outcomes == observed:  # failed before an upstream call began
+                    deployment.abandoned()
+                raise
+            else:
                 self._served(deployment, fallback)
                 return answer
             kind = self._kind
@@ -112,10 +136,19 @@ class _Run:
                 assert self._error is not None
                 raise self._error
             if kind in (FailureClass.CONTEXT_LENGTH, FailureClass.CONTENT_POLICY):
-                return None  # to that kind's fallbacks: another deployment would say the same
-            if kind not in retry.on:
+                # to that kind's fallbacks: another deployment would say the same
+                self._exhausted(view, last)
                 return None
+            if kind not in retry.on:
+                self._exhausted(view, last)
+                return None
+        self._exhausted(view, last)
         return None
+
+    def _exhausted(self, view: GroupView, last: bool) -> None:
+        """A stage's end without an answer: None, or the final error of the last stage."""
+        if last:
+            raise self._final_error(view)
 
     def _next(
         self, view: GroupView, routes: tuple[Route, ...], tried: set[str], skipped: set[str],
@@ -123,9 +156,12 @@ class _Run:
     ) -> tuple[Route | None, Deployment | None]:
         """The first available deployment not yet tried, else the first available one."""
         again: tuple[Route | None, Deployment | None] = (None, None)
+        by_id = view.group.by_id
         for route in routes:
-            deployment = view.deployment(route)
-            if deployment.id in skipped or not deployment.available(now):
+            deployment = by_id[route.deployment]  # type: ignore[index]  # a group's routes have ids
+            breaker = deployment.breaker
+            if (breaker.state is not BreakerState.CLOSED and not breaker.available(now)) \
+                    or deployment.id in skipped:
                 continue
             if deployment.id not in tried:
                 return route, deployment
@@ -148,29 +184,16 @@ class _Run:
             and self._soonest <= cap
         )
 
-    async def _attempt(self, route: Route, deployment: Deployment) -> Answer | None:
-        """One upstream call; None when it failed (the failure kept on self)."""
-        call = self._call
-        self._number += 1
-        deployment.started(time.monotonic())
-        observed = deployment.outcomes
-        deadlines = deadlines_for(deployment.timeouts, call.timeout)
-        try:
-            return await self._send(call, route, self._number, deployment.observe, deadlines)
-        except GatewayError as error:
-            if deployment.outcomes == observed:  # failed before an upstream call began
-                deployment.abandoned()
-            kind = classify(error)
-            self._error, self._kind = error, kind
-            if kind is FailureClass.RATE_LIMIT:
-                deployment.breaker.rate_limited(error.retry_after)
-            if self._on_failure is not None:
-                self._on_failure(deployment, kind)
-            return None
-        except BaseException:
-            if deployment.outcomes == observed:
-                deployment.abandoned()
-            raise
+    def _failed(self, deployment: Deployment, observed: int, error: GatewayError) -> None:
+        """An attempt failed: keep the failure, cool a 429 down, tell the metrics."""
+        if deployment.outcomes == observed:  # failed before an upstream call began
+            deployment.abandoned()
+        kind = classify(error)
+        self._error, self._kind = error, kind
+        if kind is FailureClass.RATE_LIMIT:
+            deployment.breaker.rate_limited(error.retry_after)
+        if self._on_failure is not None:
+            self._on_failure(deployment, kind)
 
     def _too_long(self, view: GroupView, deployment: Deployment) -> bool:
         """The input is longer than this deployment's window, and the group has somewhere
@@ -199,8 +222,10 @@ class _Run:
         context = self._call.context
         if context is None:
             return
-        context.add_header(DEPLOYMENT_HEADER, deployment.id)
-        context.add_header(ATTEMPTS_HEADER, str(self._number))
+        number = self._number
+        attempts = (_ATTEMPTS[number] if number < len(_ATTEMPTS)
+                    else (_ATTEMPTS[0][0], str(number).encode()))
+        context.add_encoded(deployment.header, attempts)
         if fallback is not None:
             context.add_header(FALLBACK_HEADER, fallback)
 

@@ -47,6 +47,13 @@ class RequestContext:
         else:
             self.headers += pairs
 
+    def add_encoded(self, first: tuple[bytes, bytes], second: tuple[bytes, bytes]) -> None:
+        """Two headers already encoded (lower-case names): what a routed call adds."""
+        if self.headers is None:
+            self.headers = [first, second]
+        else:
+            self.headers += (first, second)
+
     def record(self, outcome: Outcome) -> None:
         """One upstream call of this request ended: sum its usage into the request's."""
         self.upstream_calls += 1

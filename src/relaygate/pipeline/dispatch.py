@@ -9,7 +9,7 @@ canonical call otherwise. Every upstream attempt records one `Outcome` (through 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 
 import orjson
 
@@ -66,24 +66,39 @@ class Dispatch:
             return await self._relay(call, route, relay)
         return await self._translate(call, route)
 
-    async def attempt(
+    def attempt(
         self,
         call: Call,
         route: Route,
         number: int,
         observer: Sink | None = None,
         deadlines: Deadlines | None = None,
+    ) -> Awaitable[Answer]:
+        """One upstream call of a routed plan, to await: relayed or translated, whichever
+        `route`'s provider allows; `observer` hears its outcome first. A stream's connection
+        is made before its first item is returned, so inside the deployment's connect
+        timeout (without one, the call itself is returned: no coroutine of its own)."""
+        if deadlines is not None and deadlines.connect is not None:
+            return self._connecting(call, route, number, observer, deadlines)
+        return self._one(call, route, number, observer, deadlines)
+
+    async def _connecting(
+        self, call: Call, route: Route, number: int, observer: Sink | None,
+        deadlines: Deadlines,
     ) -> Answer:
-        """One upstream call of a routed plan: relayed or translated, whichever `route`'s
-        provider allows; `observer` hears its outcome first. A stream's connection is made
-        before its first item is returned, so inside the deployment's connect timeout."""
-        with connect_timeout(deadlines.connect if deadlines is not None else None):
-            if call.task is not None:
-                return await self._task(call, route, number, observer, deadlines)
-            relay = self._relay_for(call, route.provider)
-            if relay is not None:
-                return await self._relay(call, route, relay, number, observer, deadlines)
-            return await self._translate(call, route, number, observer, deadlines)
+        with connect_timeout(deadlines.connect):
+            return await self._one(call, route, number, observer, deadlines)
+
+    def _one(
+        self, call: Call, route: Route, number: int, observer: Sink | None,
+        deadlines: Deadlines | None,
+    ) -> Awaitable[Answer]:
+        if call.task is not None:
+            return self._task(call, route, number, observer, deadlines)
+        relay = self._relay_for(call, route.provider)
+        if relay is not None:
+            return self._relay(call, route, relay, number, observer, deadlines)
+        return self._translate(call, route, number, observer, deadlines)
 
     def _relay_for(self, call: Call, provider: Provider) -> RelayFormat | None:
         # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs

@@ -26,10 +26,10 @@ class RouteStep:
             if plan is None:
                 plan = self._registry.plan(call.model)
             if plan.routing is not None:
-                plan = RoutePlan(plan.routing.order(call), plan.routing)
+                plan = plan.routing.plan(call)
             call.plan = plan
         elif call.plan.routing is not None and call.plan.candidates is call.plan.routing.routes:
-            call.plan = RoutePlan(call.plan.routing.order(call), call.plan.routing)  # pinned group
+            call.plan = call.plan.routing.plan(call)  # pinned group
         return await next(call)
 
     def _plan_by_rules(self, call: Call) -> RoutePlan | None:

@@ -54,9 +54,15 @@ class Breaker:
             self.state = BreakerState.HALF_OPEN
             self._probing = True
 
-    def succeeded(self) -> None:
+    def succeeded(self, now: float | None = None) -> None:
+        """A call succeeded (`now`: time.monotonic(), when the caller has it already)."""
         self._consecutive = 0
-        self._count(failed=False)
+        if now is None:
+            now = time.monotonic()
+        if now >= self._window_end:  # _count(False, now), inline: once per attempt
+            self._window_end = now + self._settings.window_seconds
+            self._calls = self._failures = 0
+        self._calls += 1
         if self.state is not BreakerState.CLOSED:
             self.state = BreakerState.CLOSED
             self._probing = False
@@ -65,7 +71,7 @@ class Breaker:
         if not self._settings.enabled:
             return
         self._consecutive += 1
-        self._count(failed=True)
+        self._count(True, time.monotonic())
         settings = self._settings
         tripped = self._consecutive >= settings.failures or (
             self._calls >= settings.min_calls
@@ -101,8 +107,7 @@ class Breaker:
         """Seconds until a probe may go (0 when it may now)."""
         return max(0.0, self.open_until - now) if self.state is not BreakerState.CLOSED else 0.0
 
-    def _count(self, failed: bool) -> None:
-        now = time.monotonic()
+    def _count(self, failed: bool, now: float) -> None:
         if now >= self._window_end:  # a tumbling window
             self._window_end = now + self._settings.window_seconds
             self._calls = self._failures = 0

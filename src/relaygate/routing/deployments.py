@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from relaygate.pipeline.outcome import Outcome
     from relaygate.routing.registry import Route
 
+DEPLOYMENT_HEADER = "x-relaygate-deployment"
 LATENCY_SMOOTHING = 0.2  # weight of the newest sample in the moving average
 CLIENT_CLOSED = 499
 
@@ -35,10 +36,12 @@ class Deployment:
         "_minute_tokens",
         "breaker",
         "group",
+        "header",
         "id",
         "in_flight",
         "latency_s",
         "limits",
+        "metered",
         "on_outcome",
         "outcomes",
         "route",
@@ -60,12 +63,16 @@ class Deployment:
         timeouts: TimeoutsSettings | None = None,
     ) -> None:
         self.id = id
+        # the response's x-relaygate-deployment when this one served, encoded once
+        self.header = (DEPLOYMENT_HEADER.encode(), id.encode("latin-1", "replace"))
         self.group = group
         self.route = route
         self.breaker = breaker
         self.weight = weight
         self.tags = tags
         self.limits = limits or DeploymentLimits()
+        # this minute's requests and tokens are counted only against an rpm or tpm of its own
+        self.metered = bool(self.limits.rpm or self.limits.tpm)
         self.timeouts = timeouts
         self.in_flight = 0
         self.latency_s: float | None = None  # moving average: time to first token, or latency
@@ -82,17 +89,21 @@ class Deployment:
     def started(self, now: float) -> None:
         """An attempt goes to this deployment."""
         self.in_flight += 1
-        self.breaker.started(now)
-        self._roll(now)
-        self._minute_requests += 1
+        if self.breaker.state is not BreakerState.CLOSED:  # maybe the half-open probe
+            self.breaker.started(now)
+        if self.metered:
+            self._roll(now)
+            self._minute_requests += 1
 
     def observe(self, outcome: Outcome) -> None:
         """One of this deployment's attempts ended (an outcome listener)."""
         self.in_flight -= 1
         self.outcomes += 1
         status = outcome.status
+        now = 0.0  # time.monotonic(), read once when needed
         if status < 400:
-            self.breaker.succeeded()
+            now = time.monotonic()
+            self.breaker.succeeded(now)
             sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
             self.latency_s = (sample if self.latency_s is None else
                               self.latency_s + LATENCY_SMOOTHING * (sample - self.latency_s))
@@ -101,8 +112,8 @@ class Deployment:
             self.breaker.failed()
         else:  # 4xx: the request's fault; 429 is handled as a cooldown where it is raised
             self.breaker.released()
-        if outcome.usage is not None:
-            self._roll(time.monotonic())
+        if outcome.usage is not None and self.metered:
+            self._roll(now or time.monotonic())
             self._minute_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
         if self.on_outcome is not None:
             self.on_outcome(self, outcome)
@@ -114,6 +125,8 @@ class Deployment:
 
     def headroom(self, now: float) -> float:
         """The used share of this minute's rpm/tpm (0: idle, 1: at a limit), the `usage` strategy."""
+        if not self.metered:
+            return 0.0
         self._roll(now)
         limits = self.limits
         used = 0.0

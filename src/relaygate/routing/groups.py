@@ -25,7 +25,7 @@ from relaygate.routing.settings import (
     RoutingSettings,
     Strategy,
 )
-from relaygate.routing.strategies import Picker, picker_for
+from relaygate.routing.strategies import Picker, Rotation, picker_for
 from relaygate.tokens.estimate import estimate_prompt
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ class Group:
         self.deployments = tuple(deployments)
         self.by_id = {deployment.id: deployment for deployment in deployments}
         self.picker = picker
+        self.rotation = picker if isinstance(picker, Rotation) else None
         self.strategy = strategy
         self.retry = retry
         retries = retry.count if retry.count is not None else len(deployments) - 1
@@ -61,23 +62,60 @@ class Group:
         self.fallbacks = tuple(fallbacks)
         self.context_window_fallbacks = tuple(context_window_fallbacks)
         self.content_policy_fallbacks = tuple(content_policy_fallbacks)
+        self.has_fallbacks = bool(self.fallbacks or self.context_window_fallbacks
+                                  or self.content_policy_fallbacks)
 
 
 @dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """The candidates for one call, in the order to try them. A plain route has one and no
+    `routing`; a group with deployments, retries or fallbacks has its `routing`, which the
+    route step orders per call and the dispatch follows attempt by attempt."""
+
+    candidates: tuple[Route, ...]
+    routing: GroupView | None = None
+
+    @property
+    def first(self) -> Route:
+        return self.candidates[0]
+
+
+@dataclass(slots=True, eq=False)
 class GroupView:
     """A group under the name the client used: its routes, and the router for fallbacks."""
 
     group: Group
     routes: tuple[Route, ...]  # in the group's deployment order
     router: Router
+    # a group of one, or a rotating strategy's: the plan for each first deployment, built once
+    rotations: tuple[RoutePlan, ...] = ()
+
+    def __post_init__(self) -> None:
+        routes = self.routes
+        if len(routes) == 1:
+            self.rotations = (RoutePlan(routes, self),)
+        elif self.group.rotation is not None:
+            count = len(routes)
+            self.rotations = tuple(
+                RoutePlan(tuple(routes[(first + step) % count] for step in range(count)), self)
+                for first in range(count)
+            )
+
+    def plan(self, call: Call) -> RoutePlan:
+        """The plan for `call`: the routes in the order the group's strategy prefers."""
+        rotations = self.rotations
+        if len(rotations) == 1:
+            return rotations[0]
+        rotation = self.group.rotation
+        if rotation is not None:
+            return rotations[rotation.first(self.group.deployments)]
+        indexes = self.group.picker.order(self.group.deployments, lambda: _tokens(call))
+        routes = self.routes
+        return RoutePlan(tuple(routes[index] for index in indexes), self)
 
     def order(self, call: Call) -> tuple[Route, ...]:
         """The routes in the order the group's strategy prefers for `call`."""
-        routes = self.routes
-        if len(routes) == 1:
-            return routes
-        indexes = self.group.picker.order(self.group.deployments, lambda: _tokens(call))
-        return tuple(routes[index] for index in indexes)
+        return self.plan(call).candidates
 
     def deployment(self, route: Route) -> Deployment:
         assert route.deployment is not None

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from relaygate.config import ModelSettings, ProviderType, Settings, deployment_ids
 from relaygate.errors import ModelNotFound
 from relaygate.providers.base import Provider
-from relaygate.routing.groups import GroupView, Router
+from relaygate.routing.groups import RoutePlan, Router
 from relaygate.routing.prices import FREE, Price, price_for
 from relaygate.types import Usage
+
+__all__ = ["ModelRegistry", "Route", "RoutePlan", "cost_of"]
 
 MAX_CACHED_PLANS = 4096
 
@@ -73,20 +75,6 @@ def _priced(route: Route, price: Price | None) -> Route:
 
 def _first(configured: float | None, built_in: float | None) -> float | None:
     return configured if configured is not None else built_in
-
-
-@dataclass(frozen=True, slots=True)
-class RoutePlan:
-    """The candidates for one call, in the order to try them. A plain route has one and no
-    `routing`; a group with deployments, retries or fallbacks has its `routing`, which the
-    route step orders per call and the dispatch follows attempt by attempt."""
-
-    candidates: tuple[Route, ...]
-    routing: GroupView | None = None
-
-    @property
-    def first(self) -> Route:
-        return self.candidates[0]
 
 
 class ModelRegistry:

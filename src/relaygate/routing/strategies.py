@@ -1,7 +1,9 @@
 """Load-balancing strategies: the order in which a group's deployments are tried for a call.
 
 Each strategy returns every deployment (the first is preferred; the rest are the order of
-failover); open breakers are skipped later, when the attempts are made.
+failover); open breakers are skipped later, when the attempts are made. A `Rotation`
+(weighted, round robin) only picks the first: the rest follow it in the group's order, so a
+group keeps one plan per first deployment, built once.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from abc import ABC, abstractmethod
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -29,34 +33,47 @@ def _rest(first: int, count: int) -> list[int]:
     return [(first + step) % count for step in range(count)]
 
 
-class Weighted:
+class Rotation(ABC):
+    """A strategy that picks the first deployment; failover goes round the group from it."""
+
+    @abstractmethod
+    def first(self, deployments: Sequence[Deployment]) -> int:
+        """The index of the preferred deployment."""
+
+    def order(self, deployments: Sequence[Deployment], tokens: TokenEstimate) -> list[int]:
+        return _rest(self.first(deployments), len(deployments))
+
+
+class Weighted(Rotation):
     """Random by weight; failover in the rotation after the one drawn."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._random = rng or random.Random()
+        self._weighed: Sequence[Deployment] | None = None  # the group the sums are of
+        self._sums: list[float] = []  # running totals of the weights
 
-    def order(self, deployments: Sequence[Deployment], tokens: TokenEstimate) -> list[int]:
-        count = len(deployments)
-        total = sum(deployment.weight for deployment in deployments)
+    def first(self, deployments: Sequence[Deployment]) -> int:
+        if deployments is not self._weighed:  # a group's weights are fixed: summed once
+            self._sums = list(itertools.accumulate(item.weight for item in deployments))
+            self._weighed = deployments
+        sums = self._sums
+        count = len(sums)
+        total = sums[-1]
         if total <= 0:
-            return _rest(self._random.randrange(count), count)
-        point = self._random.random() * total
-        for index, deployment in enumerate(deployments):
-            point -= deployment.weight
-            if point < 0:
-                return _rest(index, count)
-        return _rest(count - 1, count)
+            return self._random.randrange(count)
+        # the first whose running total passes the point drawn (the last, if rounding passed it)
+        index = bisect_right(sums, self._random.random() * total)
+        return index if index < count else count - 1
 
 
-class RoundRobin:
+class RoundRobin(Rotation):
     """Each call starts at the next deployment."""
 
     def __init__(self) -> None:
         self._next = itertools.count()
 
-    def order(self, deployments: Sequence[Deployment], tokens: TokenEstimate) -> list[int]:
-        count = len(deployments)
-        return _rest(next(self._next) % count, count)
+    def first(self, deployments: Sequence[Deployment]) -> int:
+        return next(self._next) % len(deployments)
 
 
 class LeastBusy:
