@@ -2,6 +2,7 @@
 does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
 
 Run: python bench/instructions.py [--against REF] [--requests 300] [--settings JSON]
+     [--mode "fast path"|translated]
 
 Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
 callgrind, counting the whole process: with a few requests of each kind, with N more
@@ -103,6 +104,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--against", metavar="REF", help="also count this git commit's gateway")
     parser.add_argument("--requests", type=int, default=300, help="N, the requests counted")
+    parser.add_argument("--mode", choices=["both", *(name for name, _ in MODES)], default="both",
+                        help="count only the fast path or the translated gateway")
     add_settings_option(parser)
     args = parser.parse_args()
     settings: dict[str, Any] = json.loads(args.settings)
@@ -117,6 +120,8 @@ def main() -> int:
                 builds.insert(0, (str(args.against), ref_src))
             for build, src in builds:
                 for mode, fast_path in MODES:
+                    if args.mode not in ("both", mode):
+                        continue
                     slug = re.sub(r"\W", "-", f"{build}-{mode}")
                     print(f"instructions: {build}, {mode}…", flush=True)
                     n, base = args.requests, WARMUP

@@ -100,6 +100,7 @@ class Tracing:
         self.tracer = self.provider.get_tracer("relaygate")
         self.propagator = TraceContextTextMapPropagator()
         self.capture_content = settings.capture_content
+        self._systems: dict[int, str] = {}  # id(provider) → gen_ai.provider.name
 
     # --- spans for any code (current.span) ----------------------------------------------
 
@@ -119,12 +120,16 @@ class Tracing:
         span = self.tracer.start_span(name, parent, _KINDS.get(kind, SpanKind.INTERNAL),
                                       attributes, links)
         token = otel_context.attach(trace.set_span_in_context(span))
+        # a dropped trace of its own: its upstream calls still continue it (flag 00)
+        outgoing = None if span.is_recording() else OUTGOING_TRACE.set(traceparent(span))
         try:
             yield span
         except BaseException as exc:
             _failed(span, exc)
             raise
         finally:
+            if outgoing is not None:
+                OUTGOING_TRACE.reset(outgoing)
             otel_context.detach(token)
             span.end()
 
@@ -138,15 +143,22 @@ class Tracing:
 
     # --- the pipeline ---------------------------------------------------------------------
 
+    @staticmethod
+    def recording() -> bool:
+        """The current span is kept: the pipeline runs its chain of traced steps (else the
+        plain one: an unsampled call pays for no step span, not even a check per step)."""
+        return trace.get_current_span().is_recording()
+
     def step(self, step: Step) -> Step:
         """`step` with a span from its start to its call of `next` (or to its answer or
-        refusal): every step of `model_call_steps` gets one, without code of its own."""
+        refusal): every step of `model_call_steps` gets one, without code of its own, except
+        one marked `traced = False` (it records onto the current span itself)."""
+        if getattr(step, "traced", True) is False:
+            return step
         name = f"relaygate.step {step_name(step)}"
         tracer = self.tracer
 
         async def traced(call: Call, next: Next) -> Answer:
-            if _unsampled():  # a trace not kept: no span, the step as it is
-                return await step(call, next)
             span = tracer.start_span(name)
             ended = False
 
@@ -170,54 +182,65 @@ class Tracing:
         functools.update_wrapper(traced, step)
         return traced
 
-    def attempt(self, call: Call, route: Route, number: int) -> Sink:
+    def attempt(self, call: Call, route: Route, number: int) -> Sink | None:
         """Open the client span of one upstream attempt; the returned sink ends it with the
-        attempt's outcome. The upstream request carries its `traceparent`."""
-        if _unsampled():  # a trace not kept: the upstream still continues it (flag 00)
-            carrier: dict[str, str] = {}
-            self.propagator.inject(carrier)
-            OUTGOING_TRACE.set(carrier)
-            return _ignore
+        attempt's outcome. The upstream request carries its `traceparent`. In a dropped trace
+        nothing (the `traceparent` with flag 00 is already set, by whoever dropped it)."""
+        current = trace.get_current_span()
+        if not current.is_recording() and current.get_span_context().is_valid:
+            return None
         operation = _OPERATIONS.get(call.endpoint, "chat")
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": operation,
-            "gen_ai.provider.name": provider_system(route),
-            "gen_ai.system": provider_system(route),
+            "gen_ai.provider.name": self._system(route),
             "gen_ai.request.model": call.model,
             "relaygate.provider": route.provider.name,
             "relaygate.attempt": number,
-            "relaygate.endpoint": call.endpoint.value,
         }
         if route.deployment is not None:
             attributes["relaygate.deployment"] = route.deployment
         if call.session_id is not None:
             attributes["gen_ai.conversation.id"] = call.session_id
         if self.capture_content:
-            attributes["gen_ai.input.messages"] = _content(call)
+            attributes["gen_ai.input.messages"] = input_content(call)
         span = self.tracer.start_span(f"{operation} {route.upstream_model}", kind=SpanKind.CLIENT,
                                       attributes=attributes)
-        carrier = {}
-        self.propagator.inject(carrier, trace.set_span_in_context(span))
-        OUTGOING_TRACE.set(carrier)
+        OUTGOING_TRACE.set(traceparent(span))
 
         def finished(outcome: Outcome) -> None:
-            span.set_attribute("gen_ai.response.model", outcome.upstream_model)
-            span.set_attribute("relaygate.relayed", outcome.relayed)
-            span.set_attribute("http.response.status_code", outcome.status)
+            ended: dict[str, Any] = {
+                "gen_ai.response.model": outcome.upstream_model,
+                "relaygate.relayed": outcome.relayed,
+                "http.response.status_code": outcome.status,
+            }
             usage = outcome.usage
             if usage is not None:
-                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
-                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
+                ended["gen_ai.usage.input_tokens"] = usage.input_tokens
+                ended["gen_ai.usage.output_tokens"] = usage.output_tokens
             if outcome.ttft_s is not None:
-                span.set_attribute("relaygate.time_to_first_token_s", outcome.ttft_s)
+                ended["relaygate.time_to_first_token_s"] = outcome.ttft_s
             if outcome.cost_usd is not None:
-                span.set_attribute("relaygate.cost_usd", outcome.cost_usd)
+                ended["relaygate.cost_usd"] = outcome.cost_usd
             if outcome.error is not None:
-                span.set_attribute("error.type", outcome.error)
+                ended["error.type"] = outcome.error
                 span.set_status(Status(StatusCode.ERROR, outcome.error))
+            span.set_attributes(ended)
             span.end()
 
         return finished
+
+    def _system(self, route: Route) -> str:
+        """`provider_system(route)`, once per provider object."""
+        system = self._systems.get(id(route.provider))
+        if system is None:
+            system = self._systems[id(route.provider)] = provider_system(route)
+        return system
+
+    def completion_capture(self) -> Step:
+        """The step that puts the answer, after the output guards, on the current span."""
+        from relaygate.observability.tracing.content import CompletionCapture
+
+        return CompletionCapture()
 
     async def close(self) -> None:
         import asyncio
@@ -231,8 +254,14 @@ def _unsampled() -> bool:
     return not current.is_recording() and current.get_span_context().is_valid
 
 
-def _ignore(outcome: Outcome) -> None:
-    """The sink of an attempt in a dropped trace."""
+def traceparent(span: trace.Span) -> dict[str, str]:
+    """The W3C `traceparent` (and `tracestate`) that continues `span`'s trace upstream."""
+    context = span.get_span_context()
+    carrier = {"traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-"
+                              f"{context.trace_flags:02x}"}
+    if context.trace_state:
+        carrier["tracestate"] = context.trace_state.to_header()
+    return carrier
 
 
 def _failed(span: Any, exc: BaseException) -> None:
@@ -241,7 +270,7 @@ def _failed(span: Any, exc: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, str(kind)))
 
 
-def _content(call: Call) -> str:
+def input_content(call: Call) -> str:
     """The call's input for a span: the canonical messages, or the front's own body."""
     if call.model_call is not None:
         messages: Any = [
