@@ -4,6 +4,7 @@ a real port, the real OTLP/HTTP exporter sending protobuf to a receiver in the t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +171,33 @@ def test_captured_completion_is_what_the_client_received_after_output_masking(
     assert "hello heron" in message["content"] and message["finish_reason"] == "stop"
     (attempt,) = spans.wait_for("chat ")
     assert attempt.attributes["relaygate.relayed"] is True
+
+
+def test_a_dropped_request_makes_no_span_yet_the_upstream_continues_its_trace(
+    tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
+    faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    """sample_ratio 0: a request of its own is dropped (no span at all, the upstream gets the
+    trace id with flag 00); a client's sampled trace is still kept (parent-based)."""
+    spans, server = receiver
+    upstream, _ = faulty
+    upstream.faults.clear()
+    upstream.traceparents.clear()
+    spans.clear()
+    config = {**_config(faulty, server.base_url),
+              "telemetry": traces_config(server.base_url, sample_ratio=0.0)}
+    with in_process_gateway(tmp_path, config) as gateway:
+        openai = client(gateway.base_url)
+        openai.chat.completions.create(model="gpt", messages=HELLO)
+        openai.chat.completions.create(
+            model="gpt", messages=HELLO,
+            extra_headers={"traceparent": f"00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"})
+    dropped, continued = upstream.traceparents
+    assert dropped is not None and re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-00", dropped)
+    kept = spans.wait_for("chat ")  # the gateway has closed: every span it made is exported
+    assert not spans.trace(dropped.split("-")[1])
+    assert {span.trace_id for span in spans.wait_for("")} == {CLIENT_TRACE}
+    (attempt,) = kept
+    assert continued == f"00-{CLIENT_TRACE}-{attempt.span_id}-01"
+    names = sorted(span.name for span in spans.trace(CLIENT_TRACE))
+    assert names == ["POST /v1/chat/completions", "chat m", "relaygate.step route"]
