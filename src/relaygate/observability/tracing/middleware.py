@@ -2,9 +2,9 @@
 request, continuing the client's `traceparent`/`tracestate`; the tracing made current for the
 request's work (and a WebSocket's), its ids left on the scope for the request log line.
 
-The sampler decides once, here: a request it drops pays for a non-recording span and one
-context switch, nothing else (no attributes, no step spans, the upstream `traceparent`
-written once, with flag 00)."""
+The sampler decides once, here: a request it drops pays for a non-recording span and two
+context variables, nothing else (no attributes, no step spans, no OpenTelemetry context, the
+upstream `traceparent` written once, with flag 00)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relaygate.observability.tracing.current import TRACING
+from relaygate.observability.tracing.current import SAMPLED, TRACING
 from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.observability.tracing.tracer import Tracing
 from relaygate.pipeline.context import RequestContext
@@ -60,17 +60,16 @@ class TracingMiddleware:
         ids = span.get_span_context()
         trace_id, span_id = format(ids.trace_id, "032x"), format(ids.span_id, "016x")
         scope.setdefault("state", {})[TRACE_IDS] = (trace_id, span_id)
-        token = otel_context.attach(trace.set_span_in_context(span))
         if not span.is_recording():  # dropped: the upstreams still continue the trace
             outgoing = {"traceparent": f"00-{trace_id}-{span_id}-00"}
             if ids.trace_state:
                 outgoing["tracestate"] = ids.trace_state.to_header()
             OUTGOING_TRACE.set(outgoing)
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                otel_context.detach(token)
+            SAMPLED.set(False)  # nothing below reads OpenTelemetry's context: not attached
+            await self.app(scope, receive, send)
             return
+        SAMPLED.set(True)
+        token = otel_context.attach(trace.set_span_in_context(span))
         try:
             await self.app(scope, receive, send)
         finally:

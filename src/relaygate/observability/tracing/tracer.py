@@ -26,7 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from relaygate.errors import GatewayError
 from relaygate.observability.settings import ResolvedTraces, TraceExporter
-from relaygate.observability.tracing.current import Attributes, SpanHandle
+from relaygate.observability.tracing.current import SAMPLED, Attributes, SpanHandle
 from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next, Step
@@ -109,7 +109,7 @@ class Tracing:
         self, name: str, attributes: Attributes | None = None, *, kind: str = "internal",
         root: bool = False, link_current: bool = False,
     ) -> Iterator[SpanHandle | None]:
-        if not root and _unsampled():  # in a dropped trace: nothing to record
+        if not root and SAMPLED.get() is False:  # in a dropped trace: nothing to record
             yield None
             return
         links = None
@@ -120,20 +120,26 @@ class Tracing:
         span = self.tracer.start_span(name, parent, _KINDS.get(kind, SpanKind.INTERNAL),
                                       attributes, links)
         token = otel_context.attach(trace.set_span_in_context(span))
+        kept = span.is_recording()
+        sampled = SAMPLED.set(kept)
         # a dropped trace of its own: its upstream calls still continue it (flag 00)
-        outgoing = None if span.is_recording() else OUTGOING_TRACE.set(traceparent(span))
+        outgoing = None if kept else OUTGOING_TRACE.set(traceparent(span))
         try:
-            yield span
+            yield span if kept else None
         except BaseException as exc:
-            _failed(span, exc)
+            if kept:
+                _failed(span, exc)
             raise
         finally:
             if outgoing is not None:
                 OUTGOING_TRACE.reset(outgoing)
+            SAMPLED.reset(sampled)
             otel_context.detach(token)
             span.end()
 
     def outgoing_headers(self) -> dict[str, str]:
+        if SAMPLED.get() is False:  # a dropped trace is not in OpenTelemetry's context
+            return dict(OUTGOING_TRACE.get() or {})
         carrier: dict[str, str] = {}
         self.propagator.inject(carrier)
         return carrier
@@ -145,9 +151,9 @@ class Tracing:
 
     @staticmethod
     def recording() -> bool:
-        """The current span is kept: the pipeline runs its chain of traced steps (else the
+        """The current trace is kept: the pipeline runs its chain of traced steps (else the
         plain one: an unsampled call pays for no step span, not even a check per step)."""
-        return trace.get_current_span().is_recording()
+        return SAMPLED.get() is True
 
     def step(self, step: Step) -> Step:
         """`step` with a span from its start to its call of `next` (or to its answer or
@@ -186,8 +192,7 @@ class Tracing:
         """Open the client span of one upstream attempt; the returned sink ends it with the
         attempt's outcome. The upstream request carries its `traceparent`. In a dropped trace
         nothing (the `traceparent` with flag 00 is already set, by whoever dropped it)."""
-        current = trace.get_current_span()
-        if not current.is_recording() and current.get_span_context().is_valid:
+        if SAMPLED.get() is False:
             return None
         operation = _OPERATIONS.get(call.endpoint, "chat")
         attributes: dict[str, Any] = {
@@ -246,12 +251,6 @@ class Tracing:
         import asyncio
 
         await asyncio.to_thread(self.provider.shutdown)
-
-
-def _unsampled() -> bool:
-    """Inside a trace the sampler dropped (its children are dropped too: ParentBased)."""
-    current = trace.get_current_span()
-    return not current.is_recording() and current.get_span_context().is_valid
 
 
 def traceparent(span: trace.Span) -> dict[str, str]:
