@@ -1,8 +1,10 @@
 """Profile the gateway's hot path: the app in this process under cProfile, wrk driving it.
 
 Run: python bench/profile_gateway.py [--translated] [--stream] [--seconds 5] [--settings JSON]
+     [--traces RATIO]
 (`--settings`: top-level config sections added, `UPSTREAM_PORT` in them the upstream's port.)
-Prints the top functions by own time and by cumulative time.
+Prints the top functions by own time and by cumulative time. `--traces RATIO` turns tracing on
+(OTLP/HTTP to a discarding collector in a child process, that `sample_ratio`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ from relaygate.config import parse_settings
 from relaygate.observability.logging import configure_logging
 
 
+def _sink() -> tuple[subprocess.Popen[str], str]:
+    """A discarding OTLP collector in a child process on CPU 0 (not the profiled one's GIL)."""
+    child = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, "-c",
+         "import time, otlp_sink; print(otlp_sink.start_sink(), flush=True); time.sleep(1e6)"],
+        cwd=Path(__file__).parent, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None
+    return child, child.stdout.readline().strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--translated", action="store_true", help="server.fast_path: false")
@@ -40,6 +53,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--settings", default="{}", metavar="JSON",
                         help="top-level config sections to add (UPSTREAM_PORT: the upstream's port)")
+    parser.add_argument("--traces", type=float, metavar="RATIO",
+                        help="tracing on with this sample_ratio (OTLP/HTTP, discarded)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
@@ -49,13 +64,17 @@ def main() -> int:
          str(upstream_port)]
     )  # fmt: skip
     workdir = tempfile.mkdtemp(prefix="relaygate-profile-")
-    config = {
+    sink = _sink() if args.traces is not None else None
+    config: dict[str, object] = {
         "server": {"port": port, "fast_path": not args.translated},
         "storage": {"database_url": f"sqlite+aiosqlite:///{workdir}/p.db"},
         "providers": {"up": {"type": "openai", "base_url": f"http://127.0.0.1:{upstream_port}/v1"}},
         "models": [{"name": "bench", "provider": "up", "model": "bench-model"}],
         **json.loads(args.settings.replace("UPSTREAM_PORT", str(upstream_port))),
     }
+    if sink is not None:
+        config["telemetry"] = {"traces": {"exporter": "otlp_http", "endpoint": sink[1],
+                                          "sample_ratio": args.traces}}
     settings = parse_settings(json.dumps(config), "profile", environ={})
     log = (RESULTS / "profile-gateway.log").open("w")
     sys.stdout = log  # the request log lines go to the file, as in production
@@ -68,11 +87,11 @@ def main() -> int:
             loops.append(asyncio.get_running_loop())
         await app(scope, receive, send)
 
-    config = uvicorn.Config(
+    server_config = uvicorn.Config(
         recording, port=port, ws="none", loop="uvloop", http="httptools",
         lifespan="on", access_log=False, log_level="warning",
     )  # fmt: skip
-    server = GracefulServer(app, config, 1.0)  # as `relaygate serve` runs it
+    server = GracefulServer(app, server_config, 1.0)  # as `relaygate serve` runs it
     body = json.dumps({"model": "bench", "messages": MESSAGES, "stream": args.stream})
     script = write_script(RESULTS, "profile", body)
     outcome: dict[str, object] = {}
@@ -111,6 +130,9 @@ def main() -> int:
     finally:
         upstream.terminate()
         upstream.wait()
+        if sink is not None:
+            sink[0].terminate()
+            sink[0].wait()
         sys.stdout = sys.__stdout__
     print(f"profiled {time.perf_counter() - started:.1f} s; load: {outcome.get('load')}")
     print(f"gc.freeze() kept {gc.get_freeze_count():,} objects out of collections")

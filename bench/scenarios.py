@@ -5,7 +5,7 @@
     .venv/bin/python bench/scenarios.py realistic [--repeat 3] [--seconds 3]   (bench/run.py too)
     .venv/bin/python bench/scenarios.py embeddings [--repeat 3] [--seconds 3]
     .venv/bin/python bench/scenarios.py guardrails [--repeat 3] [--seconds 3]
-    .venv/bin/python bench/scenarios.py tracing [--repeat 3] [--seconds 3]
+    .venv/bin/python bench/scenarios.py tracing [--repeat 3] [--seconds 3] [--against REF]
     .venv/bin/python bench/scenarios.py cache [--repeat 3] [--seconds 3]
 
 Each scenario is a fresh `relaygate serve` pinned to one core in front of the lean
@@ -69,7 +69,16 @@ import httpx
 from loadgen import NONCE, LoadResult, ensure_wrk, run_wrk, write_script
 from otlp_sink import start_sink
 from probes import stream_ttfb_ms
-from run import CLIENT_CPU, MESSAGES, RESULTS, free_port, start_gateway, start_upstream, stop
+from run import (
+    CLIENT_CPU,
+    MESSAGES,
+    RESULTS,
+    build_of,
+    free_port,
+    start_gateway,
+    start_upstream,
+    stop,
+)
 
 ADMIN_KEY = "bench-admin-key-0123456789"
 YAML_KEY = "bench-key"  # what loadgen.write_script sends by default
@@ -247,9 +256,10 @@ def _database_key(port: int, scopes: dict[str, Any] | None = None) -> str:
     return secret
 
 
-def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds: int) -> Figures:
+def measure(wrk: str, workdir: Path, scenario: Scenario, upstream: int, seconds: int,
+            src: Path | None = None) -> Figures:
     slug = "".join(char if char.isalnum() else "-" for char in scenario.name)
-    gateway, port, _ = start_gateway(workdir, slug, upstream, True, extra=scenario.settings)
+    gateway, port, _ = start_gateway(workdir, slug, upstream, True, src, extra=scenario.settings)
     try:
         key = _database_key(port, scenario.key_scopes) if scenario.database_key else YAML_KEY
         body = json.dumps(scenario.body or {"model": "bench",
@@ -293,19 +303,23 @@ def report(results: dict[str, Figures]) -> str:
 
 
 def run_set(wrk: str, name: str, upstream_port: int, redis_url: str, repeat: int,
-            seconds: int) -> dict[str, Figures]:
-    """Every scenario of the set `name`, `repeat` rounds, against a running upstream."""
-    results: dict[str, Figures] = {}
+            seconds: int, builds: list[tuple[str, Path | None]] | None = None,
+            ) -> dict[str, dict[str, Figures]]:
+    """Every scenario of the set `name`, `repeat` rounds, against a running upstream; with
+    several builds (name, src), each round runs each build's scenarios one after the other."""
+    results: dict[str, dict[str, Figures]] = {}
     with tempfile.TemporaryDirectory(prefix="relaygate-scenarios-") as folder:
         workdir = Path(folder)
         for round_number in range(1, repeat + 1):
-            for scenario in SETS[name](upstream_port, redis_url, workdir):
-                print(f"bench: round {round_number}/{repeat}: {scenario.name}…", flush=True)
-                figures = measure(wrk, workdir, scenario, upstream_port, seconds)
-                total = results.setdefault(scenario.name, Figures())
-                total.c1 += figures.c1
-                total.c50 += figures.c50
-                total.ttfb_ms += figures.ttfb_ms
+            for build, src in builds or [("this tree", None)]:
+                for scenario in SETS[name](upstream_port, redis_url, workdir):
+                    print(f"bench: round {round_number}/{repeat}: {build}: {scenario.name}…",
+                          flush=True)
+                    figures = measure(wrk, workdir, scenario, upstream_port, seconds, src)
+                    total = results.setdefault(build, {}).setdefault(scenario.name, Figures())
+                    total.c1 += figures.c1
+                    total.c50 += figures.c50
+                    total.ttfb_ms += figures.ttfb_ms
     return results
 
 
@@ -324,18 +338,29 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the best is kept")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--against", metavar="REF",
+                        help="also run REF's gateways (a temporary worktree), round by round")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
     upstream_port = free_port()
     upstream = start_upstream(upstream_port)
     try:
-        results = run_set(wrk, args.set, upstream_port, args.redis, args.repeat, args.seconds)
+        with build_of(args.against) as ref_src:
+            builds: list[tuple[str, Path | None]] = [("this tree", None)]
+            if ref_src is not None:
+                builds.insert(0, (str(args.against), ref_src))
+            by_build = run_set(wrk, args.set, upstream_port, args.redis, args.repeat,
+                               args.seconds, builds)
     finally:
         stop(upstream)
-    rendered = report(results)
-    if args.set == "realistic":
-        rendered += "\n\n" + realistic_verdict(results)
+    parts = []
+    for build, results in by_build.items():
+        table = report(results)
+        if args.set == "realistic":
+            table += "\n\n" + realistic_verdict(results)
+        parts.append(f"{build}:\n\n{table}" if len(by_build) > 1 else table)
+    rendered = "\n\n".join(parts)
     print("\n" + rendered)
     (RESULTS / f"scenarios-{args.set}.md").write_text(rendered + "\n")
     return 0

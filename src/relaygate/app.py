@@ -76,13 +76,17 @@ def model_call_steps(gateway: Gateway) -> list[Step]:
         steps.append(gateway.limits)  # rpm, tpm, tokens per day, max_concurrent (429)
     if gateway.budgets is not None:
         steps.append(gateway.budgets)  # reserve the worst case (429), settle on the outcome
+    # before the guard step, reading the call once the rest answered: the input as the input
+    # guards left it, the answer as the output guards left it (what the client received)
+    logs = gateway.settings.telemetry.logs
+    if logs.payloads:
+        steps.append(PayloadLog(gateway.log_export, logs.max_payload_chars))
+    if gateway.tracing is not None and gateway.tracing.capture_content:
+        steps.append(gateway.tracing.completion_capture())  # the completion on the span
     if gateway.guardrails is not None:
         steps.append(gateway.guardrails)  # input guards; output guards on the answer (400)
     if gateway.cache is not None:
         steps.append(gateway.cache)  # answer a hit without the upstream; keep a miss's answer
-    logs = gateway.settings.telemetry.logs
-    if logs.payloads:  # last: the call as the steps before left it (after guards' masking)
-        steps.append(PayloadLog(gateway.log_export, logs.max_payload_chars))
     return steps
 
 

@@ -303,7 +303,8 @@ async def start_gateway(settings: Settings, steps: StepList) -> Gateway:
     _start_routing(gateway, dispatch)
     _watch(gateway, dispatch)
     gateway.pipeline = Pipeline(steps(gateway), dispatch,
-                                tracing.step if tracing is not None else None)
+                                tracing.step if tracing is not None else None,
+                                tracing.recording if tracing is not None else None)
     if gateway.guardrails is not None:
         gateway.guardrails.use_pipeline(gateway.pipeline)  # for judge models
     gateway.start()

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -122,3 +123,29 @@ async def test_request_lines_go_to_an_otlp_collector_with_the_trace_ids(
     assert attributes["trace_id"] == server_span.trace_id
     assert attributes["span_id"] == server_span.span_id
     assert not [log for log in receiver.logs if log["body"] == "payload"]  # off by default
+
+
+async def test_a_payload_record_holds_the_answer_after_the_output_guards_masking() -> None:
+    """An output mask guard applies to the payload record too: it logs what the client got."""
+    webhook = Webhook()
+    email = "Write to jane.doe@example.com please"
+    masked_output = {
+        "models": [{"name": "echo", "provider": "mock"}],
+        "guardrails": {"pii": {"type": "pii", "on": ["output"], "action": "mask"}},
+        "guardrail_policy": {"default": ["pii"]},
+    }
+    with ThreadedServer(webhook.app) as server:
+        logs = {"exporter": "webhook", "endpoint": f"{server.base_url}/ingest",
+                "headers": {"x-ingest-key": "secret-ingest"}, "payloads": True,
+                "flush_interval_ms": 20}
+        async with in_process({**MOCK, **masked_output, "telemetry": {"logs": logs}}) as gateway:
+            reply = await gateway.client.post("/v1/chat/completions", json={
+                "model": "echo", "messages": [{"role": "user", "content": email}]})
+            assert reply.status_code == 200
+            received = reply.json()["choices"][0]["message"]["content"]
+            records = await webhook.records(2)
+    assert "jane.doe@example.com" not in received and "EMAIL" in received  # the guard masked
+    (payload,) = [record for record in records if record["event"] == "payload"]
+    assert "jane.doe@example.com" in payload["input"]  # an output guard leaves the input be
+    assert "jane.doe@example.com" not in payload["output"]
+    assert received in orjson.loads(payload["output"])["content"][0]["text"]

@@ -3,6 +3,8 @@ a real port, the real OTLP/HTTP exporter sending protobuf to a receiver in the t
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +135,69 @@ def test_tracing_off_sends_no_traceparent_and_logs_no_trace_id(
     with in_process_gateway(tmp_path, config) as gateway:
         client(gateway.base_url).chat.completions.create(model="gpt", messages=HELLO)
     assert upstream.traceparents == [None]
+
+
+def test_captured_completion_is_what_the_client_received_after_output_masking(
+    tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
+    faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    spans, server = receiver
+    upstream, _ = faulty
+    upstream.faults.clear()
+    email = "Write to jane.doe@example.com please"  # the upstream echoes it back
+    masked = {**_config(faulty, server.base_url),
+              "guardrails": {"pii": {"type": "pii", "on": ["output"], "action": "mask"}},
+              "guardrail_policy": {"default": ["pii"]}}
+    spans.clear()
+    with in_process_gateway(tmp_path, masked) as gateway:
+        completion = client(gateway.base_url).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": email}])
+    received = completion.choices[0].message.content
+    assert received is not None and "jane.doe" not in received and "EMAIL" in received
+    (request,) = spans.wait_for("POST /v1/chat/completions")
+    output = json.loads(request.attributes["gen_ai.output.messages"])
+    assert output[0]["role"] == "assistant" and output[0]["content"] == received
+    assert output[0]["finish_reason"] == "stop"
+    assert all("jane.doe" not in str(span.attributes.get("gen_ai.output.messages", ""))
+               for span in spans.wait_for(""))
+    # a relayed answer (no guard: the client's bytes go through) is captured from its body
+    spans.clear()
+    with in_process_gateway(tmp_path, _config(faulty, server.base_url)) as gateway:
+        completion = client(gateway.base_url).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": "hello heron"}])
+    (request,) = spans.wait_for("POST /v1/chat/completions")
+    (message,) = json.loads(request.attributes["gen_ai.output.messages"])
+    assert message["content"] == completion.choices[0].message.content
+    assert "hello heron" in message["content"] and message["finish_reason"] == "stop"
+    (attempt,) = spans.wait_for("chat ")
+    assert attempt.attributes["relaygate.relayed"] is True
+
+
+def test_a_dropped_request_makes_no_span_yet_the_upstream_continues_its_trace(
+    tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
+    faulty: tuple[FaultyUpstream, ThreadedServer],
+) -> None:
+    """sample_ratio 0: a request of its own is dropped (no span at all, the upstream gets the
+    trace id with flag 00); a client's sampled trace is still kept (parent-based)."""
+    spans, server = receiver
+    upstream, _ = faulty
+    upstream.faults.clear()
+    upstream.traceparents.clear()
+    spans.clear()
+    config = {**_config(faulty, server.base_url),
+              "telemetry": traces_config(server.base_url, sample_ratio=0.0)}
+    with in_process_gateway(tmp_path, config) as gateway:
+        openai = client(gateway.base_url)
+        openai.chat.completions.create(model="gpt", messages=HELLO)
+        openai.chat.completions.create(
+            model="gpt", messages=HELLO,
+            extra_headers={"traceparent": f"00-{CLIENT_TRACE}-{CLIENT_PARENT}-01"})
+    dropped, continued = upstream.traceparents
+    assert dropped is not None and re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-00", dropped)
+    kept = spans.wait_for("chat ")  # the gateway has closed: every span it made is exported
+    assert not spans.trace(dropped.split("-")[1])
+    assert {span.trace_id for span in spans.wait_for("")} == {CLIENT_TRACE}
+    (attempt,) = kept
+    assert continued == f"00-{CLIENT_TRACE}-{attempt.span_id}-01"
+    names = sorted(span.name for span in spans.trace(CLIENT_TRACE))
+    assert names == ["POST /v1/chat/completions", "chat m", "relaygate.step route"]

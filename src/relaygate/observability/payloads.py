@@ -1,7 +1,8 @@
-"""Payload logging (`telemetry.logs.payloads: true`; off by default): a pipeline step, last in
-`model_call_steps`, so it sees the call as the steps before it left it (after the input
-guards' masking). It writes one `payload` record per call: the input, and the whole answer
-when there is one (a stream's text is not held back for it)."""
+"""Payload logging (`telemetry.logs.payloads: true`; off by default): a pipeline step placed
+before the guard step in `model_call_steps`, that reads the call once the rest of the chain
+answered: the input as the input guards left it (masked), the answer as the output guards
+left it (what the client received). It writes one `payload` record per call: the input, and
+the whole answer when there is one (a stream's text is not held back for it)."""
 
 from __future__ import annotations
 

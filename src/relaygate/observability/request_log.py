@@ -60,7 +60,7 @@ class RequestLogMiddleware:
         async def send_with_id(message: Message) -> None:
             nonlocal status, logged
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = context.status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
                 if context.headers:  # what the pipeline's steps added (rate limits, budgets)
                     message["headers"] += context.headers

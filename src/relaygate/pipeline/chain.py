@@ -25,16 +25,33 @@ def _bound(step: Step, next: Next) -> Next:
     return cast(Next, functools.partial(cast(Any, step), next=next))
 
 
+def _chain(steps: Sequence[Step], dispatch: Next) -> Next:
+    handler = dispatch
+    for step in reversed(steps):
+        handler = _bound(step, handler)
+    return handler
+
+
 class Pipeline:
     def __init__(
-        self, steps: Sequence[Step], dispatch: Next, wrap: Callable[[Step], Step] | None = None
+        self, steps: Sequence[Step], dispatch: Next, wrap: Callable[[Step], Step] | None = None,
+        recording: Callable[[], bool] | None = None,
     ) -> None:
-        """`wrap`, when given, wraps every step as the chain is built (tracing: a span per
-        step, observability/tracing/tracer.py); without it the chain is the steps as they are."""
-        handler = dispatch
-        for step in reversed(steps):
-            handler = _bound(wrap(step) if wrap is not None else step, handler)
-        self.run: Next = handler  # the first step, bound to the rest: `await pipeline.run(call)`
+        """`wrap`, when given, wraps every step of a second chain (tracing: a span per step,
+        observability/tracing/tracer.py); `recording` picks it per call (a kept trace), the
+        plain chain otherwise. Without `wrap` the chain is the steps as they are."""
+        plain = _chain(steps, dispatch)
+        if wrap is None:
+            self.run: Next = plain  # the first step, bound to the rest: `await pipeline.run(call)`
+        else:
+            traced = _chain([wrap(step) for step in steps], dispatch)
+            if recording is None:
+                self.run = traced
+            else:
+                def run(call: Call) -> Awaitable[Answer]:  # no frame of its own on the await
+                    return traced(call) if recording() else plain(call)
+
+                self.run = run
         self.steps = tuple(steps)
 
     async def complete(self, call: Call) -> tuple[Route, ModelResult]:

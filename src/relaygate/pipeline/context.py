@@ -24,6 +24,7 @@ class RequestContext:
     principal: Principal | None = None
     model: str | None = None
     provider: str | None = None
+    status: int = 0  # the response's status once it started (the request log sets it)
     upstream_calls: int = 0
     fast_path: bool = False
     usage: Usage | None = None

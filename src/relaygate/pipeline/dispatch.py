@@ -30,8 +30,8 @@ from relaygate.tokens.estimate import estimate_prompt
 from relaygate.tokens.stream_counter import StreamCounter
 from relaygate.types import ErrorEvent, ModelCall, StreamEvent, UsageEvent
 
-AttemptTracer = Callable[[Call, Route, int], Sink]
-"""Opens an attempt's span; the sink it returns ends it with the outcome."""
+AttemptTracer = Callable[[Call, Route, int], Sink | None]
+"""Opens an attempt's span; the sink it returns ends it with the outcome (None: not traced)."""
 
 RELAYS: Mapping[WireFormat, RelayFormat] = {
     WireFormat.OPENAI_CHAT: ChatRelay(),
@@ -115,7 +115,9 @@ class Dispatch:
         self.started += 1
         listeners = self._sinks.listeners
         if self._traced is not None:
-            listeners = [self._traced(call, route, number), *listeners]
+            traced = self._traced(call, route, number)
+            if traced is not None:
+                listeners = [traced, *listeners]
         if observer is not None:
             listeners = [observer, *call.observers, *listeners]
         elif call.observers:

@@ -35,6 +35,10 @@ class SpanSource(Protocol):
 
 
 TRACING: ContextVar[SpanSource | None] = ContextVar("relaygate_tracing", default=None)
+# the sampler's decision for the trace the current work is in: True kept, False dropped (then
+# nothing below makes a span, nor even reads OpenTelemetry's context), None no trace yet (a
+# WebSocket's own calls: each opens a trace of its own)
+SAMPLED: ContextVar[bool | None] = ContextVar("relaygate_sampled", default=None)
 _NOTHING: AbstractContextManager[None] = nullcontext()
 
 

@@ -1,85 +1,102 @@
 """ASGI middleware (only in the list when tracing is on): the server span of each HTTP
 request, continuing the client's `traceparent`/`tracestate`; the tracing made current for the
-request's work (and a WebSocket's), its ids left on the scope for the request log line."""
+request's work (and a WebSocket's), its ids left on the scope for the request log line.
+
+The sampler decides once, here: a request it drops pays for a non-recording span and two
+context variables, nothing else (no attributes, no step spans, no OpenTelemetry context, the
+upstream `traceparent` written once, with flag 00)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relaygate.observability.tracing.current import TRACING
+from relaygate.observability.tracing.current import SAMPLED, TRACING
+from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.observability.tracing.tracer import Tracing
 from relaygate.pipeline.context import RequestContext
 
 TRACE_IDS = "trace_ids"  # scope["state"][TRACE_IDS]: (trace_id, span_id) as hex
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+_UNSET: Any = object()
 
 
 class TracingMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._tracing: Tracing | None = _UNSET  # the gateway's, read at the first request
+
+    def _tracing_of(self, scope: Scope) -> Tracing | None:
+        if self._tracing is _UNSET:
+            gateway = getattr(scope["app"].state, "gateway", None)
+            if gateway is None:  # the lifespan has not run (a test app)
+                return None
+            self._tracing = gateway.tracing
+        return self._tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        gateway = getattr(scope["app"].state, "gateway", None)
-        tracing: Tracing | None = getattr(gateway, "tracing", None)
+        kind = scope["type"]
+        tracing = self._tracing_of(scope) if kind in ("http", "websocket") else None
         if tracing is None:
             await self.app(scope, receive, send)
             return
-        carrier = {
-            name.decode("latin-1"): value.decode("latin-1")
-            for name, value in scope["headers"]
-            if name in (b"traceparent", b"tracestate")
-        }
         TRACING.set(tracing)
-        if scope["type"] == "websocket":  # each turn is a trace of its own (realtime/pool)
+        if kind == "websocket":  # each turn is a trace of its own (realtime/pool)
             await self.app(scope, receive, send)
             return
+        carrier = None
+        for name, value in scope["headers"]:
+            if name in _TRACE_HEADERS:
+                if carrier is None:
+                    carrier = {}
+                carrier[name.decode("latin-1")] = value.decode("latin-1")
+        parent = tracing.extract(carrier) if carrier is not None else None
         method, path = scope["method"], scope["path"]
-        span = tracing.tracer.start_span(
-            f"{method} {path}", tracing.extract(carrier), SpanKind.SERVER,
-            {"http.request.method": method, "url.path": path},
-        )
-        context = span.get_span_context()
-        scope.setdefault("state", {})[TRACE_IDS] = (
-            format(context.trace_id, "032x"), format(context.span_id, "016x"),
-        )
+        span = tracing.tracer.start_span(f"{method} {path}", parent, SpanKind.SERVER)
+        ids = span.get_span_context()
+        trace_id, span_id = format(ids.trace_id, "032x"), format(ids.span_id, "016x")
+        scope.setdefault("state", {})[TRACE_IDS] = (trace_id, span_id)
+        if not span.is_recording():  # dropped: the upstreams still continue the trace
+            outgoing = {"traceparent": f"00-{trace_id}-{span_id}-00"}
+            if ids.trace_state:
+                outgoing["tracestate"] = ids.trace_state.to_header()
+            OUTGOING_TRACE.set(outgoing)
+            SAMPLED.set(False)  # nothing below reads OpenTelemetry's context: not attached
+            await self.app(scope, receive, send)
+            return
+        SAMPLED.set(True)
         token = otel_context.attach(trace.set_span_in_context(span))
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, send)
         finally:
             otel_context.detach(token)
-            span.set_attribute("http.response.status_code", status)
-            request: RequestContext | None = scope.get("state", {}).get("context")
+            request: RequestContext | None = scope["state"].get("context")
+            status = (request.status if request is not None else 0) or 500
+            attributes: dict[str, Any] = {"http.request.method": method, "url.path": path,
+                                          "http.response.status_code": status}
             if request is not None:
-                _describe(span, request)
+                _describe(attributes, request)
+            span.set_attributes(attributes)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
 
 
-def _describe(span: trace.Span, request: RequestContext) -> None:
-    """The request's GenAI summary on its server span (what the fronts recorded)."""
+def _describe(attributes: dict[str, Any], request: RequestContext) -> None:
+    """The request's GenAI summary for its server span (what the fronts recorded)."""
     if request.model is not None:
-        span.set_attribute("gen_ai.request.model", request.model)
+        attributes["gen_ai.request.model"] = request.model
     if request.tenant is not None:
-        span.set_attribute("relaygate.tenant", request.tenant)
+        attributes["relaygate.tenant"] = request.tenant
     if request.provider is not None:
-        span.set_attribute("relaygate.provider", request.provider)
+        attributes["relaygate.provider"] = request.provider
     if request.usage is not None:
-        span.set_attribute("gen_ai.usage.input_tokens", request.usage.input_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", request.usage.output_tokens)
+        attributes["gen_ai.usage.input_tokens"] = request.usage.input_tokens
+        attributes["gen_ai.usage.output_tokens"] = request.usage.output_tokens
     if request.error is not None:
-        span.set_attribute("error.type", request.error)
-    span.set_attribute("relaygate.request_id", request.request_id)
+        attributes["error.type"] = request.error
+    attributes["relaygate.request_id"] = request.request_id

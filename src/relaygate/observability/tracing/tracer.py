@@ -26,7 +26,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from relaygate.errors import GatewayError
 from relaygate.observability.settings import ResolvedTraces, TraceExporter
-from relaygate.observability.tracing.current import Attributes, SpanHandle
+from relaygate.observability.tracing.current import SAMPLED, Attributes, SpanHandle
 from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.pipeline.call import Answer, Call, Endpoint
 from relaygate.pipeline.chain import Next, Step
@@ -47,11 +47,11 @@ def build_exporter(settings: ResolvedTraces) -> SpanExporter:
     """The span exporter the settings name (the OTLP ones read their other OTEL_* too)."""
     headers = settings.headers or None
     if settings.exporter is TraceExporter.OTLP_HTTP:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from relaygate.observability.tracing.otlp_export import OtlpHttpSpanExporter
 
         endpoint = settings.endpoint
         url = f"{endpoint.rstrip('/')}/v1/traces" if endpoint else None
-        return OTLPSpanExporter(endpoint=url, headers=headers)
+        return OtlpHttpSpanExporter(endpoint=url, headers=headers)
     if settings.exporter is TraceExporter.OTLP_GRPC:
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
@@ -100,6 +100,7 @@ class Tracing:
         self.tracer = self.provider.get_tracer("relaygate")
         self.propagator = TraceContextTextMapPropagator()
         self.capture_content = settings.capture_content
+        self._systems: dict[int, str] = {}  # id(provider) → gen_ai.provider.name
 
     # --- spans for any code (current.span) ----------------------------------------------
 
@@ -108,7 +109,7 @@ class Tracing:
         self, name: str, attributes: Attributes | None = None, *, kind: str = "internal",
         root: bool = False, link_current: bool = False,
     ) -> Iterator[SpanHandle | None]:
-        if not root and _unsampled():  # in a dropped trace: nothing to record
+        if not root and SAMPLED.get() is False:  # in a dropped trace: nothing to record
             yield None
             return
         links = None
@@ -119,16 +120,26 @@ class Tracing:
         span = self.tracer.start_span(name, parent, _KINDS.get(kind, SpanKind.INTERNAL),
                                       attributes, links)
         token = otel_context.attach(trace.set_span_in_context(span))
+        kept = span.is_recording()
+        sampled = SAMPLED.set(kept)
+        # a dropped trace of its own: its upstream calls still continue it (flag 00)
+        outgoing = None if kept else OUTGOING_TRACE.set(traceparent(span))
         try:
-            yield span
+            yield span if kept else None
         except BaseException as exc:
-            _failed(span, exc)
+            if kept:
+                _failed(span, exc)
             raise
         finally:
+            if outgoing is not None:
+                OUTGOING_TRACE.reset(outgoing)
+            SAMPLED.reset(sampled)
             otel_context.detach(token)
             span.end()
 
     def outgoing_headers(self) -> dict[str, str]:
+        if SAMPLED.get() is False:  # a dropped trace is not in OpenTelemetry's context
+            return dict(OUTGOING_TRACE.get() or {})
         carrier: dict[str, str] = {}
         self.propagator.inject(carrier)
         return carrier
@@ -138,15 +149,22 @@ class Tracing:
 
     # --- the pipeline ---------------------------------------------------------------------
 
+    @staticmethod
+    def recording() -> bool:
+        """The current trace is kept: the pipeline runs its chain of traced steps (else the
+        plain one: an unsampled call pays for no step span, not even a check per step)."""
+        return SAMPLED.get() is True
+
     def step(self, step: Step) -> Step:
         """`step` with a span from its start to its call of `next` (or to its answer or
-        refusal): every step of `model_call_steps` gets one, without code of its own."""
+        refusal): every step of `model_call_steps` gets one, without code of its own, except
+        one marked `traced = False` (it records onto the current span itself)."""
+        if getattr(step, "traced", True) is False:
+            return step
         name = f"relaygate.step {step_name(step)}"
         tracer = self.tracer
 
         async def traced(call: Call, next: Next) -> Answer:
-            if _unsampled():  # a trace not kept: no span, the step as it is
-                return await step(call, next)
             span = tracer.start_span(name)
             ended = False
 
@@ -170,54 +188,64 @@ class Tracing:
         functools.update_wrapper(traced, step)
         return traced
 
-    def attempt(self, call: Call, route: Route, number: int) -> Sink:
+    def attempt(self, call: Call, route: Route, number: int) -> Sink | None:
         """Open the client span of one upstream attempt; the returned sink ends it with the
-        attempt's outcome. The upstream request carries its `traceparent`."""
-        if _unsampled():  # a trace not kept: the upstream still continues it (flag 00)
-            carrier: dict[str, str] = {}
-            self.propagator.inject(carrier)
-            OUTGOING_TRACE.set(carrier)
-            return _ignore
+        attempt's outcome. The upstream request carries its `traceparent`. In a dropped trace
+        nothing (the `traceparent` with flag 00 is already set, by whoever dropped it)."""
+        if SAMPLED.get() is False:
+            return None
         operation = _OPERATIONS.get(call.endpoint, "chat")
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": operation,
-            "gen_ai.provider.name": provider_system(route),
-            "gen_ai.system": provider_system(route),
+            "gen_ai.provider.name": self._system(route),
             "gen_ai.request.model": call.model,
             "relaygate.provider": route.provider.name,
             "relaygate.attempt": number,
-            "relaygate.endpoint": call.endpoint.value,
         }
         if route.deployment is not None:
             attributes["relaygate.deployment"] = route.deployment
         if call.session_id is not None:
             attributes["gen_ai.conversation.id"] = call.session_id
         if self.capture_content:
-            attributes["gen_ai.input.messages"] = _content(call)
+            attributes["gen_ai.input.messages"] = input_content(call)
         span = self.tracer.start_span(f"{operation} {route.upstream_model}", kind=SpanKind.CLIENT,
                                       attributes=attributes)
-        carrier = {}
-        self.propagator.inject(carrier, trace.set_span_in_context(span))
-        OUTGOING_TRACE.set(carrier)
+        OUTGOING_TRACE.set(traceparent(span))
 
         def finished(outcome: Outcome) -> None:
-            span.set_attribute("gen_ai.response.model", outcome.upstream_model)
-            span.set_attribute("relaygate.relayed", outcome.relayed)
-            span.set_attribute("http.response.status_code", outcome.status)
+            ended: dict[str, Any] = {
+                "gen_ai.response.model": outcome.upstream_model,
+                "relaygate.relayed": outcome.relayed,
+                "http.response.status_code": outcome.status,
+            }
             usage = outcome.usage
             if usage is not None:
-                span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens)
-                span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens)
+                ended["gen_ai.usage.input_tokens"] = usage.input_tokens
+                ended["gen_ai.usage.output_tokens"] = usage.output_tokens
             if outcome.ttft_s is not None:
-                span.set_attribute("relaygate.time_to_first_token_s", outcome.ttft_s)
+                ended["relaygate.time_to_first_token_s"] = outcome.ttft_s
             if outcome.cost_usd is not None:
-                span.set_attribute("relaygate.cost_usd", outcome.cost_usd)
+                ended["relaygate.cost_usd"] = outcome.cost_usd
             if outcome.error is not None:
-                span.set_attribute("error.type", outcome.error)
+                ended["error.type"] = outcome.error
                 span.set_status(Status(StatusCode.ERROR, outcome.error))
+            span.set_attributes(ended)
             span.end()
 
         return finished
+
+    def _system(self, route: Route) -> str:
+        """`provider_system(route)`, once per provider object."""
+        system = self._systems.get(id(route.provider))
+        if system is None:
+            system = self._systems[id(route.provider)] = provider_system(route)
+        return system
+
+    def completion_capture(self) -> Step:
+        """The step that puts the answer, after the output guards, on the current span."""
+        from relaygate.observability.tracing.content import CompletionCapture
+
+        return CompletionCapture()
 
     async def close(self) -> None:
         import asyncio
@@ -225,14 +253,14 @@ class Tracing:
         await asyncio.to_thread(self.provider.shutdown)
 
 
-def _unsampled() -> bool:
-    """Inside a trace the sampler dropped (its children are dropped too: ParentBased)."""
-    current = trace.get_current_span()
-    return not current.is_recording() and current.get_span_context().is_valid
-
-
-def _ignore(outcome: Outcome) -> None:
-    """The sink of an attempt in a dropped trace."""
+def traceparent(span: trace.Span) -> dict[str, str]:
+    """The W3C `traceparent` (and `tracestate`) that continues `span`'s trace upstream."""
+    context = span.get_span_context()
+    carrier = {"traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-"
+                              f"{context.trace_flags:02x}"}
+    if context.trace_state:
+        carrier["tracestate"] = context.trace_state.to_header()
+    return carrier
 
 
 def _failed(span: Any, exc: BaseException) -> None:
@@ -241,7 +269,7 @@ def _failed(span: Any, exc: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, str(kind)))
 
 
-def _content(call: Call) -> str:
+def input_content(call: Call) -> str:
     """The call's input for a span: the canonical messages, or the front's own body."""
     if call.model_call is not None:
         messages: Any = [
