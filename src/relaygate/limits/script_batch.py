@@ -39,13 +39,12 @@ class ScriptBatch:
                 replies: list[Any] = [await self._script(keys=keys, args=args)]
             else:
                 replies = await self._pipelined(batch)
-        except BaseException as error:  # every caller hears of it (StoreFailed upstream)
+        except asyncio.CancelledError:  # shutdown: so are the callers
             for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
-            return
+                future.cancel()
+            raise
+        except Exception as error:  # every caller hears of it (StoreFailed upstream)
+            replies = [error] * len(batch)
         for (_, _, future), reply in zip(batch, replies, strict=True):
             if future.done():
                 continue
