@@ -47,11 +47,11 @@ def build_exporter(settings: ResolvedTraces) -> SpanExporter:
     """The span exporter the settings name (the OTLP ones read their other OTEL_* too)."""
     headers = settings.headers or None
     if settings.exporter is TraceExporter.OTLP_HTTP:
-        from relaygate.observability.tracing.otlp_export import OtlpHttpSpanExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         endpoint = settings.endpoint
         url = f"{endpoint.rstrip('/')}/v1/traces" if endpoint else None
-        return OtlpHttpSpanExporter(endpoint=url, headers=headers)
+        return OTLPSpanExporter(endpoint=url, headers=headers)
     if settings.exporter is TraceExporter.OTLP_GRPC:
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
