@@ -3,7 +3,7 @@
 
 - a relayed whole reply, in the front's own format: the same front's next whole call
   gets the bytes as they are; any other front, or a stream, the canonical result decoded
-  from them then (`result_of_reply`);
+  from them then (`translate.replies.result_of_reply`);
 - a translated answer: its canonical result only;
 - a task's (embeddings) relayed reply or its own result.
 
@@ -11,7 +11,6 @@ Framing: the header's length, a newline, the header (JSON), the reply's bytes.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +18,7 @@ import orjson
 
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.replay.codec import decode, encode
-from relaygate.translate.anthropic.response import decode_response as anthropic_result
-from relaygate.translate.gemini.response import decode_response as gemini_result
-from relaygate.translate.openai_chat.response import decode_response as chat_result
 from relaygate.types import ModelResult, Usage
-
-_RESULT_OF: dict[WireFormat, Callable[[dict[str, Any], str], ModelResult]] = {
-    WireFormat.OPENAI_CHAT: lambda body, model: chat_result(body),
-    WireFormat.ANTHROPIC: lambda body, model: anthropic_result(body),
-    WireFormat.GEMINI: gemini_result,
-}
 
 
 @dataclass(slots=True)
@@ -42,18 +32,6 @@ class Entry:
     reply: RawReply | None = None  # relayed bytes: a chat call's (in `wire`) or a task's
     wire: WireFormat | None = None  # the format of a chat call's relayed `reply`
     product: object | None = None  # a task's own result, for its front to encode
-
-
-def result_of_reply(wire: WireFormat, body: bytes, model: str) -> ModelResult | None:
-    """The canonical result of a relayed whole reply; None when it does not decode."""
-    decoder = _RESULT_OF.get(wire)
-    if decoder is None:
-        return None
-    try:
-        parsed = orjson.loads(body)
-        return decoder(parsed, model) if isinstance(parsed, dict) else None
-    except Exception:  # a reply the format's decoder cannot read is simply not kept
-        return None
 
 
 def dump(entry: Entry) -> bytes:

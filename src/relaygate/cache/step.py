@@ -20,7 +20,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from relaygate.cache.controls import CACHE_HEADER, CacheControls
-from relaygate.cache.entry import Entry, dump, load, result_of_reply
+from relaygate.cache.entry import Entry, dump, load
 from relaygate.cache.key import SEPARATOR, CacheKey, deterministic, exact_key, semantic_parts
 from relaygate.cache.policy import Policies, Policy
 from relaygate.cache.settings import CacheMode, CacheSettings
@@ -32,6 +32,7 @@ from relaygate.pipeline.chain import Next
 from relaygate.pipeline.outcome import Outcome, Sink, emit
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.translate.events import MessageAssembler, result_to_events
+from relaygate.translate.replies import result_of_reply
 from relaygate.types import (
     ErrorEvent,
     FinishReason,

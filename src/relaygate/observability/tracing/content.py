@@ -14,6 +14,7 @@ from opentelemetry import trace
 from relaygate.observability.tracing.tracer import CONTENT_CHARS
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.chain import Next
+from relaygate.translate.replies import result_of_reply
 
 
 class CompletionCapture:
@@ -24,44 +25,22 @@ class CompletionCapture:
         if call.task is None:
             span = trace.get_current_span()
             if span.is_recording():
-                output = output_content(answer)
+                output = output_content(call, answer)
                 if output is not None:
                     span.set_attribute("gen_ai.output.messages", output)
         return answer
 
 
-def output_content(answer: Answer) -> str | None:
-    """A whole answer's output messages as JSON (cut at `CONTENT_CHARS`); None for a stream."""
-    messages: Any
-    if answer.result is not None:
-        result = answer.result
-        message: dict[str, Any] = {"role": "assistant", "content": result.message.text,
-                                   "finish_reason": str(result.finish_reason)}
-        if result.message.tool_calls:
-            message["tool_calls"] = result.message.tool_calls
-        messages = [message]
-    elif answer.reply is not None:
-        messages = _relayed_messages(answer.reply.body)
-    else:
+def output_content(call: Call, answer: Answer) -> str | None:
+    """A whole answer's output messages as JSON (cut at `CONTENT_CHARS`); None for a stream
+    (or a relayed reply that does not decode)."""
+    result = answer.result
+    if result is None and answer.reply is not None and call.front is not None:
+        result = result_of_reply(call.front, answer.reply.body, call.model)
+    if result is None:
         return None
-    return orjson.dumps(messages, default=str).decode()[:CONTENT_CHARS]
-
-
-def _relayed_messages(body: bytes) -> Any:
-    """The output messages in a relayed reply's own format (OpenAI, Anthropic, Gemini)."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace")
-    if not isinstance(data, dict):
-        return data
-    if isinstance(data.get("choices"), list):  # OpenAI chat
-        return [{**(choice.get("message") or {}), "finish_reason": choice.get("finish_reason")}
-                for choice in data["choices"] if isinstance(choice, dict)]
-    if "content" in data:  # Anthropic messages
-        return [{"role": data.get("role", "assistant"), "content": data["content"],
-                 "finish_reason": data.get("stop_reason")}]
-    if isinstance(data.get("candidates"), list):  # Gemini
-        return [candidate.get("content") for candidate in data["candidates"]
-                if isinstance(candidate, dict)]
-    return data.get("output", data)
+    message: dict[str, Any] = {"role": "assistant", "content": result.message.text,
+                               "finish_reason": str(result.finish_reason)}
+    if result.message.tool_calls:
+        message["tool_calls"] = result.message.tool_calls
+    return orjson.dumps([message], default=str).decode()[:CONTENT_CHARS]
