@@ -22,6 +22,7 @@ from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
 from relaygate.agents.named.runs import LIMIT_STOPS, LIMIT_WHY, prepare_run, stop_reason_of
 from relaygate.agents.sessions.events import SessionEvent
+from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import GatewayError
 from relaygate.pipeline.call import Origin
@@ -63,7 +64,7 @@ class NamedAgentExecutor(AgentExecutor):
             await updater.failed(updater.new_agent_message([new_text_part(
                 f"{error.code or 'error'}: {error.message}")]))
             return
-        await chunks.finish(_text(result.messages[-1].content),
+        await chunks.finish(text_of(result.messages[-1].content),
                             {"relaygate_run_id": prepared.session_id})
         stopped = stop_reason_of(result.messages[-1].metadata_)
         if stopped in LIMIT_STOPS:  # the run's own limit ended it: the task failed
@@ -118,8 +119,3 @@ def _lineage(metadata: Any, name: str) -> Lineage | None:
         return None
     given = Lineage.of({key: str(value) for key, value in dict(metadata[LINEAGE]).items()})
     return Lineage((*given.chain, name), given.depth)
-
-
-def _text(content: list[dict[str, Any]]) -> str:
-    return "".join(str(part.get("text", "")) for part in content if part.get("type") == "text")
-

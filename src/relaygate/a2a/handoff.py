@@ -7,7 +7,6 @@ in_reply_to, state}`)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -48,7 +47,8 @@ async def hand_to_task(
     if not isinstance(result, Task):  # our executor always makes a task
         raise TypeError("the agent answered without a task")
     await mailbox.acknowledge(origin.principal.tenant, message.to_agent, ids=[message.id])
-    server.track(asyncio.create_task(_reply_when_done(server, mailbox, origin, message, result)))
+    server.background.start(f"a2a-reply:{result.id}",
+                            _reply_when_done(server, mailbox, origin, message, result))
     return {"id": result.id, "agent": message.to_agent,
             "status": TaskState.Name(result.status.state).removeprefix("TASK_STATE_").lower()}
 

@@ -11,7 +11,6 @@ running it. Both JSON-RPC method sets are answered: A2A 1.0's (`SendMessage`, `S
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from collections.abc import AsyncGenerator
 
@@ -34,6 +33,7 @@ from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.spec import AgentSpec
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.sweeper import Sweeper
+from relaygate.pipeline.background import BackgroundRunner
 from relaygate.pipeline.call import Origin
 from relaygate.store.a2a_tasks import A2ATaskStore
 from relaygate.store.db import Database
@@ -108,7 +108,7 @@ class A2AServer:
             request_handler=self.handler, context_builder=CallerContext(),
             enable_v0_3_compat=True,
         )
-        self._background: set[asyncio.Task[None]] = set()  # mailbox hand-offs waiting
+        self.background = BackgroundRunner()  # mailbox hand-offs waiting for their answer
         # ended tasks are deleted `a2a.task_ttl_seconds` after their last change
         self._sweeper = Sweeper("ended a2a tasks", lambda: tasks.sweep(task_ttl_seconds),
                                 max(1.0, min(task_ttl_seconds / 4, 3600.0)),
@@ -125,13 +125,6 @@ class A2AServer:
         return ServerCallContext(state={ORIGIN: origin, AGENT: name,
                                         "headers": {VERSION_HEADER: PROTOCOL_VERSION_CURRENT}})
 
-    def track(self, task: asyncio.Task[None]) -> None:
-        """Keep a background task until it ends (cancelled on close)."""
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     async def close(self) -> None:
         await self._sweeper.stop()
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.background.close()

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from relaygate.agents.sessions.events import SessionEvent
+from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.requests import CreateSession, PostMessage
 from relaygate.agents.sessions.service import SessionService
 from relaygate.errors import InvalidRequest, NotFound
@@ -50,18 +51,6 @@ def session_id_for(tenant: str, conversation_id: str) -> str:
         return conversation_id
     digest = hashlib.sha256(f"{tenant}\0{conversation_id}".encode()).hexdigest()[:32]
     return SESSION_PREFIX + digest
-
-
-def text_of(content: Any) -> str:
-    """A stored message's content (a string or a list of parts) as plain text."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(part.get("text", "")) for part in content
-            if isinstance(part, dict) and part.get("type") in ("text", "output_text")
-        )
-    return ""
 
 
 class ConversationTurns:

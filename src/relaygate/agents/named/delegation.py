@@ -15,6 +15,7 @@ from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
 from relaygate.agents.named.runs import prepare_run
 from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX, NAME_PATTERN
+from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.base import Tool, ToolContext
 from relaygate.config import A2ASettings, DelegationSettings
@@ -84,7 +85,7 @@ class Delegates:
                                          str(arguments["input"]), stream=False, lineage=child)
             turn = await self.sessions.start_turn(prepared)
             return {"agent": name, "run_id": prepared.session_id,
-                    "output": _text(turn.messages[-1].content)}
+                    "output": text_of(turn.messages[-1].content)}
 
         return Tool(tool_name(entry), described or f"Ask the agent {name!r}; returns its answer.",
                     run, dict(INPUT_SCHEMA), timeout=self.settings.timeout_seconds,
@@ -108,7 +109,3 @@ class Delegates:
 
         return Tool(tool_name(entry), remote.description or f"Ask the remote agent {alias!r}.",
                     run, dict(INPUT_SCHEMA), timeout=remote.timeout_seconds, source="a2a")
-
-
-def _text(content: list[dict[str, Any]]) -> str:
-    return "".join(str(part.get("text", "")) for part in content if part.get("type") == "text")

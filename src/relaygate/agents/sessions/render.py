@@ -55,6 +55,18 @@ def session_json(row: SessionRow) -> dict[str, Any]:
     }
 
 
+def text_of(content: Any) -> str:
+    """A stored message's content (a string or a list of parts) as plain text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(part.get("text", "")) for part in content
+            if isinstance(part, dict) and part.get("type") in ("text", "output_text")
+        )
+    return ""
+
+
 def content_json(content: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     """Text-only content as one string (as OpenAI Chat shows it), else the parts."""
     if all(part.get("type") == "text" for part in content):

@@ -12,6 +12,7 @@ from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.runs import prepare_run
+from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.workflows.engine import RunStep
@@ -69,7 +70,7 @@ def leaf_runner(services: Leaves, origin: Origin, run_id: str) -> RunStep:
             prepared = await prepare_run(services.agents, services.sessions, step_origin,
                                          str(fields.get("agent")), text, stream=False)
             turn = await asyncio.shield(services.sessions.start_turn(prepared))
-            return _text(turn.messages[-1].content)
+            return text_of(turn.messages[-1].content)
         if kind == "tool":
             arguments = fields.get("arguments") or {}
             if not isinstance(arguments, dict):
@@ -84,7 +85,3 @@ def leaf_runner(services: Leaves, origin: Origin, run_id: str) -> RunStep:
         raise InvalidRequest(f"Unknown step type {kind!r}.", code="unknown_step_type")
 
     return run
-
-
-def _text(content: list[dict[str, Any]]) -> str:
-    return "".join(str(part.get("text", "")) for part in content if part.get("type") == "text")
