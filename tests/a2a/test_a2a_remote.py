@@ -5,14 +5,13 @@ session on the remote gateway."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.a2a.support import TEAM_A, bearer, gateway_config, serve
+from tests.support.workflows import finished_run
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +37,6 @@ def local(tmp_path_factory: pytest.TempPathFactory, remote: str) -> Iterator[str
         yield base_url
 
 
-async def _finished(http: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        run: dict[str, Any] = (await http.get(f"/v1/workflows/runs/{run_id}")).json()
-        if run["status"] != "running":
-            return run
-        await asyncio.sleep(0.05)
-    raise AssertionError("the workflow did not finish")
-
-
 @pytest.mark.asyncio
 async def test_a_local_agent_calls_the_remote_agent(local: str, remote: str) -> None:
     async with httpx.AsyncClient(base_url=local, headers=bearer(TEAM_A), timeout=30) as http:
@@ -63,7 +53,7 @@ async def test_a_local_agent_calls_the_remote_agent(local: str, remote: str) -> 
         flow = await http.post("/v1/workflows/ask-far/runs",
                                json={"input": {"question": "a2a_far, what is 2 + 9?"}})
         assert flow.status_code == 202, flow.text
-        done = await _finished(http, flow.json()["id"])
+        done = await finished_run(http, flow.json()["id"])
         assert done["status"] == "completed", done
         assert "2 + 9 = 11" in done["steps"]["ask"]["output"]
 

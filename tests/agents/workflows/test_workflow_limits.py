@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.in_process import in_process
+from tests.support.workflows import finished_run
 
 CALL_PRICE = 0.01  # every call of the `priced` model costs this much
 
@@ -29,19 +30,10 @@ def _config(tmp_path: Path, workflows: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        body: dict[str, Any] = (await client.get(f"/v1/workflows/runs/{run_id}")).json()
-        if body["status"] != "running":
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError("the run did not finish")
-
-
 async def _run(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
     started = await client.post(f"/v1/workflows/{name}/runs", json={"input": {}})
     assert started.status_code == 202, started.text
-    return await _finished(client, started.json()["id"])
+    return await finished_run(client, started.json()["id"])
 
 
 def _model(step_id: str, after: str | None = None) -> dict[str, Any]:

@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.in_process import in_process
+from tests.support.workflows import finished_run
 
 WORKFLOW: dict[str, Any] = {
     "input_schema": {"type": "object", "required": ["a", "topics"]},
@@ -29,15 +29,6 @@ WORKFLOW: dict[str, Any] = {
 }
 
 
-async def _finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        body: dict[str, Any] = (await client.get(f"/v1/workflows/runs/{run_id}")).json()
-        if body["status"] != "running":
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError("the run did not finish")
-
-
 @pytest.mark.asyncio
 async def test_dag_with_map_and_condition(tmp_path: Path) -> None:
     config = {
@@ -54,7 +45,7 @@ async def test_dag_with_map_and_condition(tmp_path: Path) -> None:
                                     json={"input": {"a": 4, "topics": ["owls", "bats", "moths"]}},
         )
         assert started.status_code == 202, started.text
-        run = await _finished(client, started.json()["id"])
+        run = await finished_run(client, started.json()["id"])
         steps = run["steps"]
         assert run["status"] == "completed", steps
         assert steps["plan"]["output"] == {"result": 8}
@@ -88,7 +79,7 @@ async def test_wait_approval_and_cancel(tmp_path: Path) -> None:
         approved = await client.post(f"/v1/workflows/runs/{first}/steps/gate/approve",
                                      json={"output": "yes"})
         assert approved.status_code == 200
-        run = await _finished(client, first)
+        run = await finished_run(client, first)
         assert run["status"] == "completed", run["steps"]
         assert run["steps"]["after"]["output"] == "got yes"
 
@@ -112,7 +103,7 @@ async def test_retry_a_failed_step_and_events_resume(tmp_path: Path) -> None:
     async with in_process(config) as gw:
         client = gw.client
         run_id = (await client.post("/v1/workflows/flow/runs", json={})).json()["id"]
-        failed = await _finished(client, run_id)
+        failed = await finished_run(client, run_id)
         assert failed["status"] == "failed"
         assert "timed out" in failed["steps"]["gate"]["error"]
         async with client.stream("GET", f"/v1/workflows/runs/{run_id}/events") as events:
@@ -130,7 +121,7 @@ async def test_retry_a_failed_step_and_events_resume(tmp_path: Path) -> None:
         await asyncio.sleep(0.1)
         await client.post(f"/v1/workflows/runs/{run_id}/steps/gate/approve",
                           json={"output": "ok"})
-        done = await _finished(client, run_id)
+        done = await finished_run(client, run_id)
         assert done["status"] == "completed", done["steps"]
         assert done["steps"]["first"]["output"] == "one"
         assert done["steps"]["gate"]["output"] == "ok"
@@ -154,7 +145,7 @@ async def test_a_step_whose_template_names_nothing_fails_instead_of_hanging(
     async with in_process(config) as gw:
         started = await gw.client.post("/v1/workflows/typo/runs", json={"input": {}})
         assert started.status_code == 202, started.text
-        run = await _finished(gw.client, started.json()["id"])
+        run = await finished_run(gw.client, started.json()["id"])
         assert run["status"] == "failed", run
         assert run["steps"]["a"]["status"] == "completed"
         assert run["steps"]["b"]["status"] == "failed"
