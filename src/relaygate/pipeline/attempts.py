@@ -18,7 +18,6 @@ from relaygate.errors import GatewayError, UpstreamRejected, UpstreamUnavailable
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.deadlines import Deadlines, deadlines_for
 from relaygate.pipeline.outcome import Sink
-from relaygate.routing.breaker import BreakerState
 from relaygate.routing.deployments import Deployment
 from relaygate.routing.failures import classify
 from relaygate.routing.groups import FailureListener, GroupView
@@ -159,9 +158,7 @@ class _Run:
         by_id = view.group.by_id
         for route in routes:
             deployment = by_id[route.deployment]  # type: ignore[index]  # a group's routes have ids
-            breaker = deployment.breaker
-            if (breaker.state is not BreakerState.CLOSED and not breaker.available(now)) \
-                    or deployment.id in skipped:
+            if not deployment.breaker.available(now) or deployment.id in skipped:
                 continue
             if deployment.id not in tried:
                 return route, deployment

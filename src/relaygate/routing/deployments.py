@@ -83,9 +83,6 @@ class Deployment:
         self._minute_tokens = 0
         self.on_outcome: Callable[[Deployment, Outcome], None] | None = None  # metrics
 
-    def available(self, now: float) -> bool:
-        return self.breaker.available(now)
-
     def started(self, now: float) -> None:
         """An attempt goes to this deployment."""
         self.in_flight += 1
