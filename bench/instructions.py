@@ -2,7 +2,7 @@
 does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
 
 Run: python bench/instructions.py [--against REF] [--requests 300] [--settings JSON]
-         [--same-settings] [--mode fast|translated] [--kind plain|stream]
+         [--same-settings] [--mode fast|translated] [--kind plain|stream] [--key KEY]
 
 Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
 callgrind, counting the whole process: with a few requests of each kind, with N more
@@ -69,8 +69,9 @@ def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
     raise SystemExit(f"instructions: the {name} gateway did not start under valgrind:\n{tail}")
 
 
-def _send(port: int, plain: int, streamed: int) -> None:
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+def _send(port: int, plain: int, streamed: int, key: str | None) -> None:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
         for count, stream in ((plain, False), (streamed, True)):
             body = {"model": "bench", "messages": MESSAGES, "stream": stream}
             for _ in range(count):
@@ -88,11 +89,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path | None,
-           extra: dict[str, Any], plain: int, streamed: int) -> int:
+           extra: dict[str, Any], plain: int, streamed: int, key: str | None) -> int:
     """Instructions of a whole gateway process that served `plain` + `streamed` requests."""
     process, port, out = _gateway(workdir, name, upstream, fast_path, src, extra)
     try:
-        _send(port, plain, streamed)
+        _send(port, plain, streamed, key)
     finally:
         _stop(process)
     text = out.read_text(errors="replace")
@@ -113,6 +114,7 @@ def main() -> int:
     parser.add_argument("--mode", choices=[name.split()[0] for name, _ in MODES],
                         help="count only this mode")
     parser.add_argument("--kind", choices=["plain", "stream"], help="count only this kind")
+    parser.add_argument("--key", help="send this API key (a key in --settings' `keys`)")
     args = parser.parse_args()
     results: dict[tuple[str, str, str], float] = {}
     upstream_port = free_port()
@@ -137,10 +139,10 @@ def main() -> int:
                     if args.kind is not None:
                         kinds = {args.kind: kinds[args.kind]}
                     zero = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
-                                  base, base)
+                                  base, base, args.key)
                     for kind, counts in kinds.items():
                         runs = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
-                                      *counts)
+                                      *counts, args.key)
                         results[(build, mode, kind)] = (runs - zero) / n
     finally:
         stop(upstream)

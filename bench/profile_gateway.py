@@ -32,6 +32,7 @@ from relaygate.app import create_app
 from relaygate.cli import GracefulServer
 from relaygate.config import parse_settings
 from relaygate.observability.logging import configure_logging
+from relaygate.store import migrate
 
 
 def _sink() -> tuple[subprocess.Popen[str], str]:
@@ -76,6 +77,9 @@ def main() -> int:
         config["telemetry"] = {"traces": {"exporter": "otlp_http", "endpoint": sink[1],
                                           "sample_ratio": args.traces}}
     settings = parse_settings(json.dumps(config), "profile", environ={})
+    failure = migrate.finish_child(migrate.start_child(settings.storage.database_url))
+    if failure is not None:  # as `relaygate serve` does before it listens
+        raise SystemExit(f"migration failed: {failure}")
     log = (RESULTS / "profile-gateway.log").open("w")
     sys.stdout = log  # the request log lines go to the file, as in production
     configure_logging("info")
