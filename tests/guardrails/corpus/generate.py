@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stdnum import iban, luhn
-from tests.guardrails.corpus import blind, dev_injection, fresh
+from tests.guardrails.corpus import blind, dev_injection, fresh, unseen
 from tests.guardrails.corpus.handwritten import INJECTION, NEGATIVE, POSITIVE
 
 HERE = Path(__file__).parent
@@ -269,12 +269,19 @@ def blind_rows() -> list[dict[str, Any]]:
             for text in texts]
 
 
+def unseen_rows() -> list[dict[str, Any]]:
+    """`unseen.py`'s injection samples, all in the `unseen` split."""
+    return [{"text": text, "label": label, "kind": "unseen", "split": "unseen"}
+            for label, texts in ((1, unseen.INJECTION_ATTACK), (0, unseen.INJECTION_BENIGN))
+            for text in texts]
+
+
 def main() -> None:
     for name, rows in (("secrets", secrets_corpus()), ("pii", pii_corpus()),
                        ("injection", injection_corpus())):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as out:
             for row in [*({"split": "dev", **row} for row in rows), *fresh_rows(*FRESH[name]),
-                        *(blind_rows() if name == "injection" else [])]:
+                        *(blind_rows() + unseen_rows() if name == "injection" else [])]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
