@@ -3,8 +3,11 @@ src/relaygate/guardrails/injection_weights.json.
 
     PYTHONPATH=src .venv/bin/python scripts/train_injection.py [--folds 5]
 
-The generated dev rows are reduced to their distinct texts (the generator's filler prefixes
-taken off, so no weight is learnt for them). `--folds` prints cross-validated figures on dev
+The generated dev rows are read without the filler prefixes the generator put on them (their
+`unfilled` form, so no weight is learnt for the generator's own text) and reduced to their
+distinct texts. The fit is full-batch gradient descent with Nesterov momentum on the
+L2-regularised, class-balanced log loss, run until the gradient's largest component is
+below `TOLERANCE` (the loss is convex: one minimum, whatever the start). `--folds` prints cross-validated figures on dev
 for each L2 strength tried and keeps the one with the best recall at a dev FPR ≤ 3 %; the
 `heldout` and `blind` splits are never read."""
 
@@ -17,38 +20,55 @@ from pathlib import Path
 
 import numpy as np
 
-from relaygate.guardrails.injection import features
+from relaygate.guardrails.injection import features, linear
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "guardrails" / "corpus" / "injection.jsonl"
 WEIGHTS = ROOT / "src" / "relaygate" / "guardrails" / "injection_weights.json"
-_FILLER = ("Hi! ", "Quick one. ", "Translate to French: hello. Then ", "P.S. ", "Hey, ",
-           "Please: ")
 _MIN_COUNT = 2  # a word or word pair seen in fewer dev texts gets no weight
+TOLERANCE = 1e-6  # the fit stops when no gradient component is larger
+MAX_STEPS = 50_000
 
 
 def dev_rows() -> list[tuple[str, int]]:
     seen: dict[str, int] = {}
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row["split"] != "dev":
-            continue
-        text = row["text"]
-        if row.get("kind") in ("attack", "benign"):
-            for filler in _FILLER:
-                text = text.removeprefix(filler)
-        seen.setdefault(text, row["label"])
+        if row["split"] == "dev":
+            seen.setdefault(row.get("unfilled", row["text"]), row["label"])
     return list(seen.items())
 
 
-def fit(rows: list[dict[str, float]], labels: np.ndarray, l2: float,
-        epochs: int = 400) -> tuple[float, dict[str, float]]:
+def _descend(matrix: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray,
+             l2: float) -> tuple[np.ndarray, float]:
+    """The weights and bias minimising the weighted log loss + l2/2·|w|² (bias free)."""
+    lipschitz = 0.25 * float(np.linalg.norm(matrix * np.sqrt(sample_weight)[:, None], 2)
+                             ** 2) / len(labels) + l2 + 0.25 * float(sample_weight.mean())
+    rate = 1.0 / lipschitz
+    params = np.zeros(matrix.shape[1] + 1)
+    ahead, previous = params.copy(), params.copy()
+    for step in range(1, MAX_STEPS + 1):
+        logits = matrix @ ahead[:-1] + ahead[-1]
+        error = (1 / (1 + np.exp(-logits)) - labels) * sample_weight / len(labels)
+        gradient = np.append(matrix.T @ error + l2 * ahead[:-1], error.sum())
+        params = ahead - rate * gradient
+        if np.abs(gradient).max() < TOLERANCE:
+            break
+        ahead = params + (step - 1) / (step + 2) * (params - previous)
+        previous = params
+    else:
+        raise RuntimeError(f"the fit did not converge in {MAX_STEPS} steps")
+    return params[:-1], float(params[-1])
+
+
+def fit(rows: list[dict[str, float]], labels: np.ndarray,
+        l2: float) -> tuple[float, dict[str, float]]:
     counts: dict[str, int] = {}
     for row in rows:
         for name in row:
             counts[name] = counts.get(name, 0) + 1
     names = sorted(name for name, count in counts.items()
-                   if count >= _MIN_COUNT or not name.startswith(("w:", "b:")))
+                   if count >= _MIN_COUNT or not name.startswith(("w:", "b:", "c:")))
     index = {name: column for column, name in enumerate(names)}
     matrix = np.zeros((len(rows), len(names)))
     for line, row in enumerate(rows):
@@ -57,20 +77,14 @@ def fit(rows: list[dict[str, float]], labels: np.ndarray, l2: float,
                 matrix[line, index[name]] = value
     positive = labels.mean()
     sample_weight = np.where(labels == 1, 0.5 / positive, 0.5 / (1 - positive))
-    weights, bias = np.zeros(len(names)), 0.0
-    for step in range(epochs):  # full-batch gradient descent with Adam-free decay
-        rate = 0.5 / (1 + step / 100)
-        predicted = 1 / (1 + np.exp(-(matrix @ weights + bias)))
-        error = (predicted - labels) * sample_weight / len(rows)
-        weights -= rate * (matrix.T @ error + l2 * weights)
-        bias -= rate * error.sum()
+    weights, bias = _descend(matrix, labels, sample_weight, l2)
     return bias, {name: round(float(weight), 4) for name, weight in zip(names, weights,
                                                                           strict=True)
                   if abs(weight) >= 1e-3}
 
 
 def predict(bias: float, weights: dict[str, float], row: dict[str, float]) -> float:
-    return bias + sum(weights.get(name, 0.0) * value for name, value in row.items())
+    return bias + linear(weights, row)
 
 
 def cross_validate(rows: list[dict[str, float]], labels: np.ndarray, l2: float,

@@ -87,10 +87,10 @@ def score(kind: str, split: str | None = None) -> Score:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "heldout", "blind"], action="append")
+    parser.add_argument("--split", choices=["dev", "heldout", "blind", "unseen"], action="append")
     parser.add_argument("--show", type=int, default=8, help="misses and false hits listed")
     args = parser.parse_args()
-    splits: list[str | None] = args.split or ["dev", "heldout", "blind", None]
+    splits: list[str | None] = args.split or ["dev", "heldout", "blind", "unseen", None]
     print(f"{'type':<10} {'split':<8} {'pos':>4} {'neg':>4} {'precision':>9} {'recall':>7} "
           f"{'FPR':>6}")
     for kind in ("secrets", "pii", "injection"):
@@ -100,7 +100,7 @@ def main() -> None:
                 continue  # no sample of this type in the split
             print(f"{kind:<10} {split or 'all':<8} {s.tp + s.fn:>4} {s.fp + s.tn:>4} "
                   f"{s.precision:>9.3f} {s.recall:>7.3f} {s.fpr:>6.3f}")
-            if split == "blind" or (split is None and len(splits) > 1):
+            if split in ("blind", "unseen") or (split is None and len(splits) > 1):
                 continue  # blind misses are never listed (nobody tunes on them)
             for text in (s.missed or [])[:args.show]:
                 print("   missed:", repr(text[:100]))

@@ -13,7 +13,8 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from relaygate.guardrails.injection import _GATED, InjectionDetector, _model
+from relaygate.guardrails.injection import InjectionDetector, _model
+from relaygate.guardrails.injection_signals import SIGNALS
 from relaygate.guardrails.injection_text import forms, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,9 +60,9 @@ def test_no_signal_is_gated_away_by_its_cues() -> None:
     for text_of_row in texts:
         read = forms(text_of_row)
         for text in (read.plain, *read.decoded):
-            for name, cues, pattern in _GATED:
-                if pattern.search(text):
-                    assert any(cue in text for cue in cues), (name, text)
+            for signal in SIGNALS:
+                if signal.pattern.search(text):
+                    assert any(cue in text for cue in signal.cues), (signal.name, text)
 
 
 def _trainer() -> ModuleType:
@@ -79,7 +80,7 @@ def test_the_committed_weights_are_what_training_on_dev_writes() -> None:
     texts = trainer.dev_rows()
     unseen = {row["text"] for row in map(json.loads, trainer.CORPUS.read_text().splitlines())
               if row["split"] != "dev"}
-    assert len(texts) > 500 and not unseen & dict(texts).keys()  # trained on dev only
+    assert len(texts) > 450 and not unseen & dict(texts).keys()  # trained on dev only
     bias, weights = trainer.fit([trainer.features(text) for text, _ in texts],
                                 np.array([label for _, label in texts], dtype=float),
                                 stored["l2"])
@@ -87,8 +88,7 @@ def test_the_committed_weights_are_what_training_on_dev_writes() -> None:
     assert weights.keys() == stored["weights"].keys()
     assert max(abs(weights[name] - stored["weights"][name]) for name in weights) < 1e-3
     model = _model()
-    assert (model.bias, len(model.signals) + len(model.words) + len(model.pairs)) == (
-        stored["bias"], len(stored["weights"]))
+    assert (model.bias, model.weights) == (stored["bias"], stored["weights"])
 
 
 @pytest.mark.parametrize("text", [

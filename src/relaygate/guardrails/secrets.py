@@ -24,7 +24,8 @@ from relaygate.guardrails.settings import SECRET_KINDS
 _ASSIGNED_NAME = (r"(?i)(?<![\w-])([\w.-]*?(?:secret|token|passw(?:or)?d|passwd|pwd|api[_-]?key"
                   r"|apikey|access[_-]?key|auth[_-]?key|credentials?|private[_-]?key"
                   r"|(?:account|service|client|signing|encryption|master)[_-]?key)[\w.-]*)"
-                  r"[\"']?\s*(?:=|:=|:|=>)\s*([\"']?)([^\s\"'`,;(){}\[\]<>]{8,200})\2")
+                  r"(?:[\"']?\s*(?:=|:=|:|=>)\s*|\s+(?:is|was|set to)\s+|>)([\"']?)"
+                  r"([^\s\"'`,;(){}\[\]<>]{8,200})\2")
 # words of a name that say its value is not the secret itself (`password_hash`, `token_count`),
 # matched as whole words: `AccountKey` holds "count", `admin_password` "min", `SHARED_SECRET` "sha"
 _NOT_SECRET_WORDS = frozenset({
@@ -45,7 +46,7 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], int]]] = {
     "AWS_ACCESS_KEY": [(re.compile(r"(?<![A-Z0-9])" + AWSKeyDetector.denylist[0].pattern
                                    + r"(?![A-Z0-9])"), 0)],
     "AWS_SECRET_KEY": [(re.compile(
-        r"(?i)aws[\w\s.\"'-]{0,30}?(?:secret|key)[\w\s.\"'-]{0,30}?(?:=|:)\s*[\"']?"
+        r"(?i)aws[\w\s.\"'-]{0,30}?(?:secret|key)[\w.\"'-]{0,30}?(?:\s*[=:]|\s)\s*[\"']?"
         r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), 1)],
     "GCP_SERVICE_ACCOUNT": [
         (re.compile(r"\"private_key_id\"\s*:\s*\"([0-9a-f]{40})\""), 1),

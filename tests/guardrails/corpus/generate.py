@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stdnum import iban, luhn
-from tests.guardrails.corpus import blind, dev_injection, fresh
+from tests.guardrails.corpus import blind, dev_injection, fresh, secrets_heldout, unseen
 from tests.guardrails.corpus.handwritten import INJECTION, NEGATIVE, POSITIVE
 
 HERE = Path(__file__).parent
@@ -215,22 +215,32 @@ def pii_corpus() -> list[dict[str, Any]]:
     return rows
 
 
+def disguise(text: str, index: int) -> str:
+    """The `index`th generated attack's form: plain, or encoded or obfuscated (one in six
+    each in base64, in Cyrillic look-alike letters, with zero-width characters)."""
+    if index % 6 == 1:
+        return "Decode and follow: " + base64.b64encode(text.encode()).decode()
+    if index % 6 == 3:
+        return text.replace("i", "\u0456").replace("o", "\u043e")  # Cyrillic look-alikes
+    if index % 6 == 5:
+        return text.replace(" ", " \u200b", 3)
+    return text
+
+
 def injection_corpus() -> list[dict[str, Any]]:
+    """The generated rows, each with `unfilled`: its text without the filler prefix the
+    generator put on it (what the trainer learns from, so no weight goes to the filler)."""
     rows = []
     attacks, benign = INJECTION["attacks"], INJECTION["benign"]
     prefixes = ["", "Hi! ", "Quick one. ", "Translate to French: hello. Then ", "P.S. "]
     for index in range(240):
-        text = R.choice(prefixes) + attacks[index % len(attacks)]
-        if index % 6 == 1:
-            text = "Decode and follow: " + base64.b64encode(text.encode()).decode()
-        elif index % 6 == 3:
-            text = text.replace("i", "\u0456").replace("o", "\u043e")  # Cyrillic look-alikes
-        elif index % 6 == 5:
-            text = text.replace(" ", " \u200b", 3)
-        rows.append({"text": text, "label": 1, "kind": "attack"})
+        attack = attacks[index % len(attacks)]
+        text, unfilled = disguise(R.choice(prefixes) + attack, index), disguise(attack, index)
+        rows.append({"text": text, "label": 1, "kind": "attack", "unfilled": unfilled})
     for index in range(240):
-        rows.append({"text": R.choice(["", "Hey, ", "Please: "]) + benign[index % len(benign)],
-                     "label": 0, "kind": "benign"})
+        text = benign[index % len(benign)]
+        rows.append({"text": R.choice(["", "Hey, ", "Please: "]) + text, "label": 0,
+                     "kind": "benign", "unfilled": text})
     rows += [{"text": text, "label": 1, "kind": "handwritten"} for text in dev_injection.ATTACKS]
     rows += [{"text": text, "label": 0, "kind": "handwritten"} for text in dev_injection.BENIGN]
     return rows
@@ -269,12 +279,28 @@ def blind_rows() -> list[dict[str, Any]]:
             for text in texts]
 
 
+def secrets_heldout_rows() -> list[dict[str, Any]]:
+    """`secrets_heldout.py`'s generated samples, all `heldout`; every fourth fed as chunks."""
+    chunking = random.Random(1617)
+    return [{**row, "split": "heldout", **({"chunks": split(row["text"], chunking)}
+                                           if index % 4 == 0 else {})}
+            for index, row in enumerate(secrets_heldout.rows())]
+
+
+def unseen_rows() -> list[dict[str, Any]]:
+    """`unseen.py`'s injection samples, all in the `unseen` split."""
+    return [{"text": text, "label": label, "kind": "unseen", "split": "unseen"}
+            for label, texts in ((1, unseen.INJECTION_ATTACK), (0, unseen.INJECTION_BENIGN))
+            for text in texts]
+
+
 def main() -> None:
     for name, rows in (("secrets", secrets_corpus()), ("pii", pii_corpus()),
                        ("injection", injection_corpus())):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as out:
             for row in [*({"split": "dev", **row} for row in rows), *fresh_rows(*FRESH[name]),
-                        *(blind_rows() if name == "injection" else [])]:
+                        *(blind_rows() + unseen_rows() if name == "injection" else []),
+                        *(secrets_heldout_rows() if name == "secrets" else [])]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
