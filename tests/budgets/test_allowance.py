@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from relaygate.budgets.allowance import LEASE_CALLS, RETURN_AFTER, AllowanceCounters
+from relaygate.budgets.allowance import (
+    LEASE_CALLS,
+    MAX_LEASE_CALLS,
+    RETURN_AFTER,
+    AllowanceCounters,
+)
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps
 from relaygate.budgets.periods import current_window
 from relaygate.control_settings import BudgetPeriod
@@ -30,6 +35,18 @@ async def test_calls_are_served_from_the_allowance_and_it_goes_back(
     await instance.give_back()
     shared = await counters.spent("key:a", BudgetPeriod.MONTH)
     assert (round(shared.usd * 1e9), shared.tokens) == (9_400, 94)
+
+
+async def test_a_busy_instance_takes_allowances_sized_by_its_rate(
+        counters: BudgetCounters) -> None:
+    instance = AllowanceCounters(counters)
+    for _ in range(LEASE_CALLS + 1):  # the first allowance used up in a moment, then one more
+        assert (await instance.reserve("key:busy", MONTH, CALL, ROOMY)).granted
+    shared = await counters.spent("key:busy", BudgetPeriod.MONTH)
+    second = shared.tokens // CALL.tokens - LEASE_CALLS  # calls the second allowance covers
+    assert LEASE_CALLS < second <= MAX_LEASE_CALLS
+    await instance.give_back()
+    assert (await counters.spent("key:busy", BudgetPeriod.MONTH)).tokens == 10 * (LEASE_CALLS + 1)
 
 
 async def test_a_call_that_cost_more_than_it_reserved_is_counted_in_full(

@@ -9,15 +9,18 @@ at most `LEASE_SHARE` of it, for at most `RETURN_AFTER` seconds (an unused allow
 back then, and at shutdown). An instance killed holding one loses it: counted as spent,
 never more than one allowance per owner and period.
 
-An allowance is `LEASE_CALLS` times the call that asks for it, and never more than
-`LEASE_SHARE` of what the counter has left under a hard cap; close to the cap that is
-less than one call, and each call then reserves exactly its own worst case.
+An allowance is the call that asks for it times the calls this instance served in the
+last `LEASE_SECONDS` (at least `LEASE_CALLS`, at most `MAX_LEASE_CALLS`), so a busy
+instance takes one every quarter second rather than one every 32 calls; and never more
+than `LEASE_SHARE` of what the counter has left under a hard cap: close to the cap that
+is less than one call, and each call then reserves exactly its own worst case.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import UTC, datetime
 
 from relaygate.budgets.counters import Amount, BudgetCounters, Caps, Reserved, Spent
@@ -25,7 +28,9 @@ from relaygate.budgets.periods import Window, current_window
 from relaygate.control_settings import BudgetPeriod
 from relaygate.observability.logging import get_logger
 
-LEASE_CALLS = 32  # an allowance covers this many calls like the one that takes it
+LEASE_CALLS = 32  # an allowance covers at least this many calls like the one that takes it
+LEASE_SECONDS = 0.25  # and as many as this instance serves in this long, at its last rate
+MAX_LEASE_CALLS = 4096
 LEASE_SHARE = 0.05  # and at most this share of what is left under a hard cap
 RETURN_AFTER = 0.5  # seconds an unused allowance is kept before it goes back
 
@@ -35,13 +40,22 @@ _log = get_logger("relaygate.budgets")
 class _Allowance:
     """What this instance holds of one owner's period, and the shared counter as last seen."""
 
-    __slots__ = ("counted", "held", "lock", "window")
+    __slots__ = ("counted", "held", "lock", "served", "taken_at", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.held = Amount()  # taken from the shared counter, not yet used by a call
         self.counted: Amount | None = None  # the shared counter after our last write
         self.lock = asyncio.Lock()  # one allowance taken at a time
+        self.served = 0  # calls served since the last allowance was taken
+        self.taken_at: float | None = None  # when (monotonic seconds)
+
+    def lease_calls(self, now: float) -> int:
+        """How many calls the next allowance covers: this instance's recent rate."""
+        if self.taken_at is None:
+            return LEASE_CALLS
+        rate = self.served / max(now - self.taken_at, 1e-3)
+        return max(LEASE_CALLS, min(int(rate * LEASE_SECONDS), MAX_LEASE_CALLS))
 
     @property
     def spent(self) -> Amount:
@@ -70,6 +84,7 @@ class AllowanceCounters:
                     if refused is not None:
                         return refused
         allowance.held -= amount
+        allowance.served += 1
         return Reserved(True, allowance.spent)
 
     async def adjust(self, owner: str, window: Window, delta: Amount) -> Amount:
@@ -146,7 +161,8 @@ class AllowanceCounters:
         """Take an allowance that covers `amount`; the refusal when not even `amount` fits."""
         missing = Amount(max(amount.nano_usd - allowance.held.nano_usd, 0),
                          max(amount.tokens - allowance.held.tokens, 0))
-        lease = _lease(missing, amount, allowance.counted, caps)
+        now = time.monotonic()
+        lease = _lease(missing, amount, allowance.lease_calls(now), allowance.counted, caps)
         reserved = await self._shared.reserve(owner, allowance.window, lease, caps)
         if not reserved.granted and lease != missing:
             lease = missing
@@ -155,6 +171,7 @@ class AllowanceCounters:
         if not reserved.granted:
             return Reserved(False, allowance.spent)
         allowance.held += lease
+        allowance.served, allowance.taken_at = 0, now
         self._return_later()
         return None
 
@@ -172,10 +189,11 @@ class AllowanceCounters:
             self._returner = None
 
 
-def _lease(missing: Amount, amount: Amount, counted: Amount | None, caps: Caps | None) -> Amount:
-    """How much to take: LEASE_CALLS calls' worth, within LEASE_SHARE of what is left."""
-    nano_usd = max(missing.nano_usd, amount.nano_usd * LEASE_CALLS)
-    tokens = max(missing.tokens, amount.tokens * LEASE_CALLS)
+def _lease(missing: Amount, amount: Amount, calls: int, counted: Amount | None,
+           caps: Caps | None) -> Amount:
+    """How much to take: `calls` calls' worth, within LEASE_SHARE of what is left."""
+    nano_usd = max(missing.nano_usd, amount.nano_usd * calls)
+    tokens = max(missing.tokens, amount.tokens * calls)
     if caps is not None and counted is not None:
         if caps.max_nano_usd is not None:
             left = int((caps.max_nano_usd - counted.nano_usd) * LEASE_SHARE)
