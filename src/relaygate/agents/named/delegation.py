@@ -13,9 +13,8 @@ from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
-from relaygate.agents.named.runs import prepare_run
+from relaygate.agents.named.runs import run_answer
 from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX, NAME_PATTERN
-from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.base import Tool, ToolContext
 from relaygate.config import A2ASettings, DelegationSettings
@@ -81,11 +80,9 @@ class Delegates:
 
         async def run(arguments: dict[str, Any], context: ToolContext) -> Any:
             child = lineage.child(name, parent_run, max_depth)
-            prepared = await prepare_run(self.catalog, self.sessions, origin, name,
-                                         str(arguments["input"]), stream=False, lineage=child)
-            turn = await self.sessions.start_turn(prepared)
-            return {"agent": name, "run_id": prepared.session_id,
-                    "output": text_of(turn.messages[-1].content)}
+            run_id, output = await run_answer(self.catalog, self.sessions, origin, name,
+                                              str(arguments["input"]), lineage=child)
+            return {"agent": name, "run_id": run_id, "output": output}
 
         return Tool(tool_name(entry), described or f"Ask the agent {name!r}; returns its answer.",
                     run, dict(INPUT_SCHEMA), timeout=self.settings.timeout_seconds,
