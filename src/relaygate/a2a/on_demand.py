@@ -4,9 +4,9 @@ first authenticated request (importing the SDK costs tens of MiB)."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from relaygate.lazy_import import import_module
+from relaygate.lazy_import import load_with
 
 if TYPE_CHECKING:
     from relaygate.a2a.server import A2AServer
@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from relaygate.store.db import Database
     from relaygate.streaming.bus import Bus
 
-SERVER = "relaygate.a2a.server"
+
+def _server_class() -> type[A2AServer]:
+    """The server class; importing it imports the a2a-sdk (in load_with's thread)."""
+    from relaygate.a2a.server import A2AServer
+
+    return A2AServer
 
 
 class A2AOnDemand:
@@ -34,8 +39,7 @@ class A2AOnDemand:
         if self._server is None:
             async with self._lock:
                 if self._server is None:
-                    module = await import_module(SERVER)
-                    server_class = cast("type[A2AServer]", module.A2AServer)
+                    server_class = await load_with(_server_class)
                     self._server = server_class(self._catalog, self._sessions,
                                                 self._database, self._shared_bus,
                                                 task_ttl_seconds=self._task_ttl)

@@ -126,5 +126,9 @@ class A2AServer:
                                         "headers": {VERSION_HEADER: PROTOCOL_VERSION_CURRENT}})
 
     async def close(self) -> None:
+        """Stop the sweeper, then the SDK's running tasks (their producer and consumer
+        tasks: left to the loop's end, they could keep the process from exiting), then the
+        mailbox hand-offs waiting on them."""
         await self._sweeper.stop()
+        await self.handler.aclose()
         await self.background.close()

@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -23,15 +23,26 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from relaygate.agents.messages import AgentMessage, Mailbox
 from relaygate.errors import InvalidRequest
 from relaygate.fronts.common import authenticate, context_of, gateway_of, read_json_object
-from relaygate.lazy_import import import_module
+from relaygate.lazy_import import load_with
 from relaygate.pipeline.call import Endpoint, Origin
 from relaygate.streaming.sse import event_frame
+
+if TYPE_CHECKING:
+    from relaygate.a2a.server import A2AServer
 
 MAX_WAIT_SECONDS = 60.0
 MAX_LIMIT = 1000
 AGENT_ID_MAX = 200
 MAX_SEQUENCE = 2**63 - 1  # the column is a 64-bit integer
-HANDOFF = "relaygate.a2a.handoff"
+
+HandToTask = Callable[["A2AServer", Mailbox, Origin, AgentMessage], Awaitable[dict[str, Any]]]
+
+
+def _hand_to_task() -> HandToTask:
+    """The mailbox's A2A hand-off; importing it imports the a2a-sdk (in load_with's thread)."""
+    from relaygate.a2a.handoff import hand_to_task
+
+    return hand_to_task
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -101,10 +112,9 @@ async def send_message(request: Request) -> Response:
     )
     shown = message.to_json()
     if as_task:
-        handoff = await import_module(HANDOFF)  # the a2a-sdk, loaded when first used
+        hand_to_task = await load_with(_hand_to_task)  # the a2a-sdk, loaded when first used
         origin = Origin(principal, context.request_id, Endpoint.SESSION, context)
-        shown["task"] = await handoff.hand_to_task(await services.a2a.server(), mailbox, origin,
-                                                   message)
+        shown["task"] = await hand_to_task(await services.a2a.server(), mailbox, origin, message)
     return JSONResponse(shown, status_code=201)
 
 

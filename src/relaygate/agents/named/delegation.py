@@ -9,20 +9,22 @@ refusal is a tool error the model reads."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import Lineage
-from relaygate.agents.named.runs import prepare_run
+from relaygate.agents.named.runs import run_answer
 from relaygate.agents.named.spec import A2A_PREFIX, AGENT_PREFIX, NAME_PATTERN
-from relaygate.agents.sessions.render import text_of
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.base import Tool, ToolContext
-from relaygate.config import A2ASettings, DelegationSettings
+from relaygate.config import A2ARemoteSettings, A2ASettings, DelegationSettings
 from relaygate.errors import GatewayError, InvalidRequest, NotFound
-from relaygate.lazy_import import import_module
+from relaygate.lazy_import import load_with
 from relaygate.pipeline.call import Origin
 from relaygate.store.sessions import SessionRow
+
+AskRemote = Callable[[A2ARemoteSettings, str, Lineage], Awaitable[str]]
 
 INPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -30,6 +32,13 @@ INPUT_SCHEMA: dict[str, Any] = {
     "required": ["input"],
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _remote_ask() -> AskRemote:
+    """The A2A client call; importing it imports the a2a-sdk (in load_with's thread)."""
+    from relaygate.a2a.remote import ask
+
+    return ask
 
 
 def tool_name(entry: str) -> str:
@@ -81,11 +90,9 @@ class Delegates:
 
         async def run(arguments: dict[str, Any], context: ToolContext) -> Any:
             child = lineage.child(name, parent_run, max_depth)
-            prepared = await prepare_run(self.catalog, self.sessions, origin, name,
-                                         str(arguments["input"]), stream=False, lineage=child)
-            turn = await self.sessions.start_turn(prepared)
-            return {"agent": name, "run_id": prepared.session_id,
-                    "output": text_of(turn.messages[-1].content)}
+            run_id, output = await run_answer(self.catalog, self.sessions, origin, name,
+                                              str(arguments["input"]), lineage=child)
+            return {"agent": name, "run_id": run_id, "output": output}
 
         return Tool(tool_name(entry), described or f"Ask the agent {name!r}; returns its answer.",
                     run, dict(INPUT_SCHEMA), timeout=self.settings.timeout_seconds,
@@ -97,10 +104,9 @@ class Delegates:
 
         async def run(arguments: dict[str, Any], context: ToolContext) -> Any:
             child = lineage.child(f"{A2A_PREFIX}{alias}", parent_run, max_depth)
-            module = await import_module("relaygate.a2a.remote")
+            ask = await load_with(_remote_ask)
             try:
-                return {"agent": entry,
-                        "output": await module.ask(remote, str(arguments["input"]), child)}
+                return {"agent": entry, "output": await ask(remote, str(arguments["input"]), child)}
             except GatewayError:
                 raise
             except Exception as exc:  # the remote's failure is the model's tool error

@@ -1,15 +1,19 @@
 """Where a run sits in a delegation chain: the agents from the root run down to it and
-its parent run, kept in the run's session metadata so any instance can read it (pure)."""
+its parent run, kept in the run's session metadata so any instance can read it (pure).
+The keys naming the agent and the parent run are the sessions' own (sessions/run_limits.py:
+the session service sums a run's spend down its `parent_run` links)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from relaygate.agents.sessions.run_limits import AGENT_METADATA, PARENT_METADATA
 from relaygate.errors import InvalidRequest
 
-AGENT_METADATA = "agent"  # the session metadata key naming the agent of a run
-PARENT_METADATA = "parent_run"  # the run that delegated to this one
+__all__ = ["AGENT_METADATA", "CHAIN_METADATA", "DEPTH_METADATA", "PARENT_METADATA",
+           "DelegationRefused", "Lineage"]
+
 CHAIN_METADATA = "agent_chain"  # the agents from the root run to this one, joined by ">"
 DEPTH_METADATA = "delegation_depth"  # 0 for a run started directly
 CHAIN_SEPARATOR = ">"

@@ -4,42 +4,45 @@ sessions keep them and its events stream (and resume) as a session's do. A deleg
 (`agent:<name>` tool) records its parent run and chain in the same metadata.
 
 An agent's own per-run limits: `max_steps` and `max_seconds` bound its loop, `budget.max_usd`
-its cost — the run's origin carries a `RunCost` under the one it was started from (a
-workflow step's, a delegating parent's), so the run's spend, its children's included,
+its cost. They belong to the run, not to its first turn: they are written into the session's
+metadata (sessions/run_limits.py) and the session service applies them to every turn of it,
+whichever front posts the message. Each turn's origin carries a `RunCost` that starts from
+what the run has spent (all its turns, the runs it delegated to included), under the one
+the turn was started from (a workflow step's, a delegating parent's), so the run's spend
 counts against its own limit and every limit above it."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
 from relaygate.agents.named.lineage import AGENT_METADATA, PARENT_METADATA, Lineage
-from relaygate.agents.sessions.render import content_json, session_json
+from relaygate.agents.sessions.render import content_json, session_json, text_of
 from relaygate.agents.sessions.requests import CreateSession, PostMessage
+from relaygate.agents.sessions.run_limits import RunLimits
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.sessions.turns import PreparedTurn
 from relaygate.errors import NotFound
 from relaygate.pipeline.call import Origin
-from relaygate.pipeline.run_cost import RunCost, refuse_if_exhausted
+from relaygate.pipeline.run_cost import refuse_if_exhausted
 from relaygate.store.sessions import SessionRow
 
-CHILDREN_LIMIT = 100  # delegated runs read per parent when summing usage
+CHILDREN_LIMIT = 100  # delegated runs listed in a run's `children`
 
 
 async def prepare_run(
     catalog: AgentCatalog, sessions: SessionService, origin: Origin, name: str,
     content: str | list[Any], *, stream: bool, lineage: Lineage | None = None,
 ) -> PreparedTurn:
-    """A new session for one run of agent `name`, and its first turn, checked."""
+    """A new session for one run of agent `name` (its limits in its metadata), and its
+    first turn, checked."""
     principal = origin.principal
     spec = await catalog.get(name, principal.tenant)
     refuse_if_exhausted(origin.cost)  # a run above this one spent its limit: nothing starts
-    if spec.budget is not None:  # this run's own limit; its spend counts above it too
-        cost = RunCost(spec.budget.max_usd, origin.cost, what=f"run of agent {name!r}")
-        origin = dataclasses.replace(origin, cost=cost)
+    limits = RunLimits(spec.max_steps, spec.max_seconds,
+                       spec.budget.max_usd if spec.budget is not None else None)
     created = CreateSession(
         model=spec.model,
         system=spec.instructions,
@@ -49,11 +52,20 @@ async def prepare_run(
         metadata={AGENT_METADATA: name, **(lineage.metadata() if lineage else {})},
     )
     row = await sessions.create(principal.tenant, created, principal=principal,
-                                session_id=_run_id())
-    prepared = await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
-    prepared.max_steps = spec.max_steps  # the agent's own limits on its loop
-    prepared.max_seconds = spec.max_seconds
-    return prepared
+                                session_id=_run_id(), limits=limits)
+    return await sessions.prepare(origin, row.id, PostMessage(content=content, stream=stream))
+
+
+async def run_answer(
+    catalog: AgentCatalog, sessions: SessionService, origin: Origin, name: str, text: str,
+    *, lineage: Lineage | None = None,
+) -> tuple[str, str]:
+    """Run agent `name` on `text` to its end: (the run's id, its answer's text). A caller
+    cancelled (a timed-out tool, a cancelled workflow) cancels the run's turn with it."""
+    prepared = await prepare_run(catalog, sessions, origin, name, text, stream=False,
+                                 lineage=lineage)
+    turn = await sessions.start_turn(prepared)
+    return prepared.session_id, text_of(turn.messages[-1].content)
 
 
 LIMIT_STOPS = {"max_steps": "failed_max_steps", "time_budget": "failed_max_time",
@@ -107,7 +119,7 @@ async def run_json(sessions: SessionService, tenant: str, run_id: str) -> dict[s
         "stop_reason": stop_reason,
         "output": content_json(replies[-1].content) if replies else None,
         "usage": session["usage"],
-        "total_usage": await _total_usage(sessions, tenant, row, children),
+        "total_usage": await _total_usage(sessions, row),
         "parent_run": lineage.parent_run,
         "depth": lineage.depth,
         "children": [child.id for child in children],
@@ -122,18 +134,9 @@ async def _children(sessions: SessionService, tenant: str, run_id: str) -> list[
     return rows[:CHILDREN_LIMIT]
 
 
-async def _total_usage(
-    sessions: SessionService, tenant: str, row: SessionRow, children: list[SessionRow],
-) -> dict[str, Any]:
-    """This run's tokens and cost plus those of every run below it."""
-    total: dict[str, Any] = {"input_tokens": row.input_tokens,
-                             "output_tokens": row.output_tokens, "cost_usd": row.cost_usd}
-    pending = list(children)
-    while pending:
-        child = pending.pop()
-        total["input_tokens"] += child.input_tokens
-        total["output_tokens"] += child.output_tokens
-        if child.cost_usd is not None:
-            total["cost_usd"] = (total["cost_usd"] or 0.0) + child.cost_usd
-        pending.extend(await _children(sessions, tenant, child.id))
-    return total
+async def _total_usage(sessions: SessionService, row: SessionRow) -> dict[str, Any]:
+    """This run's tokens and cost plus those of every run below it (one query)."""
+    total = await sessions.repository.tree_usage(row.tenant, row.id, PARENT_METADATA,
+                                                 time.time())
+    return {"input_tokens": total.input_tokens, "output_tokens": total.output_tokens,
+            "cost_usd": total.cost_usd}

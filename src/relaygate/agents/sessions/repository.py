@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from relaygate.store.db import Database
 from relaygate.store.sessions import SessionContextRow, SessionMessageRow, SessionRow
@@ -21,6 +22,15 @@ from relaygate.types import Usage
 
 ACTIVE = "active"
 EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """Tokens and cost summed over several sessions (cost None: none had a price)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
 
 
 class _Overtaken(Exception):
@@ -129,6 +139,34 @@ class SessionRepository:
             query = query.order_by(SessionRow.created_at, SessionRow.id)
         async with self._db.session() as db:
             return list(await db.scalars(query.limit(limit + 1)))
+
+    async def tree_usage(
+        self, tenant: str, session_id: str, parent_key: str, now: float
+    ) -> UsageTotals:
+        """The usage of a session and of every live session below it (those whose
+        metadata `parent_key` names it, all the way down), in one query: a recursive CTE,
+        whose UNION (not UNION ALL) ends even on a cycle of ids."""
+        tree = (
+            select(SessionRow.id)
+            .where(SessionRow.id == session_id, SessionRow.tenant == tenant)
+            .cte("run_tree", recursive=True)
+        )
+        below = aliased(SessionRow)
+        tree = tree.union(
+            select(below.id)
+            .join(tree, below.metadata_[parent_key].as_string() == tree.c.id)
+            .where(below.tenant == tenant, below.status == ACTIVE, below.expires_at > now)
+        )
+        query = select(
+            func.coalesce(func.sum(SessionRow.input_tokens), 0),
+            func.coalesce(func.sum(SessionRow.output_tokens), 0),
+            func.sum(SessionRow.cost_usd),
+        ).join(tree, SessionRow.id == tree.c.id)
+        async with self._db.session() as db:
+            input_tokens, output_tokens, cost = (await db.execute(query)).one()
+        return UsageTotals(
+            int(input_tokens), int(output_tokens), None if cost is None else float(cost)
+        )
 
     async def delete(self, session_id: str) -> None:
         async with self._writing(), self._db.session() as db, db.begin():

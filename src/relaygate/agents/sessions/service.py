@@ -19,6 +19,7 @@ from relaygate.agents.sessions.lookup import live_session
 from relaygate.agents.sessions.outcome import TurnResult
 from relaygate.agents.sessions.repository import SessionRepository
 from relaygate.agents.sessions.requests import CreateSession, PostMessage
+from relaygate.agents.sessions.run_limits import RESERVED_METADATA, RunLimits
 from relaygate.agents.sessions.template import check_template
 from relaygate.agents.sessions.tool_choice import tool_list
 from relaygate.agents.sessions.turns import Listener, PreparedTurn, TurnRunner
@@ -97,8 +98,18 @@ class SessionService:
         *,
         session_id: str | None = None,
         principal: Principal | None = None,
+        limits: RunLimits | None = None,
     ) -> SessionRow:
-        """A new session; `session_id` lets a front choose the id (409 if taken)."""
+        """A new session; `session_id` lets a front choose the id (409 if taken);
+        `limits` are those of the run it is for (every turn of it runs under them)."""
+        for key in RESERVED_METADATA:
+            if key in body.metadata:
+                raise InvalidRequest(
+                    f"Invalid metadata key '{key}': it is reserved for the gateway "
+                    "(a named agent's run limits).",
+                    param=f"metadata.{key}",
+                    code="invalid_value",
+                )
         self.registry.resolve(body.model)
         for index, name in enumerate(body.allowed_models):
             try:
@@ -127,7 +138,7 @@ class SessionService:
             allowed_models=body.allowed_models,
             system=body.system,
             tools=tools,
-            metadata_=body.metadata,
+            metadata_={**body.metadata, **(limits.metadata() if limits else {})},
             max_context_tokens=body.max_context_tokens,
             max_output_tokens=body.max_output_tokens,
             ttl_seconds=ttl,

@@ -39,6 +39,7 @@ from relaygate.agents.sessions.outcome import (
 )
 from relaygate.agents.sessions.repository import SessionRepository, TurnCommit
 from relaygate.agents.sessions.requests import PostMessage
+from relaygate.agents.sessions.run_limits import PARENT_METADATA, RunLimits, run_name
 from relaygate.agents.sessions.template import is_template, render_system
 from relaygate.agents.sessions.tool_choice import (
     delegate_entries,
@@ -56,6 +57,7 @@ from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.call import Origin
 from relaygate.pipeline.chain import Pipeline
 from relaygate.pipeline.outcome import Outcome
+from relaygate.pipeline.run_cost import RunCost, refuse_if_exhausted
 from relaygate.prompts.ref import METADATA_KEY, session_prompt
 from relaygate.routing.registry import ModelRegistry, Route, RoutePlan
 from relaygate.store.sessions import SessionMessageRow, SessionRow
@@ -121,8 +123,7 @@ class PreparedTurn:
     plan: RoutePlan
     new_tools: list[Any] | None = None  # the session's tools from this turn on, if changed
     metadata: dict[str, str] = field(default_factory=dict)
-    max_steps: int | None = None  # the agent loop's, when not `tools.loop.max_steps`
-    max_seconds: float | None = None  # its time, when not `tools.loop.time_budget_seconds`
+    limits: RunLimits = field(default_factory=RunLimits)  # the run's, from its metadata
 
 
 class TurnRunner:
@@ -217,6 +218,8 @@ class TurnRunner:
             new_tools = tool_list(body.tools)
             self.toolbox(principal, new_tools, None)  # 404 unknown, 403 denied
         checked = await self._check(row, route, parts, new_tools)  # raises if it cannot fit
+        limits = RunLimits.of(row.metadata_)
+        origin = await self._run_cost(origin, row, limits)  # 429 once the run spent its limit
         return PreparedTurn(
             principal,
             session_id,
@@ -230,7 +233,22 @@ class TurnRunner:
             plan,
             new_tools,
             body.metadata,
+            limits,
         )
+
+    async def _run_cost(self, origin: Origin, row: SessionRow, limits: RunLimits) -> Origin:
+        """`origin` carrying the run's cost limit, when its session has one: what the run
+        spent so far (its turns, and the runs below it) counts, under any run above it
+        (a workflow step's, a delegating parent's). Refused once any of them is spent."""
+        cost = origin.cost
+        if limits.max_usd is not None:
+            spent = await self.repository.tree_usage(
+                row.tenant, row.id, PARENT_METADATA, time.time()
+            )
+            cost = RunCost(limits.max_usd, origin.cost, what=run_name(row.metadata_),
+                           spent_usd=spent.cost_usd or 0.0)
+        refuse_if_exhausted(cost)
+        return origin if cost is origin.cost else dataclasses.replace(origin, cost=cost)
 
     async def _check(
         self, row: SessionRow, route: Route, parts: list[ContentPart], new_tools: list[Any] | None
@@ -454,12 +472,12 @@ class TurnRunner:
 
 
 def _loop_settings(loop: ToolLoopSettings, prepared: PreparedTurn) -> ToolLoopSettings:
-    """The gateway's loop settings, with a named agent's own max steps and time."""
+    """The gateway's loop settings, with the run's own max steps and time."""
     changes: dict[str, Any] = {}
-    if prepared.max_steps is not None:
-        changes["max_steps"] = prepared.max_steps
-    if prepared.max_seconds is not None:
-        changes["time_budget_seconds"] = prepared.max_seconds
+    if prepared.limits.max_steps is not None:
+        changes["max_steps"] = prepared.limits.max_steps
+    if prepared.limits.max_seconds is not None:
+        changes["time_budget_seconds"] = prepared.limits.max_seconds
     return loop.model_copy(update=changes) if changes else loop
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relaygate.agents.named.catalog import AgentCatalog
-from relaygate.agents.named.runs import prepare_run
-from relaygate.agents.sessions.render import text_of
+from relaygate.agents.named.runs import run_answer
 from relaygate.agents.sessions.service import SessionService
 from relaygate.agents.tools.service import ToolService
 from relaygate.agents.workflows.engine import RunStep
@@ -67,10 +66,9 @@ def leaf_runner(services: Leaves, origin: Origin, run_id: str) -> RunStep:
             _, result = await pipeline.complete(step_origin.call(call))
             return result.message.text
         if kind == "agent":
-            prepared = await prepare_run(services.agents, services.sessions, step_origin,
-                                         str(fields.get("agent")), text, stream=False)
-            turn = await asyncio.shield(services.sessions.start_turn(prepared))
-            return text_of(turn.messages[-1].content)
+            _, output = await run_answer(services.agents, services.sessions, step_origin,
+                                         str(fields.get("agent")), text)
+            return output
         if kind == "tool":
             arguments = fields.get("arguments") or {}
             if not isinstance(arguments, dict):
