@@ -116,7 +116,7 @@ async def test_a_task_streams_to_another_instance_over_redis(
     shared_instances: tuple[str, str],
 ) -> None:
     first, second = shared_instances
-    task = await _send(first, "slowpoke", " ".join(["word"] * 12), return_immediately=True)
+    task = await _send(first, "slowpoke", " ".join(["word"] * 30), return_immediately=True)
     async with a2a_client(f"{second}/a2a/slowpoke", TEAM_A, streaming=True) as client:
         events = [event async for event in client.subscribe(SubscribeToTaskRequest(id=task.id))]
     chunks = [get_artifact_text(event.artifact_update.artifact, "") for event in events
@@ -134,7 +134,7 @@ async def test_without_redis_a_resubscription_elsewhere_is_refused(
     instances: tuple[str, str],
 ) -> None:
     first, second = instances
-    task = await _send(first, "slowpoke", " ".join(["word"] * 12), return_immediately=True)
+    task = await _send(first, "slowpoke", " ".join(["word"] * 30), return_immediately=True)
     async with a2a_client(f"{second}/a2a/slowpoke", TEAM_A, streaming=True) as client:
         with pytest.raises(A2AError, match="not running on this gateway instance"):
             async for _ in client.subscribe(SubscribeToTaskRequest(id=task.id)):
