@@ -2,7 +2,8 @@
 does not move, for comparing two builds when wall-clock numbers swing by ±20 %.
 
 Run: python bench/instructions.py [--against REF] [--requests 300] [--settings JSON]
-         [--same-settings] [--mode fast|translated] [--kind plain|stream] [--key KEY]
+         [--same-settings] [--mode fast|translated] [--kind plain|stream]
+         [--calls repeated|distinct] [--key KEY]
 
 Each gateway (this tree's, and REF's from a temporary worktree) runs three times under
 callgrind, counting the whole process: with a few requests of each kind, with N more
@@ -11,7 +12,8 @@ The differences over N are the instructions per request (start-up cancels out; h
 seeds are fixed). Prints them for each build, and the change. `--mode` and `--kind` count
 only one of each (a third or half the time); `--same-settings` gives REF's gateways the
 `--settings` too (to compare two builds of one feature); in them, `UPSTREAM_PORT` is the
-bench upstream's port (a second provider on it).
+bench upstream's port (a second provider on it). `--calls` sends temperature-0 calls, the
+same one each time (`repeated`: cache hits) or each one different (`distinct`: cache misses).
 """
 
 from __future__ import annotations
@@ -69,12 +71,17 @@ def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
     raise SystemExit(f"instructions: the {name} gateway did not start under valgrind:\n{tail}")
 
 
-def _send(port: int, plain: int, streamed: int, key: str | None) -> None:
+def _send(port: int, plain: int, streamed: int, calls: str | None, key: str | None) -> None:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
         for count, stream in ((plain, False), (streamed, True)):
-            body = {"model": "bench", "messages": MESSAGES, "stream": stream}
-            for _ in range(count):
+            body: dict[str, Any] = {"model": "bench", "messages": MESSAGES, "stream": stream}
+            if calls is not None:
+                body["temperature"] = 0
+            for number in range(count):
+                if calls == "distinct":  # never seen before, even by a shared (Redis) cache
+                    call = f"call {time.time_ns()} {number}"
+                    body["messages"] = [*MESSAGES, {"role": "user", "content": call}]
                 client.post("/v1/chat/completions", json=body).raise_for_status()
 
 
@@ -89,11 +96,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _total(workdir: Path, name: str, upstream: int, fast_path: bool, src: Path | None,
-           extra: dict[str, Any], plain: int, streamed: int, key: str | None) -> int:
+           extra: dict[str, Any], plain: int, streamed: int, calls: str | None = None,
+           key: str | None = None) -> int:
     """Instructions of a whole gateway process that served `plain` + `streamed` requests."""
     process, port, out = _gateway(workdir, name, upstream, fast_path, src, extra)
     try:
-        _send(port, plain, streamed, key)
+        _send(port, plain, streamed, calls, key)
     finally:
         _stop(process)
     text = out.read_text(errors="replace")
@@ -114,6 +122,8 @@ def main() -> int:
     parser.add_argument("--mode", choices=[name.split()[0] for name, _ in MODES],
                         help="count only this mode")
     parser.add_argument("--kind", choices=["plain", "stream"], help="count only this kind")
+    parser.add_argument("--calls", choices=["repeated", "distinct"],
+                        help="temperature-0 calls: the same each time, or each different")
     parser.add_argument("--key", help="send this API key (a key in --settings' `keys`)")
     args = parser.parse_args()
     results: dict[tuple[str, str, str], float] = {}
@@ -139,10 +149,10 @@ def main() -> int:
                     if args.kind is not None:
                         kinds = {args.kind: kinds[args.kind]}
                     zero = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
-                                  base, base, args.key)
+                                  base, base, args.calls, args.key)
                     for kind, counts in kinds.items():
                         runs = _total(Path(folder), slug, upstream_port, fast_path, src, extra,
-                                      *counts, args.key)
+                                      *counts, args.calls, args.key)
                         results[(build, mode, kind)] = (runs - zero) / n
     finally:
         stop(upstream)

@@ -1,8 +1,9 @@
 """Profile the gateway's hot path: the app in this process under cProfile, wrk driving it.
 
 Run: python bench/profile_gateway.py [--translated] [--stream] [--seconds 5] [--settings JSON]
-     [--traces RATIO]
+     [--traces RATIO] [--calls repeated|distinct]
 (`--settings`: top-level config sections added, `UPSTREAM_PORT` in them the upstream's port.)
+`--calls`: temperature-0 calls, the same each time (cache hits) or each different (misses).
 Prints the top functions by own time and by cumulative time. `--traces RATIO` turns tracing on
 (OTLP/HTTP to a discarding collector in a child process, that `sample_ratio`).
 """
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 import uvicorn
-from loadgen import ensure_wrk, run_wrk, write_script
+from loadgen import NONCE, ensure_wrk, run_wrk, write_script
 from probes import wait_ready
 from run import MESSAGES, RESULTS, free_port
 from starlette.types import Receive, Scope, Send
@@ -56,6 +57,8 @@ def main() -> int:
                         help="top-level config sections to add (UPSTREAM_PORT: the upstream's port)")
     parser.add_argument("--traces", type=float, metavar="RATIO",
                         help="tracing on with this sample_ratio (OTLP/HTTP, discarded)")
+    parser.add_argument("--calls", choices=["repeated", "distinct"],
+                        help="temperature-0 calls: the same each time, or each different")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     wrk = ensure_wrk()
@@ -96,8 +99,13 @@ def main() -> int:
         lifespan="on", access_log=False, log_level="warning",
     )  # fmt: skip
     server = GracefulServer(app, server_config, 1.0)  # as `relaygate serve` runs it
-    body = json.dumps({"model": "bench", "messages": MESSAGES, "stream": args.stream})
-    script = write_script(RESULTS, "profile", body)
+    request: dict[str, object] = {"model": "bench", "messages": MESSAGES, "stream": args.stream}
+    if args.calls is not None:
+        request["temperature"] = 0
+    if args.calls == "distinct":
+        request["messages"] = [*MESSAGES, {"role": "user", "content": f"call {NONCE}"}]
+    script = write_script(RESULTS, "profile", json.dumps(request),
+                          varying=args.calls == "distinct")
     outcome: dict[str, object] = {}
 
     def drive() -> None:

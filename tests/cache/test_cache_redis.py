@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
+from redis import Redis
 
 from tests.cache.conftest import Upstreams, cache_gateway
 from tests.cache.test_cache_sdk import GLOBEX, ask, sdk
@@ -69,3 +71,30 @@ def test_a_redis_outage_serves_every_call_from_the_upstream(
         errors = next(line for line in metrics.splitlines()
                       if line.startswith("relaygate_cache_store_errors_total"))
         assert float(errors.split()[-1]) >= 2
+
+
+def test_an_entry_another_version_wrote_is_a_miss_then_kept_again(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    """A rolling upgrade: entries in Redis whose layout this version does not read are
+    misses (the upstream answers, nothing fails) and are overwritten with a readable one."""
+    prefix = f"relaygate:test-cache:{uuid.uuid4().hex[:8]}:"
+    config = upstreams.config({"redis_prefix": prefix}, storage={"redis_url": REDIS_URL})
+    redis = Redis.from_url(REDIS_URL)
+    with cache_gateway(tmp_path, config) as gateway:
+        client = sdk(gateway.base_url)
+        text, header = ask(client)
+        assert header == "miss"
+        time.sleep(0.2)  # stored behind the response
+        [key] = redis.keys(f"{prefix}*")
+        length, _, rest = redis.get(key).partition(b"\n")
+        header_json = orjson.loads(rest[: int(length)])
+        header_json["usage"] = {"_t": "Usage", "input_tokens": 1, "output_tokens": 2}
+        old = orjson.dumps(header_json)
+        redis.set(key, b"%d\n%b%b" % (len(old), old, rest[int(length):]))
+        before = upstreams.sent()
+        assert ask(client) == (text, "miss")
+        assert upstreams.sent() - before == 1
+        time.sleep(0.2)
+        assert ask(client) == (text, "hit")
+    redis.close()

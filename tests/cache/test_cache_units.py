@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
+import pytest
+from redis.asyncio import Redis
+
 from relaygate.cache.controls import DEFAULT_CONTROLS, read_controls
-from relaygate.cache.entry import Entry, dump, load
+from relaygate.cache.entry import Entry, Unreadable, dump, load
 from relaygate.cache.key import SEPARATOR, exact_key, semantic_parts
-from relaygate.cache.stores import MemoryStore
+from relaygate.cache.stores import MemoryStore, RedisStore
 from relaygate.pipeline.auth import Principal
 from relaygate.pipeline.call import Call, Endpoint
+from relaygate.providers.base import RawReply, WireFormat
 from relaygate.types import (
     FinishReason,
     Message,
@@ -20,6 +25,7 @@ from relaygate.types import (
     ToolCall,
     ToolSpec,
     Usage,
+    UsageSource,
 )
 
 
@@ -98,6 +104,34 @@ def test_an_entry_survives_its_bytes() -> None:
                          FinishReason.TOOL_CALLS, Usage(10, 3, cached_tokens=2), 1700000000)
     entry = Entry("oai", "gpt-4o-mini", "dep-1", Usage(10, 3), 0.25, result=result)
     assert load(dump(entry)) == entry
+
+
+def test_a_relayed_entry_keeps_its_bytes_usage_and_format() -> None:
+    reply = RawReply(200, b'{"id": "chatcmpl-1", "choices": []}', "application/json")
+    usage = Usage(12, 9, cached_tokens=4, reasoning_tokens=2, source=UsageSource.ESTIMATED)
+    entry = Entry("oai", "gpt-4o-mini", None, usage, None, reply=reply,
+                  wire=WireFormat.OPENAI_CHAT)
+    assert load(dump(entry)) == entry
+
+
+def test_bytes_of_another_layout_do_not_load() -> None:
+    """An entry another version wrote (its usage in the replay codec's form) is unreadable:
+    the step treats it as a miss and stores the answer again."""
+    header = orjson.dumps({"provider": "oai", "upstream_model": "m", "deployment": None,
+                           "usage": {"_t": "Usage", "input_tokens": 1}, "cost_usd": None})
+    for data in (b"%d\n%b" % (len(header), header), b"not an entry", b"7\n[1, 2]"):
+        with pytest.raises(Unreadable):
+            load(data)
+
+
+def test_the_memory_store_keeps_at_once_and_redis_behind_the_response() -> None:
+    async def run() -> None:
+        store = MemoryStore(max_bytes=100)
+        assert store.keep(f"t{SEPARATOR}m{SEPARATOR}1", b"v", 60)
+        assert await store.get(f"t{SEPARATOR}m{SEPARATOR}1") == b"v"  # no task to wait for
+        assert not RedisStore(Redis(), "p:").keep(f"t{SEPARATOR}m{SEPARATOR}1", b"v", 60)
+
+    asyncio.run(run())
 
 
 def test_request_controls() -> None:

@@ -50,3 +50,21 @@ def test_a_paraphrase_hits_and_a_different_question_misses(
         assert ask(client, messages=[{"role": "system", "content": "Answer in French."},
                                      {"role": "user", "content": "What's France's capital?"}]
                    )[1] == "miss"
+
+
+def test_a_message_longer_than_max_chars_is_looked_up_exactly_only(
+    tmp_path: Path, upstreams: Upstreams
+) -> None:
+    config = upstreams.config({"semantic": {"enabled": True, "max_chars": 40}})
+    long_question = "Which river flows through the middle of Paris, France?"  # 54 characters
+    with cache_gateway(tmp_path, config) as gateway:
+        client = sdk(gateway.base_url)
+        assert ask(client, messages=[{"role": "user", "content": long_question}])[1] == "miss"
+        assert ask(client, messages=FRANCE)[1] == "miss"  # 30 characters: indexed
+        # once this paraphrase hits, the index has caught up with both answers
+        header = _probe(client, "Which city is the capital of France?")[1]
+        assert (header or "").startswith("semantic-hit")
+        assert ask(client, messages=[{"role": "user", "content": long_question}])[1] == "hit"
+        # the same words with a trailing space: another exact key, and never embedded
+        assert ask(client, messages=[{"role": "user", "content": long_question + " "}]
+                   )[1] == "miss"

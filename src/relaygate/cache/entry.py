@@ -7,7 +7,9 @@
 - a translated answer: its canonical result only;
 - a task's (embeddings) relayed reply or its own result.
 
-Framing: the header's length, a newline, the header (JSON), the reply's bytes."""
+Framing: the header's length, a newline, the header (JSON), the reply's bytes. The usage
+is a plain list in the header (the generic codec is for results and products): a hit reads
+it on every call. Bytes in another layout (another version's) do not load: `Unreadable`."""
 
 from __future__ import annotations
 
@@ -18,7 +20,11 @@ import orjson
 
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.providers.replay.codec import decode, encode
-from relaygate.types import ModelResult, Usage
+from relaygate.types import ModelResult, Usage, UsageSource
+
+
+class Unreadable(ValueError):
+    """Bytes that are not an entry of this layout (a miss, not a failure)."""
 
 
 @dataclass(slots=True)
@@ -39,7 +45,7 @@ def dump(entry: Entry) -> bytes:
         "provider": entry.provider,
         "upstream_model": entry.upstream_model,
         "deployment": entry.deployment,
-        "usage": encode(entry.usage),
+        "usage": _usage_row(entry.usage),
         "cost_usd": entry.cost_usd,
     }
     if entry.result is not None:
@@ -57,14 +63,21 @@ def dump(entry: Entry) -> bytes:
 
 
 def load(data: bytes) -> Entry:
-    """The entry of `data`."""
+    """The entry of `data`; raises `Unreadable` for bytes of another layout."""
+    try:
+        return _load(data)
+    except (KeyError, TypeError, ValueError) as error:
+        raise Unreadable(str(error)) from error
+
+
+def _load(data: bytes) -> Entry:
     length, _, rest = data.partition(b"\n")
     size = int(length)
     header = orjson.loads(rest[:size])
     entry = Entry(header["provider"], header["upstream_model"], header["deployment"],
-                  decode(header["usage"]), header["cost_usd"])
+                  _usage_of(header["usage"]), header["cost_usd"])
     wire = header.get("wire")
-    entry.wire = WireFormat(wire) if wire is not None else None
+    entry.wire = _WIRES[wire] if wire is not None else None
     if "reply" in header:
         status, content_type = header["reply"]
         entry.reply = RawReply(status, rest[size:], content_type)
@@ -73,3 +86,17 @@ def load(data: bytes) -> Entry:
     if "product" in header:
         entry.product = decode(header["product"])
     return entry
+
+
+def _usage_row(usage: Usage) -> list[int | str]:
+    return [usage.input_tokens, usage.output_tokens, usage.cached_tokens,
+            usage.cache_creation_tokens, usage.reasoning_tokens, usage.source.value]
+
+
+def _usage_of(row: list[Any]) -> Usage:
+    inputs, outputs, cached, creation, reasoning, source = row
+    return Usage(inputs, outputs, cached, creation, reasoning, _SOURCES[source])
+
+
+_SOURCES = {source.value: source for source in UsageSource}
+_WIRES = {wire.value: wire for wire in WireFormat}

@@ -22,14 +22,14 @@ _NOT_IN_KEY = ("stream", "include_usage", "user", "metadata")  # they do not cha
 _NOT_IN_BODY_KEY = ("stream", "stream_options", "user", "metadata")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CacheKey:
-    namespace: str
     model: str
     digest: str
+    text: str  # "<namespace>\x1f<model>\x1f<digest>": what the store is asked for
 
     def __str__(self) -> str:
-        return f"{self.namespace}{SEPARATOR}{self.model}{SEPARATOR}{self.digest}"
+        return self.text
 
 
 def exact_key(call: Call, namespace: str) -> CacheKey:
@@ -41,7 +41,8 @@ def exact_key(call: Call, namespace: str) -> CacheKey:
                                 if name not in _NOT_IN_BODY_KEY}}
     else:
         normal = _normal(call.canonical(), call.model)
-    return CacheKey(namespace, call.model, _digest(normal))
+    digest = _digest(normal)
+    return CacheKey(call.model, digest, f"{namespace}{SEPARATOR}{call.model}{SEPARATOR}{digest}")
 
 
 def deterministic(call: Call) -> bool:

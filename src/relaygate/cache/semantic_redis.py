@@ -68,6 +68,8 @@ class RedisSemanticIndex:
 
     async def nearest(self, namespace: str, text: str) -> tuple[str, float] | None:
         await self._sync()  # before the embedding, not beside it: it uses every core
+        if self._tables.size(namespace) == 0:
+            return None  # nothing to compare with: skip the embedding
         vectors = await self._embedder.aembed([text])
         return self._tables.nearest(
             namespace, vectors[0], text, self._threshold, self._clock(), self._guard

@@ -72,7 +72,9 @@ class VectorTable:
         """The live entry most similar to `vector` with score ≥ threshold that the guard allows."""
         if self._size == 0:
             return None
-        scores = self._vectors[: self._size] @ vector
+        # einsum's own loop, not BLAS: OpenBLAS splits this product over threads that, on a
+        # shared 2-core machine, wait for each other (p50 11 ms for 10,000 rows, 0.8 here)
+        scores = np.einsum("ij,j->i", self._vectors[: self._size], vector)
         scores[self._expires[: self._size] <= now] = -np.inf
         candidates = np.flatnonzero(scores >= threshold)
         for slot in candidates[np.argsort(-scores[candidates])]:

@@ -33,6 +33,9 @@ class SemanticSettings(_Strict):
     enabled: bool = False
     threshold: float | None = Field(default=None, gt=0, le=1)  # None: DEFAULT_THRESHOLD
     max_entries_per_namespace: int = Field(default=10_000, gt=0)
+    # a longer last user message is looked up exactly only: its embedding costs ~1 ms a
+    # token on one core (300 characters: ~70 tokens), and long prompts are rarely paraphrased
+    max_chars: int = Field(default=300, gt=0)
 
 
 class CacheSettings(_Strict):

@@ -20,7 +20,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from relaygate.cache.controls import CACHE_HEADER, CacheControls
-from relaygate.cache.entry import Entry, dump, load
+from relaygate.cache.entry import Entry, Unreadable, dump, load
 from relaygate.cache.key import SEPARATOR, CacheKey, deterministic, exact_key, semantic_parts
 from relaygate.cache.policy import Policies, Policy
 from relaygate.cache.settings import CacheMode, CacheSettings
@@ -32,7 +32,7 @@ from relaygate.pipeline.chain import Next
 from relaygate.pipeline.outcome import Outcome, Sink, emit
 from relaygate.providers.base import RawReply, WireFormat
 from relaygate.translate.events import MessageAssembler, result_to_events
-from relaygate.translate.replies import result_of_reply
+from relaygate.translate.replies import finish_of_reply, result_of_reply
 from relaygate.types import (
     ErrorEvent,
     FinishReason,
@@ -90,6 +90,7 @@ class CacheStep:
         self._listeners = listeners  # the gateway's sinks (the list grows as they are added)
         self._counters = counters
         self._max_entry_bytes = settings.max_entry_bytes
+        self._max_meaning_chars = settings.semantic.max_chars
         self._store_down = False
         self._writing = TaskSet()  # answers being stored and indexed
 
@@ -105,18 +106,24 @@ class CacheStep:
             return await next(call)
         started = time.perf_counter()
         key = exact_key(call, policy.namespace)
-        meaning = (semantic_parts(call, policy.namespace)
-                   if self.semantic is not None and call.task is None else None)
+        meaning: tuple[str, str] | None = None
         if controls.lookup:
-            found = await self._lookup(key, meaning)
-            if found is not None:
-                entry, score = found
-                answer = self._hit(call, entry, started, score)
-                if answer is not None:
-                    _header(call, "hit" if score is None else f"semantic-hit; score={score:.3f}")
-                    return answer
+            data = await self._get(key.text)
+            score: float | None = None
+            if data is None:
+                meaning = self._meaning(call, policy)  # only past an exact miss
+                if meaning is not None:
+                    data, score = await self._nearest(meaning)
+            entry = _loaded(data)
+            answer = self._hit(call, entry, started, score) if entry is not None else None
+            if answer is not None:
+                _header(call, _HIT if score is None
+                        else (CACHE_NAME, b"semantic-hit; score=%.3f" % score))
+                return answer
+        else:
+            meaning = self._meaning(call, policy)
         self._counters.missed(call.model)
-        _header(call, "miss")
+        _header(call, _MISS)
         if not controls.store:
             return await next(call)
         if call.task is None and call.stream:
@@ -130,9 +137,9 @@ class CacheStep:
         elif call.task is not None:
             keeper.keep(None, answer.reply, answer.product)
         elif answer.reply is not None and call.front is not None:
-            result = result_of_reply(call.front, answer.reply.body, call.model)
-            if result is not None:  # it decodes (so any front, or a stream, can have it)
-                keeper.keep(result, answer.reply, wire=call.front)
+            finish = finish_of_reply(call.front, answer.reply.body)  # not a whole decode
+            if finish is not None and finish not in _NOT_KEPT:  # another front decodes it
+                keeper.keep(None, answer.reply, wire=call.front)  # when it asks
         elif answer.result is not None:
             keeper.keep(answer.result)
         return answer
@@ -150,28 +157,32 @@ class CacheStep:
             # each is discarded when a lookup finds its entry gone
         return removed
 
-    async def _lookup(
-        self, key: CacheKey, meaning: tuple[str, str] | None
-    ) -> tuple[Entry, float | None] | None:
-        """The entry found, and its similarity score when found by meaning."""
-        data = await self._get(str(key))
-        if data is not None:
-            return load(data), None
-        if meaning is None or self.semantic is None:
+    def _meaning(self, call: Call, policy: Policy) -> tuple[str, str] | None:
+        """What the semantic index looks `call` up by (and keeps its answer under), or None:
+        no index, a task, no user's text last, or a text too long to embed cheaply."""
+        if self.semantic is None or call.task is not None:
             return None
+        meaning = semantic_parts(call, policy.namespace)
+        if meaning is None or len(meaning[1]) > self._max_meaning_chars:
+            return None
+        return meaning
+
+    async def _nearest(self, meaning: tuple[str, str]) -> tuple[bytes | None, float | None]:
+        """The entry the semantic index finds for `meaning`, with its similarity score."""
+        assert self.semantic is not None
         try:
             near = await self.semantic.nearest(*meaning)
         except Exception as error:  # the index is an optimisation: a miss, never a failure
             self._failed(error)
-            return None
+            return None, None
         if near is None:
-            return None
+            return None, None
         near_key, score = near
         data = await self._get(near_key)
         if data is None:
             await self.semantic.discard(near_key)  # its entry expired or was cleared
-            return None
-        return load(data), score
+            return None, None
+        return data, score
 
     def _hit(self, call: Call, entry: Entry, started: float,
              score: float | None) -> Answer | None:
@@ -225,19 +236,22 @@ class CacheStep:
         data = dump(entry)
         if len(data) > self._max_entry_bytes:
             return
+        if meaning is None and self.store.keep(key.text, data, ttl):  # in process: now
+            self._counters.stored_bytes.inc(len(data))
+            return
         self._writing.start(self._write(key, meaning, data, ttl))
 
     async def _write(self, key: CacheKey, meaning: tuple[str, str] | None, data: bytes,
                      ttl: float) -> None:
         try:
-            await self.store.set(str(key), data, ttl)
+            await self.store.set(key.text, data, ttl)
         except CacheStoreError as error:
             self._failed(error)
             return
         self._counters.stored_bytes.inc(len(data))
         if meaning is not None and self.semantic is not None:
             try:
-                await self.semantic.add(*meaning, str(key), ttl)
+                await self.semantic.add(*meaning, key.text, ttl)
             except Exception as error:  # the index is an optimisation: never a failure
                 self._failed(error)
 
@@ -289,13 +303,11 @@ class _Keeper:
             return
         if result is not None and result.finish_reason in _NOT_KEPT:
             return
-        if reply is not None and wire is not None:
-            result = None  # the bytes are kept; another front decodes them when it asks
+        if reply is not None and reply.status != 200:
+            return
         entry = Entry(outcome.provider, outcome.upstream_model, outcome.deployment,
                       outcome.usage or (result.usage if result is not None else Usage()),
                       outcome.cost_usd, result=result, reply=reply, wire=wire, product=product)
-        if entry.reply is not None and entry.reply.status != 200:
-            return
         self._step.put(self._key, self._meaning, entry, self._ttl)
 
     async def streamed(self, events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
@@ -336,6 +348,21 @@ def _ttl(policy: Policy, controls: CacheControls) -> float:
     return controls.ttl_seconds or policy.ttl_seconds
 
 
-def _header(call: Call, value: str) -> None:
+CACHE_NAME = CACHE_HEADER.encode()
+_HIT = (CACHE_NAME, b"hit")
+_MISS = (CACHE_NAME, b"miss")
+
+
+def _header(call: Call, header: tuple[bytes, bytes]) -> None:
     if call.context is not None:
-        call.context.add_header(CACHE_HEADER, value)
+        call.context.add_encoded(header)
+
+
+def _loaded(data: bytes | None) -> Entry | None:
+    """The entry of a store's bytes; None for none, or for another version's layout."""
+    if data is None:
+        return None
+    try:
+        return load(data)
+    except Unreadable:
+        return None

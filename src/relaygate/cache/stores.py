@@ -23,6 +23,10 @@ class CacheStore(Protocol):
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
 
+    def keep(self, key: str, value: bytes, ttl_seconds: float) -> bool:
+        """`set` at once, when the store can without waiting (in process); False: it cannot,
+        `set` it (the caller does, behind the response)."""
+
     async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
         """Drop the entries of a namespace and/or a model (both None: all); how many."""
 
@@ -56,14 +60,18 @@ class MemoryStore:
         return value
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        self.keep(key, value, ttl_seconds)
+
+    def keep(self, key: str, value: bytes, ttl_seconds: float) -> bool:
         if len(value) > self._max_bytes:
-            return
+            return True  # never kept: it would push out everything else
         if key in self._entries:
             self._drop(key)
         self._entries[key] = (value, time.monotonic() + ttl_seconds)
         self._bytes += len(value)
         while self._bytes > self._max_bytes:
             self._drop(next(iter(self._entries)))
+        return True
 
     async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
         doomed = [key for key in self._entries if _matches(key, namespace, model)]
@@ -98,6 +106,9 @@ class RedisStore:
             await self._redis.set(self._prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
         except RedisError as error:
             raise CacheStoreError(str(error)) from error
+
+    def keep(self, key: str, value: bytes, ttl_seconds: float) -> bool:
+        return False  # a round trip: the caller sets it behind the response
 
     async def clear(self, namespace: str | None = None, model: str | None = None) -> int:
         pattern = (self._glob(self._prefix) + (self._glob(namespace) if namespace else "*")

@@ -48,12 +48,12 @@ class RequestContext:
         else:
             self.headers += pairs
 
-    def add_encoded(self, first: tuple[bytes, bytes], second: tuple[bytes, bytes]) -> None:
-        """Two headers already encoded (lower-case names): what a routed call adds."""
+    def add_encoded(self, *headers: tuple[bytes, bytes]) -> None:
+        """Headers already encoded (lower-case names): what a routed call or the cache adds."""
         if self.headers is None:
-            self.headers = [first, second]
+            self.headers = list(headers)
         else:
-            self.headers += (first, second)
+            self.headers += headers
 
     def record(self, outcome: Outcome) -> None:
         """One upstream call of this request ended: sum its usage into the request's."""
