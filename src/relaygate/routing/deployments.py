@@ -83,9 +83,12 @@ class Deployment:
         self._minute_tokens = 0
         self.on_outcome: Callable[[Deployment, Outcome], None] | None = None  # metrics
 
-    def started(self, now: float) -> None:
+    def started(self) -> None:
         """An attempt goes to this deployment."""
         self.in_flight += 1
+        if self.breaker.state is BreakerState.CLOSED and not self.metered:
+            return  # the clock is not needed (the usual case)
+        now = time.monotonic()
         if self.breaker.state is not BreakerState.CLOSED:  # maybe the half-open probe
             self.breaker.started(now)
         if self.metered:
