@@ -81,7 +81,8 @@ class Deployment:
         self._minute = 0
         self._minute_requests = 0
         self._minute_tokens = 0
-        self.on_outcome: Callable[[Deployment, Outcome], None] | None = None  # metrics
+        # the routing metrics' listener (observability/routing_metrics.py)
+        self.on_outcome: Callable[[Deployment, Outcome], None] | None = None
 
     def started(self) -> None:
         """An attempt goes to this deployment."""

@@ -238,11 +238,6 @@ class Router:
             for deployment in self.deployments.values()
         ]
 
-    def on_outcome(self, listener: Callable[[Deployment, object], None]) -> None:
-        """`listener(deployment, outcome)` after each routed attempt (the routing metrics)."""
-        for deployment in self.deployments.values():
-            deployment.on_outcome = listener
-
     def describe(self) -> list[str]:
         """One line per routed group, for `config check`."""
         lines = []
