@@ -6,6 +6,8 @@ costs a few list additions, not prometheus_client's three `labels()` lookups and
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from prometheus_client import CollectorRegistry
 
 from relaygate.observability.cells import CellsCollector, CounterCells, GaugeCells, HistogramCells
@@ -20,13 +22,14 @@ class _DeploymentCells:
     """One deployment's cells; an attempts cell per status, made at its first use. Its
     `observe` is the deployment's outcome listener (no lookup of the cells per attempt)."""
 
-    __slots__ = ("_metrics", "attempts", "breaker", "failures", "latency")
+    __slots__ = ("_buckets", "_metrics", "attempts", "breaker", "failures", "latency")
 
     def __init__(self, metrics: RoutingMetrics, deployment: Deployment) -> None:
         self._metrics = metrics
         self.attempts: dict[int, list[float]] = {}
         self.failures: dict[FailureClass, list[float]] = {}
         self.latency = metrics.latency.cell(deployment.group, deployment.id)
+        self._buckets = metrics.latency.buckets
         self.breaker: list[float] | None = None  # made at the first set, as a labelled gauge
 
     def observe(self, deployment: Deployment, outcome: Outcome) -> None:
@@ -39,7 +42,9 @@ class _DeploymentCells:
         attempts[0] += 1
         if status < 400:
             sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
-            self._metrics.latency.observe(self.latency, sample)
+            latency = self.latency  # HistogramCells.observe, inline: once per attempt
+            latency[bisect_left(self._buckets, sample)] += 1
+            latency[-1] += sample
         breaker = self.breaker  # inline: once per attempt
         if breaker is None:
             breaker = self.breaker = self._metrics.breaker.cell(deployment.group, deployment.id)

@@ -30,9 +30,10 @@ SendAttempt = Callable[[Call, Route, int, Sink | None, Deadlines | None], Awaita
 
 ATTEMPTS_HEADER = "x-relaygate-attempts"
 FALLBACK_HEADER = "x-relaygate-fallback"
+_NONE: frozenset[str] = frozenset()  # no deployment tried (or skipped) yet
 # x-relaygate-attempts as sent, for the counts a call usually ends with
-_NONE: frozenset[str] = frozenset()
-_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(17)]
+_KEPT = 17
+_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(_KEPT)]
 
 
 def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer]:
@@ -129,7 +130,13 @@ class _Run:
                     deployment.abandoned()
                 raise
             else:
-                self._served(deployment, fallback)
+                context = call.context
+                if context is not None:  # who served, after how many attempts (inline: hot)
+                    number = self._number
+                    context.add_encoded(deployment.header, _ATTEMPTS[number] if number < _KEPT
+                                        else (_ATTEMPTS[0][0], str(number).encode()))
+                    if fallback is not None:
+                        context.add_header(FALLBACK_HEADER, fallback)
                 return answer
             kind = self._kind
             if kind is FailureClass.REJECTED:
@@ -222,17 +229,6 @@ class _Run:
             status=400, code="context_length_exceeded",
         )
         return True
-
-    def _served(self, deployment: Deployment, fallback: str | None) -> None:
-        context = self._call.context
-        if context is None:
-            return
-        number = self._number
-        attempts = (_ATTEMPTS[number] if number < len(_ATTEMPTS)
-                    else (_ATTEMPTS[0][0], str(number).encode()))
-        context.add_encoded(deployment.header, attempts)
-        if fallback is not None:
-            context.add_header(FALLBACK_HEADER, fallback)
 
     def _final_error(self, view: GroupView) -> GatewayError:
         if self._error is not None:

@@ -113,7 +113,7 @@ class Deployment:
             self.breaker.failed()
         else:  # 4xx: the request's fault; 429 is handled as a cooldown where it is raised
             self.breaker.released()
-        if outcome.usage is not None and self.metered:
+        if self.metered and outcome.usage is not None:
             self._roll(now or time.monotonic())
             self._minute_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
         if self.on_outcome is not None:
