@@ -95,6 +95,9 @@ def test_a_429_cools_that_deployment_down_and_the_next_attempt_goes_elsewhere_at
     assert 'relaygate_deployment_breaker_state{deployment="a",model="gpt"} 2.0' in metrics
     assert 'relaygate_deployment_attempts_total{deployment="b",model="gpt",status="200"} 7.0' \
         in metrics
+    # the latency of each served attempt, none of the 429
+    assert 'relaygate_deployment_seconds_count{deployment="b",model="gpt"} 7.0' in metrics
+    assert 'relaygate_deployment_seconds_count{deployment="a",model="gpt"} 0.0' in metrics
     assert states == {"a": "open", "b": "closed"}
 
 

@@ -6,6 +6,8 @@ costs a few list additions, not prometheus_client's three `labels()` lookups and
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from prometheus_client import CollectorRegistry
 
 from relaygate.observability.cells import CellsCollector, CounterCells, GaugeCells, HistogramCells
@@ -17,15 +19,36 @@ from relaygate.routing.settings import FailureClass
 
 
 class _DeploymentCells:
-    """One deployment's cells; an attempts cell per status, made at its first use."""
+    """One deployment's cells; an attempts cell per status, made at its first use. Its
+    `observe` is the deployment's outcome listener (no lookup of the cells per attempt)."""
 
-    __slots__ = ("attempts", "breaker", "failures", "latency")
+    __slots__ = ("_buckets", "_metrics", "attempts", "breaker", "failures", "latency")
 
     def __init__(self, metrics: RoutingMetrics, deployment: Deployment) -> None:
+        self._metrics = metrics
         self.attempts: dict[int, list[float]] = {}
         self.failures: dict[FailureClass, list[float]] = {}
         self.latency = metrics.latency.cell(deployment.group, deployment.id)
+        self._buckets = metrics.latency.buckets
         self.breaker: list[float] | None = None  # made at the first set, as a labelled gauge
+
+    def observe(self, deployment: Deployment, outcome: Outcome) -> None:
+        """After each of the deployment's attempts."""
+        status = outcome.status
+        attempts = self.attempts.get(status)
+        if attempts is None:
+            attempts = self.attempts[status] = self._metrics.attempts.cell(
+                deployment.group, deployment.id, str(status))
+        attempts[0] += 1
+        if status < 400:
+            sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
+            latency = self.latency  # HistogramCells.observe, inline: once per attempt
+            latency[bisect_left(self._buckets, sample)] += 1
+            latency[-1] += sample
+        breaker = self.breaker  # inline: once per attempt
+        if breaker is None:
+            breaker = self.breaker = self._metrics.breaker.cell(deployment.group, deployment.id)
+        breaker[0] = float(deployment.breaker.state)
 
 
 class RoutingMetrics:
@@ -49,28 +72,11 @@ class RoutingMetrics:
         )
         registry.register(CellsCollector([self.attempts, self.failures, self.latency,
                                           self.breaker]))
-        self._cells = {deployment.id: _DeploymentCells(self, deployment)
-                       for deployment in router.deployments.values()}
-        router.on_outcome(self.observe)
+        self._cells: dict[str, _DeploymentCells] = {}
+        for deployment in router.deployments.values():
+            cells = self._cells[deployment.id] = _DeploymentCells(self, deployment)
+            deployment.on_outcome = cells.observe
         router.failure_listener = self.failed
-
-    def observe(self, deployment: Deployment, outcome: object) -> None:
-        """After each attempt's outcome (a deployment's listener)."""
-        assert isinstance(outcome, Outcome)
-        cells = self._cells[deployment.id]
-        status = outcome.status
-        attempts = cells.attempts.get(status)
-        if attempts is None:
-            attempts = cells.attempts[status] = self.attempts.cell(
-                deployment.group, deployment.id, str(status))
-        attempts[0] += 1
-        if status < 400:
-            sample = outcome.ttft_s if outcome.ttft_s is not None else outcome.latency_s
-            self.latency.observe(cells.latency, sample)
-        breaker = cells.breaker  # inline: once per attempt
-        if breaker is None:
-            breaker = cells.breaker = self.breaker.cell(deployment.group, deployment.id)
-        breaker[0] = float(deployment.breaker.state)
 
     def failed(self, deployment: Deployment, kind: FailureClass) -> None:
         """An attempt failed before its answer began (the attempts loop's listener)."""

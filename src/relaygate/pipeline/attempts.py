@@ -18,6 +18,7 @@ from relaygate.errors import GatewayError, UpstreamRejected, UpstreamUnavailable
 from relaygate.pipeline.call import Answer, Call
 from relaygate.pipeline.deadlines import Deadlines, deadlines_for
 from relaygate.pipeline.outcome import Sink
+from relaygate.routing.breaker import BreakerState
 from relaygate.routing.deployments import Deployment
 from relaygate.routing.failures import classify
 from relaygate.routing.groups import FailureListener, GroupView
@@ -29,8 +30,10 @@ SendAttempt = Callable[[Call, Route, int, Sink | None, Deadlines | None], Awaita
 
 ATTEMPTS_HEADER = "x-relaygate-attempts"
 FALLBACK_HEADER = "x-relaygate-fallback"
+_NONE: frozenset[str] = frozenset()  # no deployment tried (or skipped) yet
 # x-relaygate-attempts as sent, for the counts a call usually ends with
-_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(17)]
+_KEPT = 17
+_ATTEMPTS = [(ATTEMPTS_HEADER.encode(), str(number).encode()) for number in range(_KEPT)]
 
 
 def run_plan(call: Call, plan: RoutePlan, send: SendAttempt) -> Awaitable[Answer]:
@@ -89,31 +92,28 @@ class _Run:
         group = view.group
         retry = group.retry
         budget = group.attempts
-        tried: set[str] = set()
-        skipped: set[str] = set()
+        tried: set[str] | frozenset[str] = _NONE  # a set of its own at the first retry
+        skipped: set[str] | frozenset[str] = _NONE
         retries = 0
         while budget > 0:
-            now = time.monotonic()
-            route, deployment = self._next(view, routes, tried, skipped, now)
+            route, deployment = self._next(view, routes, tried, skipped)
             if route is None or deployment is None:
-                if not self._rate_limit_wait(view, routes, skipped, now, retry.max_retry_after_seconds):
+                if not self._rate_limit_wait(view, routes, skipped, retry.max_retry_after_seconds):
                     self._exhausted(view, last)
                     return None
                 await asyncio.sleep(self._soonest or 0.0)
                 continue
             if group.context_window_fallbacks and self._too_long(view, deployment):
-                skipped.add(deployment.id)
+                skipped = {deployment.id, *skipped}
                 continue
             budget -= 1
             if deployment.id in tried:
                 retries += 1
                 delay = min(retry.max_backoff_seconds, retry.backoff_seconds * 2 ** (retries - 1))
                 await asyncio.sleep(random.uniform(0, delay))
-                now = time.monotonic()
-            tried.add(deployment.id)
             # one upstream call (inline, not a coroutine of its own: the loop's hot part)
             self._number += 1
-            deployment.started(now)
+            deployment.started()
             observed = deployment.outcomes
             call = self._call
             deadlines = (None if deployment.timeouts is None and call.timeout is None
@@ -123,12 +123,20 @@ class _Run:
                                           deadlines)
             except GatewayError as error:
                 self._failed(deployment, observed, error)
+                if deployment.id not in tried:  # read by the next attempt's choice
+                    tried = {deployment.id, *tried}
             except BaseException:
                 if deployment.outcomes == observed:  # failed before an upstream call began
                     deployment.abandoned()
                 raise
             else:
-                self._served(deployment, fallback)
+                context = call.context
+                if context is not None:  # who served, after how many attempts (inline: hot)
+                    number = self._number
+                    context.add_encoded(deployment.header, _ATTEMPTS[number] if number < _KEPT
+                                        else (_ATTEMPTS[0][0], str(number).encode()))
+                    if fallback is not None:
+                        context.add_header(FALLBACK_HEADER, fallback)
                 return answer
             kind = self._kind
             if kind is FailureClass.REJECTED:
@@ -150,15 +158,21 @@ class _Run:
             raise self._final_error(view)
 
     def _next(
-        self, view: GroupView, routes: tuple[Route, ...], tried: set[str], skipped: set[str],
-        now: float,
+        self, view: GroupView, routes: tuple[Route, ...], tried: set[str] | frozenset[str],
+        skipped: set[str] | frozenset[str],
     ) -> tuple[Route | None, Deployment | None]:
         """The first available deployment not yet tried, else the first available one."""
         again: tuple[Route | None, Deployment | None] = (None, None)
         by_id = view.group.by_id
+        now = 0.0  # time.monotonic(), read at the first breaker that is not closed
         for route in routes:
             deployment = by_id[route.deployment]  # type: ignore[index]  # a group's routes have ids
-            if not deployment.breaker.available(now) or deployment.id in skipped:
+            breaker = deployment.breaker
+            if breaker.state is not BreakerState.CLOSED:
+                now = now or time.monotonic()
+                if not breaker.available(now):
+                    continue
+            if deployment.id in skipped:
                 continue
             if deployment.id not in tried:
                 return route, deployment
@@ -167,11 +181,12 @@ class _Run:
         return again
 
     def _rate_limit_wait(
-        self, view: GroupView, routes: tuple[Route, ...], skipped: set[str], now: float,
+        self, view: GroupView, routes: tuple[Route, ...], skipped: set[str] | frozenset[str],
         cap: float,
     ) -> bool:
         """Whether the deployments left are only cooling down from a 429 for at most `cap`
         seconds (then the run waits for the soonest, as its Retry-After asked)."""
+        now = time.monotonic()
         waits = [view.deployment(route).breaker.remaining(now) for route in routes]
         self._soonest = min(waits) if waits else None
         return (
@@ -214,17 +229,6 @@ class _Run:
             status=400, code="context_length_exceeded",
         )
         return True
-
-    def _served(self, deployment: Deployment, fallback: str | None) -> None:
-        context = self._call.context
-        if context is None:
-            return
-        number = self._number
-        attempts = (_ATTEMPTS[number] if number < len(_ATTEMPTS)
-                    else (_ATTEMPTS[0][0], str(number).encode()))
-        context.add_encoded(deployment.header, attempts)
-        if fallback is not None:
-            context.add_header(FALLBACK_HEADER, fallback)
 
     def _final_error(self, view: GroupView) -> GatewayError:
         if self._error is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
 
 import orjson
 
@@ -80,25 +81,21 @@ class Dispatch:
         timeout (without one, the call itself is returned: no coroutine of its own)."""
         if deadlines is not None and deadlines.connect is not None:
             return self._connecting(call, route, number, observer, deadlines)
-        return self._one(call, route, number, observer, deadlines)
-
-    async def _connecting(
-        self, call: Call, route: Route, number: int, observer: Sink | None,
-        deadlines: Deadlines,
-    ) -> Answer:
-        with connect_timeout(deadlines.connect):
-            return await self._one(call, route, number, observer, deadlines)
-
-    def _one(
-        self, call: Call, route: Route, number: int, observer: Sink | None,
-        deadlines: Deadlines | None,
-    ) -> Awaitable[Answer]:
         if call.task is not None:
             return self._task(call, route, number, observer, deadlines)
         relay = self._relay_for(call, route.provider)
         if relay is not None:
             return self._relay(call, route, relay, number, observer, deadlines)
         return self._translate(call, route, number, observer, deadlines)
+
+    async def _connecting(
+        self, call: Call, route: Route, number: int, observer: Sink | None,
+        deadlines: Deadlines,
+    ) -> Answer:
+        with connect_timeout(deadlines.connect):
+            # the rest of its deadlines, with the connect one now applied
+            rest = replace(deadlines, connect=None)
+            return await self.attempt(call, route, number, observer, rest)
 
     def _relay_for(self, call: Call, provider: Provider) -> RelayFormat | None:
         # an attribute test, not isinstance(provider, RawRelay): a protocol check costs ~9 µs

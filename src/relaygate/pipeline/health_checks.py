@@ -6,7 +6,6 @@ success closes it."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 from relaygate.errors import GatewayError
@@ -45,7 +44,7 @@ async def check(deployment: Deployment, send: SendAttempt, timeout_seconds: floa
     call = Call(request_id=f"health_{uuid.uuid4().hex}", principal=HEALTH_PRINCIPAL,
                 endpoint=Endpoint.HEALTH_CHECK, model=route.model, stream=False,
                 model_call=model_call)
-    deployment.started(time.monotonic())
+    deployment.started()
     outcomes = deployment.outcomes
     try:
         await send(call, route, 1, deployment.observe, Deadlines(first_byte=timeout_seconds))

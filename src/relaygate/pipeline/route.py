@@ -25,8 +25,9 @@ class RouteStep:
             plan = self._plan_by_rules(call) if self._rules is not None else None
             if plan is None:
                 plan = self._registry.plan(call.model)
-            if plan.routing is not None:
-                plan = plan.routing.plan(call)
+            routing = plan.routing
+            if routing is not None and plan is not routing.fixed:
+                plan = routing.plan(call)
             call.plan = plan
         elif call.plan.routing is not None and call.plan.candidates is call.plan.routing.routes:
             call.plan = call.plan.routing.plan(call)  # pinned group

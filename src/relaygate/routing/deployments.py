@@ -81,11 +81,15 @@ class Deployment:
         self._minute = 0
         self._minute_requests = 0
         self._minute_tokens = 0
-        self.on_outcome: Callable[[Deployment, Outcome], None] | None = None  # metrics
+        # the routing metrics' listener (observability/routing_metrics.py)
+        self.on_outcome: Callable[[Deployment, Outcome], None] | None = None
 
-    def started(self, now: float) -> None:
+    def started(self) -> None:
         """An attempt goes to this deployment."""
         self.in_flight += 1
+        if self.breaker.state is BreakerState.CLOSED and not self.metered:
+            return  # the clock is not needed (the usual case)
+        now = time.monotonic()
         if self.breaker.state is not BreakerState.CLOSED:  # maybe the half-open probe
             self.breaker.started(now)
         if self.metered:
@@ -109,7 +113,7 @@ class Deployment:
             self.breaker.failed()
         else:  # 4xx: the request's fault; 429 is handled as a cooldown where it is raised
             self.breaker.released()
-        if outcome.usage is not None and self.metered:
+        if self.metered and outcome.usage is not None:
             self._roll(now or time.monotonic())
             self._minute_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
         if self.on_outcome is not None:

@@ -89,11 +89,14 @@ class GroupView:
     router: Router
     # a group of one, or a rotating strategy's: the plan for each first deployment, built once
     rotations: tuple[RoutePlan, ...] = ()
+    # a group of one: its only plan, the same for every call (the route step keeps it)
+    fixed: RoutePlan | None = None
 
     def __post_init__(self) -> None:
         routes = self.routes
         if len(routes) == 1:
-            self.rotations = (RoutePlan(routes, self),)
+            self.fixed = RoutePlan(routes, self)
+            self.rotations = (self.fixed,)
         elif self.group.rotation is not None:
             count = len(routes)
             self.rotations = tuple(
@@ -234,11 +237,6 @@ class Router:
             }
             for deployment in self.deployments.values()
         ]
-
-    def on_outcome(self, listener: Callable[[Deployment, object], None]) -> None:
-        """`listener(deployment, outcome)` after each routed attempt (the routing metrics)."""
-        for deployment in self.deployments.values():
-            deployment.on_outcome = listener
 
     def describe(self) -> list[str]:
         """One line per routed group, for `config check`."""

@@ -148,7 +148,10 @@ class ModelRegistry:
         if plan is None:
             route = self.resolve(name)
             view = self.router.view(route)
-            plan = RoutePlan((route,)) if view is None else RoutePlan(view.routes, view)
+            if view is None:
+                plan = RoutePlan((route,))
+            else:
+                plan = view.fixed or RoutePlan(view.routes, view)
             if len(self._plans) < MAX_CACHED_PLANS:  # names are the clients' to choose
                 self._plans[name] = plan
         return plan
