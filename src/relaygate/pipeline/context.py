@@ -48,6 +48,13 @@ class RequestContext:
         else:
             self.headers += pairs
 
+    def add_encoded_pairs(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        """Headers already encoded (lower-case names); `pairs` is kept, not copied."""
+        if self.headers is None:
+            self.headers = pairs
+        else:
+            self.headers += pairs
+
     def add_encoded(self, first: tuple[bytes, bytes], second: tuple[bytes, bytes]) -> None:
         """Two headers already encoded (lower-case names): what a routed call adds."""
         if self.headers is None:
