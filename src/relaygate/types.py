@@ -140,6 +140,16 @@ class ModelCall:
     extra: dict[str, Any] = field(default_factory=dict)  # vendor fields passed through untouched
 
 
+@dataclass(slots=True)
+class Prompt:
+    """What a call's worst case is counted from, read from its wire body without decoding
+    the whole call: the same messages and tools, and `max_tokens`, as its `ModelCall`."""
+
+    messages: list[Message]
+    tools: list[ToolSpec]
+    max_tokens: int | None
+
+
 class FinishReason(StrEnum):
     STOP = "stop"
     LENGTH = "length"

@@ -77,6 +77,8 @@ class BudgetAlerts:
     def due(self, owner: str, budget: BudgetSettings, window: Window, spent: Amount) -> bool:
         """Whether `spent` reached a threshold this instance has not asked about yet."""
         percent = used_percent(budget, spent)
+        if percent < THRESHOLDS[0]:  # most calls: none reached
+            return False
         return any(percent >= threshold and (owner, window.key, threshold) not in self._claimed
                    for threshold in THRESHOLDS)
 

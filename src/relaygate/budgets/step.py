@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 REMAINING_HEADER = "x-relaygate-budget-remaining"  # dollars, or tokens for a tokens-only budget
 REMAINING_TOKENS_HEADER = "x-relaygate-budget-remaining-tokens"  # when it caps both
 
+_REMAINING = REMAINING_HEADER.encode()
+_REMAINING_TOKENS = REMAINING_TOKENS_HEADER.encode()
+
 _log = get_logger("relaygate.budgets")
 
 _PERIOD_NAMES = {BudgetPeriod.DAY: "daily", BudgetPeriod.WEEK: "weekly",
@@ -270,14 +273,14 @@ def _add_remaining_header(call: Call, holds: list[Hold], real: Amount | None) ->
                                                     key=lambda hold: hold.share_left(real))
     usd, tokens = tightest.remaining(real)
     if usd is not None:
-        remaining = f"{max(usd, 0.0):.6f}"
+        remaining = f"{max(usd, 0.0):.6f}".encode()
         if tokens is not None:
-            call.context.add_headers({REMAINING_HEADER: remaining,
-                                      REMAINING_TOKENS_HEADER: str(max(tokens, 0))})
+            call.context.add_encoded((_REMAINING, remaining),
+                                     (_REMAINING_TOKENS, str(max(tokens, 0)).encode()))
         else:
-            call.context.add_header(REMAINING_HEADER, remaining)
+            call.context.add_encoded_pairs([(_REMAINING, remaining)])
     elif tokens is not None:
-        call.context.add_header(REMAINING_HEADER, str(max(tokens, 0)))
+        call.context.add_encoded_pairs([(_REMAINING, str(max(tokens, 0)).encode())])
 
 
 def budget_step(gateway: Gateway) -> BudgetStep:

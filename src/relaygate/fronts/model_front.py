@@ -23,7 +23,7 @@ from relaygate.errors import GatewayError, InvalidRequest
 from relaygate.fronts.common import ModelRequest, model_request
 from relaygate.fronts.streams import ClosingStream
 from relaygate.fronts.usage import USAGE_SOURCE_HEADER
-from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint, Task
+from relaygate.pipeline.call import Answer, Call, Decoder, Endpoint, PromptReader, Task
 from relaygate.pipeline.context import RequestContext
 from relaygate.prompts.ref import (
     METADATA_KEY,
@@ -66,6 +66,7 @@ class FrontFormat:
     frame: Callable[[AsyncIterator[bytes], Call], AsyncIterator[bytes]] | None = None
     stream_media_type: str = "text/event-stream"
     headers: Callable[[Call], dict[str, str]] = lambda call: {}  # a new dict each time
+    read_prompt: PromptReader | None = None  # a relayed call's worst case, without decoding
 
 
 async def model_call(
@@ -82,7 +83,7 @@ async def model_call(
     body = prologue.body
     call, prompt_header = _call(request, prologue, front.endpoint,
                                 body.get("stream") is True if stream is None else stream)
-    call.front, call.decoder = front.wire, decoder
+    call.front, call.decoder, call.reader = front.wire, decoder, front.read_prompt
     metadata = body.get("metadata")
     if prompt_header or (isinstance(metadata, dict) and METADATA_KEY in metadata):
         call.prompt = from_request(request.headers, metadata)

@@ -21,7 +21,7 @@ from relaygate.providers.base import WireFormat
 from relaygate.relay.openai_chat import error_frames
 from relaygate.routing.registry import Route as ModelRoute
 from relaygate.streaming.sse import DONE, data_frame
-from relaygate.translate.openai_chat.request import decode_request
+from relaygate.translate.openai_chat.request import decode_request, read_prompt
 from relaygate.translate.openai_chat.response import encode_result
 from relaygate.translate.openai_chat.stream import ChunkEncoder
 from relaygate.types import ErrorEvent, StreamEvent
@@ -58,6 +58,7 @@ CHAT = FrontFormat(
     endpoint=Endpoint.CHAT,
     encode_result=encode_result,
     stream_encoder=ChatFrames,
+    read_prompt=read_prompt,
 )
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from relaygate.limits.meters import Kind, Meter
 
-# (limit, remaining, reset) header names of each family
-_OPENAI_NAMES = {family: (f"x-ratelimit-limit-{family}", f"x-ratelimit-remaining-{family}",
-                          f"x-ratelimit-reset-{family}") for family in ("requests", "tokens")}
-_ANTHROPIC_NAMES = {family: (f"anthropic-ratelimit-{family}-limit",
-                             f"anthropic-ratelimit-{family}-remaining",
-                             f"anthropic-ratelimit-{family}-reset")
+# (limit, remaining, reset) header names of each family, encoded once
+_OPENAI_NAMES = {family: (f"x-ratelimit-limit-{family}".encode(),
+                          f"x-ratelimit-remaining-{family}".encode(),
+                          f"x-ratelimit-reset-{family}".encode())
+                 for family in ("requests", "tokens")}
+_ANTHROPIC_NAMES = {family: (f"anthropic-ratelimit-{family}-limit".encode(),
+                             f"anthropic-ratelimit-{family}-remaining".encode(),
+                             f"anthropic-ratelimit-{family}-reset".encode())
                     for family in ("requests", "tokens")}
 
 
@@ -39,8 +42,20 @@ def _instant(seconds: float) -> str:
 
 
 def rate_limit_headers(meters: Sequence[Meter], anthropic: bool) -> dict[str, str]:
+    """`rate_limit_pairs` as text (a refusal's headers)."""
+    return {name.decode(): value.decode() for name, value in rate_limit_pairs(meters, anthropic)}
+
+
+@lru_cache(maxsize=256)
+def _number(value: int) -> bytes:
+    """A limit's figure (the same few on every response), formatted once."""
+    return str(value).encode()
+
+
+def rate_limit_pairs(meters: Sequence[Meter], anthropic: bool) -> list[tuple[bytes, bytes]]:
     """For requests (rpm) and for tokens (tpm, tokens per day): the limit with the least
-    left, what is left of it and when it resets. Concurrency has no header."""
+    left, what is left of it and when it resets, as encoded header pairs. Concurrency has
+    no header."""
     requests: Meter | None = None
     tokens: Meter | None = None
     for meter in meters:
@@ -52,13 +67,13 @@ def rate_limit_headers(meters: Sequence[Meter], anthropic: bool) -> dict[str, st
             tokens is None or meter.remaining < tokens.remaining
         ):
             tokens = meter
-    headers: dict[str, str] = {}
+    pairs: list[tuple[bytes, bytes]] = []
     names = _ANTHROPIC_NAMES if anthropic else _OPENAI_NAMES
     for family, tightest in (("requests", requests), ("tokens", tokens)):
         if tightest is not None:
             limit, remaining, reset = names[family]
-            headers[limit] = str(tightest.limit)
-            headers[remaining] = str(tightest.remaining)
-            headers[reset] = (_instant(tightest.reset_seconds) if anthropic
-                              else duration(tightest.reset_seconds))
-    return headers
+            pairs.append((limit, _number(tightest.limit)))
+            pairs.append((remaining, str(tightest.remaining).encode()))
+            pairs.append((reset, (_instant(tightest.reset_seconds) if anthropic
+                                  else duration(tightest.reset_seconds)).encode()))
+    return pairs

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from relaygate.control_settings import LimitsSettings, RedisFailure
 from relaygate.limits.errors import LimitExceeded, LimitsUnavailable, StoreFailed
-from relaygate.limits.headers import rate_limit_headers
+from relaygate.limits.headers import rate_limit_headers, rate_limit_pairs
 from relaygate.limits.meters import Kind, Meter, Verdict
 from relaygate.limits.metrics import LimitMetrics
 from relaygate.limits.rules import Rules, meters_of
@@ -90,9 +90,9 @@ class LimitStep:
             self._metrics.rejected(refused)
             raise _refusal(refused, verdict, rate_limit_headers(meters, anthropic))
         if call.context is not None:
-            headers = rate_limit_headers(meters, anthropic)
-            if headers:
-                _set_headers(call, headers)
+            pairs = rate_limit_pairs(meters, anthropic)
+            if pairs:
+                _set_headers(call, pairs)
         if requests_only:
             return await next(call)
         settlement = Settlement(self._limiter, meters, lease)
@@ -154,14 +154,14 @@ class Settlement:
 
 
 
-def _set_headers(call: Call, headers: dict[str, str]) -> None:
+def _set_headers(call: Call, pairs: list[tuple[bytes, bytes]]) -> None:
     """This call's figures replace an earlier call's of the same request (agent steps)."""
     context = call.context
     assert context is not None
     if context.headers:
-        names = {name.encode("latin-1") for name in headers}
+        names = {name for name, _ in pairs}
         context.headers = [pair for pair in context.headers if pair[0] not in names]
-    context.add_headers(headers)
+    context.add_encoded_pairs(pairs)
 
 
 def _refusal(meter: Meter, verdict: Verdict, headers: dict[str, str]) -> LimitExceeded:

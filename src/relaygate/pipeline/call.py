@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from relaygate.pipeline.estimate import WorstCase
     from relaygate.pipeline.outcome import Outcome
     from relaygate.pipeline.run_cost import RunCost
-from relaygate.types import ModelCall, ModelResult, StreamEvent, Usage
+from relaygate.types import ModelCall, ModelResult, Prompt, StreamEvent, Usage
 
 
 class Endpoint(StrEnum):
@@ -57,6 +57,10 @@ class GuardHit:
 
 Decoder = Callable[[dict[str, Any]], ModelCall]
 """A front's wire body → the canonical call."""
+
+PromptReader = Callable[[dict[str, Any]], Prompt | None]
+"""A front's wire body, checked as its `Decoder` checks it (the same error), → the prompt
+the call's worst case is counted from; None when only decoding it tells."""
 
 
 @dataclass(slots=True)
@@ -113,6 +117,8 @@ class Call:
     body: dict[str, Any] | None = None
     raw: bytes | None = None
     decoder: Decoder | None = None
+    reader: PromptReader | None = None  # the body's prompt alone (a relayed worst case)
+    validated: bool = False  # `body` was checked (by `reader`): the relay need not again
     model_call: ModelCall | None = None
     headers: dict[str, str] = field(default_factory=dict)  # forwarded to the upstream
     metadata: dict[str, str] = field(default_factory=dict)

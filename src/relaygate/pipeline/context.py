@@ -48,6 +48,13 @@ class RequestContext:
         else:
             self.headers += pairs
 
+    def add_encoded_pairs(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        """Headers already encoded (lower-case names); `pairs` is kept, not copied."""
+        if self.headers is None:
+            self.headers = pairs
+        else:
+            self.headers += pairs
+
     def add_encoded(self, *headers: tuple[bytes, bytes]) -> None:
         """Headers already encoded (lower-case names): what a routed call or the cache adds."""
         if self.headers is None:

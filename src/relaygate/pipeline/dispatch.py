@@ -127,7 +127,7 @@ class Dispatch:
         self, call: Call, route: Route, relay: RelayFormat, number: int = 1,
         observer: Sink | None = None, deadlines: Deadlines | None = None,
     ) -> Answer:
-        if call.model_call is None:  # else decoding the body has validated it already
+        if call.model_call is None and not call.validated:  # else checked already
             relay.validate(call)
         provider: RawRelay = route.provider  # type: ignore[assignment]
         body = relay.request(call, route)

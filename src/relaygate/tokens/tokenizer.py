@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
-from relaygate.types import ImagePart, Message, TextPart, ToolSpec
+from relaygate.types import ImagePart, Message, Role, TextPart, ToolSpec
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
@@ -87,26 +87,28 @@ def truncate_to_tokens(text: str, limit: int, model: str = "gpt-4o") -> str:
 
 
 def count_message(message: Message, model: str = "gpt-4o") -> int:
-    return _message_tokens(message, _text_counter(model))
+    return _message_tokens(message, _text_counter(model), _framing(model))
 
 
 def count_tools(tools: list[ToolSpec], model: str = "gpt-4o") -> int:
     """Tool definitions as OpenAI renders them into the prompt, with the constants of
     OpenAI's cookbook ("How to count tokens with tiktoken"), which match the API exactly
     on its example (101 prompt tokens on gpt-4o, 105 on gpt-4)."""
-    per_function = 10 if encoding_name_for(model) == "cl100k_base" else 7
-    return _tools_tokens(tools, _text_counter(model), per_function)
+    if not tools:
+        return 0
+    return _tools_tokens(tools, _text_counter(model), _per_function(model))
 
 
 def count_prompt(messages: list[Message], tools: list[ToolSpec], model: str = "gpt-4o") -> int:
     """The prompt tokens a model call will be charged for."""
     count = _text_counter(model)
-    per_function = 10 if encoding_name_for(model) == "cl100k_base" else 7
-    return (
-        sum(_message_tokens(message, count) for message in messages)
-        + _tools_tokens(tools, count, per_function)
-        + REPLY_PRIMING_TOKENS
-    )
+    framing = _framing(model)
+    tokens = REPLY_PRIMING_TOKENS
+    for message in messages:
+        tokens += _message_tokens(message, count, framing)
+    if tools:
+        tokens += _tools_tokens(tools, count, _per_function(model))
+    return tokens
 
 
 def prompt_token_ceiling(messages: list[Message], tools: list[ToolSpec]) -> int:
@@ -120,23 +122,39 @@ def count_prompt_with(
     per_function: int = 7,
 ) -> int:
     """OpenAI's prompt accounting (framing, tools) around any text counter."""
+    framing = {role: TOKENS_PER_MESSAGE + count(role.value) for role in Role}
     return (
-        sum(_message_tokens(message, count) for message in messages)
+        sum(_message_tokens(message, count, framing) for message in messages)
         + _tools_tokens(tools, count, per_function)
         + REPLY_PRIMING_TOKENS
     )
 
 
+def _per_function(model: str) -> int:
+    return 10 if encoding_name_for(model) == "cl100k_base" else 7
+
+
+@lru_cache(maxsize=64)
 def _text_counter(model: str) -> Callable[[str], int]:
-    return lambda text: count_text(text, model)
+    """`count_text(…, model)`, with the model's counter found once."""
+    native = _counter(model)
+    return lambda text: native(text) if text else 0
+
+
+@lru_cache(maxsize=64)
+def _framing(model: str) -> dict[Role, int]:
+    """Each role's framing: its message's fixed tokens and the role's name, counted once."""
+    count = _text_counter(model)
+    return {role: TOKENS_PER_MESSAGE + count(role.value) for role in Role}
 
 
 def _utf8_length(text: str) -> int:
     return len(text.encode())
 
 
-def _message_tokens(message: Message, count: Callable[[str], int]) -> int:
-    tokens = TOKENS_PER_MESSAGE + count(message.role.value)
+def _message_tokens(message: Message, count: Callable[[str], int],
+                    framing: dict[Role, int]) -> int:
+    tokens = framing[message.role]
     for part in message.content:
         if isinstance(part, TextPart):
             tokens += count(part.text)
