@@ -89,3 +89,19 @@ def test_a_bad_body_is_refused_alike_before_a_limit_counts_it(
     assert relayed.status_code == (422 if "input_audio" in str(body) else 400)  # unsupported
     assert relayed.json() == translated.json()
     assert "x-ratelimit-remaining-requests" not in relayed.headers
+
+
+def test_a_tool_schema_the_counter_cannot_read_is_still_answered(
+    gateways: dict[bool, str],
+) -> None:
+    """JSON Schema allows `properties: true` and any `enum`: counted as no properties, not a 500."""
+    tool = {"type": "function", "function": {
+        "name": "odd", "parameters": {"type": "object", "properties": True}}}
+    enum = {"type": "function", "function": {
+        "name": "odder", "parameters": {"type": "object", "properties": {
+            "x": {"type": "string", "enum": "not a list"}}}}}
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+            "tools": [tool, enum]}
+    reply = _post(gateways[True], body)
+    assert reply.status_code == 200, reply.text
+    assert int(reply.headers["x-ratelimit-remaining-tokens"]) < TPM

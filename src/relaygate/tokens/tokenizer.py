@@ -176,15 +176,17 @@ def _tools_tokens(tools: list[ToolSpec], count: Callable[[str], int], per_functi
     for tool in tools:
         description = (tool.description or "").removesuffix(".")
         total += per_function + count(f"{tool.name}:{description}")
-        properties = tool.parameters.get("properties") or {}
+        properties = tool.parameters.get("properties")
+        if not isinstance(properties, dict):  # `true`, a list: what a schema allows, nothing to count
+            properties = {}
         if properties:
             total += PROPERTIES_START
         for name, schema in properties.items():
             if not isinstance(schema, dict):
                 continue
             total += PROPERTY_KEY
-            enum = schema.get("enum") or []
-            if enum:
+            enum = schema.get("enum")
+            if isinstance(enum, list) and enum:
                 total += ENUM_START + sum(ENUM_ITEM + count(str(v)) for v in enum)
             kind = schema.get("type", "")
             about = str(schema.get("description", "")).removesuffix(".")
