@@ -73,7 +73,7 @@ def _gateway(workdir: Path, name: str, upstream: int, fast_path: bool,
 
 def _send(port: int, plain: int, streamed: int, calls: str | None, key: str | None) -> None:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=600) as client:
         for count, stream in ((plain, False), (streamed, True)):
             body: dict[str, Any] = {"model": "bench", "messages": MESSAGES, "stream": stream}
             if calls is not None:
