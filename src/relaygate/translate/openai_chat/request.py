@@ -114,6 +114,18 @@ def _response_format(fmt: wire.ResponseFormat | None) -> ResponseFormat | None:
     )
 
 
+def _tools(request: wire.ChatRequest) -> list[ToolSpec]:
+    return [
+        ToolSpec(
+            name=tool.function.name,
+            description=tool.function.description,
+            parameters=tool.function.parameters or {"type": "object", "properties": {}},
+            strict=tool.function.strict,
+        )
+        for tool in request.tools or []
+    ]
+
+
 def decode_request(body: Any) -> ModelCall:
     """A client's Chat Completions body → ModelCall; raises InvalidRequest."""
     request = validate_wire(wire.ChatRequest, body, wire.MESSAGE_TAGS)
@@ -121,15 +133,7 @@ def decode_request(body: Any) -> ModelCall:
     return ModelCall(
         model=request.model,
         messages=[_message(item, index) for index, item in enumerate(request.messages)],
-        tools=[
-            ToolSpec(
-                name=tool.function.name,
-                description=tool.function.description,
-                parameters=tool.function.parameters or {"type": "object", "properties": {}},
-                strict=tool.function.strict,
-            )
-            for tool in request.tools or []
-        ],
+        tools=_tools(request),
         tool_choice=_tool_choice(request.tool_choice),
         response_format=_response_format(request.response_format),
         temperature=request.temperature,
@@ -151,82 +155,13 @@ def decode_request(body: Any) -> ModelCall:
 
 # --- the prompt alone, for a relayed call's worst case --------------------------------
 
-_ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER}
 
-
-def _body_texts(content: str | list[dict[str, Any]] | None) -> list[ContentPart]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [TextPart(content)]
-    return [TextPart(part["text"]) for part in content]
-
-
-def _body_message(item: dict[str, Any]) -> Message | None:
-    """`_message` of a validated body's message, read from its JSON; None for audio (which
-    `decode_request` refuses)."""
-    role = item["role"]
-    content = item.get("content")
-    if role == "user" and isinstance(content, list):
-        parts: list[ContentPart] = []
-        for part in content:
-            kind = part["type"]
-            if kind == "text":
-                parts.append(TextPart(part["text"]))
-            elif kind == "image_url":
-                image = part["image_url"]
-                parts.append(ImagePart(url=image["url"], detail=image.get("detail")))
-            elif kind == "file":
-                file = part["file"]
-                parts.append(FilePart(data=file.get("file_data"), file_id=file.get("file_id"),
-                                      filename=file.get("filename")))
-            else:
-                return None
-        return Message(Role.USER, parts, name=item.get("name"))
-    plain = _ROLES.get(role)
-    if plain is not None:
-        return Message(plain, _body_texts(content), name=item.get("name"))
-    if role == "assistant":
-        if isinstance(content, list):
-            texts: list[ContentPart] = [
-                TextPart(part["text"]) for part in content if part["type"] == "text"
-            ]
-        else:
-            texts = _body_texts(content)
-        calls = [
-            ToolCall(id=call["id"], name=call["function"]["name"],
-                     arguments=call["function"]["arguments"])
-            for call in item.get("tool_calls") or ()
-        ]
-        return Message(Role.ASSISTANT, texts, tool_calls=calls, name=item.get("name"),
-                       reasoning=item.get("reasoning_content"))
-    if role == "tool":
-        return Message(Role.TOOL, _body_texts(content), tool_call_id=item["tool_call_id"])
-    name = item["name"]  # the deprecated `function` role
-    return Message(Role.TOOL, _body_texts(content), tool_call_id=name, name=name)
-
-
-def read_prompt(body: Any) -> Prompt | None:
-    """A client's body checked as `decode_request` checks it (the same InvalidRequest), and
-    its messages, tools and max_tokens as `decode_request` gives them, read from the JSON
-    without building the rest of the call; None when only decoding it can tell (audio)."""
-    validate_wire(wire.ChatRequest, body, wire.MESSAGE_TAGS)
-    messages = []
-    for item in body["messages"]:
-        message = _body_message(item)
-        if message is None:
-            return None
-        messages.append(message)
-    tools = [
-        ToolSpec(
-            name=function["name"],
-            description=function.get("description"),
-            parameters=function.get("parameters") or {"type": "object", "properties": {}},
-            strict=function.get("strict"),
-        )
-        for function in (tool["function"] for tool in body.get("tools") or ())
-    ]
-    return Prompt(messages, tools, body.get("max_completion_tokens") or body.get("max_tokens"))
+def read_prompt(body: Any) -> Prompt:
+    """A client's body checked as `decode_request` checks it (the same errors), and only
+    its messages, tools and max_tokens decoded: what a relayed call's worst case needs."""
+    request = validate_wire(wire.ChatRequest, body, wire.MESSAGE_TAGS)
+    return Prompt([_message(item, index) for index, item in enumerate(request.messages)],
+                  _tools(request), request.max_completion_tokens or request.max_tokens)
 
 
 # --- canonical → wire (the provider side) -----------------------------------------
