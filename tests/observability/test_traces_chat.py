@@ -94,6 +94,12 @@ def test_a_chat_call_that_falls_back_is_one_tree_continuing_the_client_trace(
                                      f"00-{CLIENT_TRACE}-{served.span_id}-01"]
 
 
+def _masking_pii(config: dict[str, object], on: str) -> dict[str, object]:
+    """`config` with a PII guard that masks on `on` (input or output) for every call."""
+    return {**config, "guardrails": {"pii": {"type": "pii", "on": [on], "action": "mask"}},
+            "guardrail_policy": {"default": ["pii"]}}
+
+
 def test_captured_content_is_the_masked_input_and_only_when_asked(
     tmp_path: Path, receiver: tuple[OtlpReceiver, ThreadedServer],
     faulty: tuple[FaultyUpstream, ThreadedServer],
@@ -102,9 +108,7 @@ def test_captured_content_is_the_masked_input_and_only_when_asked(
     upstream, _ = faulty
     upstream.faults.clear()
     email = "Write to jane.doe@example.com please"
-    masked = {**_config(faulty, server.base_url),
-              "guardrails": {"pii": {"type": "pii", "on": ["input"], "action": "mask"}},
-              "guardrail_policy": {"default": ["pii"]}}
+    masked = _masking_pii(_config(faulty, server.base_url), "input")
     with in_process_gateway(tmp_path, masked) as gateway:
         client(gateway.base_url).chat.completions.create(
             model="gpt", messages=[{"role": "user", "content": email}])
@@ -145,9 +149,7 @@ def test_captured_completion_is_what_the_client_received_after_output_masking(
     upstream, _ = faulty
     upstream.faults.clear()
     email = "Write to jane.doe@example.com please"  # the upstream echoes it back
-    masked = {**_config(faulty, server.base_url),
-              "guardrails": {"pii": {"type": "pii", "on": ["output"], "action": "mask"}},
-              "guardrail_policy": {"default": ["pii"]}}
+    masked = _masking_pii(_config(faulty, server.base_url), "output")
     spans.clear()
     with in_process_gateway(tmp_path, masked) as gateway:
         completion = client(gateway.base_url).chat.completions.create(

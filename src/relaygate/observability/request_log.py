@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from relaygate.observability.from_gateway import FromGateway
 from relaygate.observability.logging import get_logger
 from relaygate.pipeline.context import RequestContext
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from relaygate.observability.log_export import LogExport
 
 REQUEST_ID_HEADER = b"x-request-id"
-_UNSET = object()
 _log = get_logger("relaygate.request")
 
 
@@ -34,16 +34,8 @@ class RequestLogMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._export: Any = _UNSET  # the gateway's log export, read at the first request
-
-    def _log_export(self, scope: Scope) -> LogExport | None:
-        if self._export is _UNSET:
-            gateway = getattr(scope["app"].state, "gateway", None)
-            if gateway is None:  # the lifespan has not run (a test app)
-                return None
-            self._export = gateway.log_export
-        export: LogExport | None = self._export
-        return export
+        self._export: FromGateway[LogExport | None] = FromGateway(
+            lambda gateway: gateway.log_export)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,18 +59,18 @@ class RequestLogMiddleware:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 logged = True
-                _log_line(scope, context, status, self._log_export(scope))
+                _log_line(scope, context, status, self._export.get(scope))
 
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
             if not logged:
                 context.error = context.error or "unhandled_exception"
-                _log_line(scope, context, status or 500, self._log_export(scope))
+                _log_line(scope, context, status or 500, self._export.get(scope))
             raise
         if not logged:  # the client went away before the response ended
             context.error = context.error or "client_disconnected"
-            _log_line(scope, context, status or 499, self._log_export(scope))
+            _log_line(scope, context, status or 499, self._export.get(scope))
 
 
 SECRET_PATHS = ("/v1/images/files/",)  # the rest of the path is a capability token

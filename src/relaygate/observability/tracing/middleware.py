@@ -15,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from relaygate.observability.from_gateway import FromGateway
 from relaygate.observability.tracing.current import SAMPLED, TRACING
 from relaygate.observability.tracing.propagation import OUTGOING_TRACE
 from relaygate.observability.tracing.tracer import Tracing
@@ -22,25 +23,14 @@ from relaygate.pipeline.context import RequestContext
 
 TRACE_IDS = "trace_ids"  # scope["state"][TRACE_IDS]: (trace_id, span_id) as hex
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
-_UNSET: Any = object()
-
-
 class TracingMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._tracing: Tracing | None = _UNSET  # the gateway's, read at the first request
-
-    def _tracing_of(self, scope: Scope) -> Tracing | None:
-        if self._tracing is _UNSET:
-            gateway = getattr(scope["app"].state, "gateway", None)
-            if gateway is None:  # the lifespan has not run (a test app)
-                return None
-            self._tracing = gateway.tracing
-        return self._tracing
+        self._tracing: FromGateway[Tracing | None] = FromGateway(lambda gateway: gateway.tracing)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        tracing = self._tracing_of(scope) if kind in ("http", "websocket") else None
+        tracing = self._tracing.get(scope) if kind in ("http", "websocket") else None
         if tracing is None:
             await self.app(scope, receive, send)
             return
